@@ -1,0 +1,182 @@
+// 2-D convolution (cross-correlation, as Keras), NHWC activations, HWIO kernels.
+//   input  [N, H, W, CI]   kernel [KH, KW, CI, CO]   bias [CO]   output [N, OH, OW, CO]
+//   output[n, oh, ow, co] = bias[co] + sum_{kh, kw, ci} input[n, oh*SH + kh - PT, ow*SW + kw - PL, ci]
+//                                                      * kernel[kh, kw, ci, co]
+// Out-of-range input positions are zero padding.
+
+#ifndef CONV_PIXELS
+#define CONV_PIXELS 4   // output pixels along a row per work-item (CPU variant)
+#endif
+#ifndef CONV_REDUCE_CHUNK
+#define CONV_REDUCE_CHUNK 256
+#endif
+
+#define CONV_SHAPE_ARGS const int N, const int H, const int W, const int CI, \
+                        const int KH, const int KW, const int CO, const int OH, const int OW, \
+                        const int SH, const int SW, const int PT, const int PL
+
+// CPU variant: one work-item computes CONV_PIXELS adjacent output pixels x 16 output channels in
+// float16 registers; rows of the HWIO kernel are contiguous in CO and load with vload16.
+// Global size: (ceil(CO / 16), ceil(OW / CONV_PIXELS), N * OH).
+__kernel void conv2d_forward_blocked(CONV_SHAPE_ARGS,
+                                     __global const float* input, __global const float* weights,
+                                     __global const float* bias, const int hasBias,
+                                     __global float* output) {
+    const int co0 = get_global_id(0) * 16;
+    const int ow0 = get_global_id(1) * CONV_PIXELS;
+    const int nh = get_global_id(2);
+    if (co0 >= CO || ow0 >= OW || nh >= N * OH) return;
+    const int n = nh / OH;
+    const int oh = nh % OH;
+    __global const float* image = input + (long)n * H * W * CI;
+
+    if (co0 + 16 <= CO) {
+        float16 acc[CONV_PIXELS];
+        const float16 start = hasBias ? vload16(0, bias + co0) : (float16)(0.0f);
+        for (int p = 0; p < CONV_PIXELS; ++p) acc[p] = start;
+        for (int kh = 0; kh < KH; ++kh) {
+            const int ih = oh * SH + kh - PT;
+            if (ih < 0 || ih >= H) continue;
+            for (int kw = 0; kw < KW; ++kw) {
+                for (int ci = 0; ci < CI; ++ci) {
+                    const float16 w = vload16(0, weights + ((kh * KW + kw) * CI + ci) * CO + co0);
+                    for (int p = 0; p < CONV_PIXELS; ++p) {
+                        const int iw = (ow0 + p) * SW + kw - PL;
+                        const float x = (iw >= 0 && iw < W) ? image[(ih * W + iw) * CI + ci] : 0.0f;
+                        acc[p] = fma((float16)(x), w, acc[p]);
+                    }
+                }
+            }
+        }
+        for (int p = 0; p < CONV_PIXELS; ++p) {
+            if (ow0 + p >= OW) break;
+            vstore16(acc[p], 0, output + (((long)n * OH + oh) * OW + ow0 + p) * CO + co0);
+        }
+    } else {
+        for (int co = co0; co < CO; ++co) {
+            for (int p = 0; p < CONV_PIXELS && ow0 + p < OW; ++p) {
+                float acc = hasBias ? bias[co] : 0.0f;
+                for (int kh = 0; kh < KH; ++kh) {
+                    const int ih = oh * SH + kh - PT;
+                    if (ih < 0 || ih >= H) continue;
+                    for (int kw = 0; kw < KW; ++kw) {
+                        const int iw = (ow0 + p) * SW + kw - PL;
+                        if (iw < 0 || iw >= W) continue;
+                        for (int ci = 0; ci < CI; ++ci)
+                            acc = fma(image[(ih * W + iw) * CI + ci], weights[((kh * KW + kw) * CI + ci) * CO + co], acc);
+                    }
+                }
+                output[(((long)n * OH + oh) * OW + ow0 + p) * CO + co] = acc;
+            }
+        }
+    }
+}
+
+// GPU variant: one work-item per output element, CO fastest so neighbours read neighbouring
+// kernel weights and write neighbouring outputs. Global size: (CO, OW, N * OH).
+__kernel void conv2d_forward_direct(CONV_SHAPE_ARGS,
+                                    __global const float* input, __global const float* weights,
+                                    __global const float* bias, const int hasBias,
+                                    __global float* output) {
+    const int co = get_global_id(0);
+    const int ow = get_global_id(1);
+    const int nh = get_global_id(2);
+    if (co >= CO || ow >= OW || nh >= N * OH) return;
+    const int n = nh / OH;
+    const int oh = nh % OH;
+    __global const float* image = input + (long)n * H * W * CI;
+    float acc = hasBias ? bias[co] : 0.0f;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int ih = oh * SH + kh - PT;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < KW; ++kw) {
+            const int iw = ow * SW + kw - PL;
+            if (iw < 0 || iw >= W) continue;
+            for (int ci = 0; ci < CI; ++ci)
+                acc = fma(image[(ih * W + iw) * CI + ci], weights[((kh * KW + kw) * CI + ci) * CO + co], acc);
+        }
+    }
+    output[(((long)n * OH + oh) * OW + ow) * CO + co] = acc;
+}
+
+// Gradient with respect to the input, gathered per input element (no atomics):
+//   gradInput[n, h, w, ci] = sum over (kh, kw, co) with h = oh*SH + kh - PT, w = ow*SW + kw - PL
+//                            of gradOutput[n, oh, ow, co] * kernel[kh, kw, ci, co]
+// Global size: (CI, W, N * H).
+__kernel void conv2d_backward_input(CONV_SHAPE_ARGS,
+                                    __global const float* gradOutput, __global const float* weights,
+                                    __global float* gradInput) {
+    const int ci = get_global_id(0);
+    const int w = get_global_id(1);
+    const int nh = get_global_id(2);
+    if (ci >= CI || w >= W || nh >= N * H) return;
+    const int n = nh / H;
+    const int h = nh % H;
+    float acc = 0.0f;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int ohScaled = h + PT - kh;
+        if (ohScaled < 0 || ohScaled % SH != 0) continue;
+        const int oh = ohScaled / SH;
+        if (oh >= OH) continue;
+        for (int kw = 0; kw < KW; ++kw) {
+            const int owScaled = w + PL - kw;
+            if (owScaled < 0 || owScaled % SW != 0) continue;
+            const int ow = owScaled / SW;
+            if (ow >= OW) continue;
+            __global const float* g = gradOutput + (((long)n * OH + oh) * OW + ow) * CO;
+            __global const float* k = weights + ((kh * KW + kw) * CI + ci) * CO;
+            for (int co = 0; co < CO; ++co) acc = fma(g[co], k[co], acc);
+        }
+    }
+    gradInput[(((long)n * H + h) * W + w) * CI + ci] = acc;
+}
+
+// Gradient with respect to kernel and bias, a reduction over P = N * OH * OW output positions in
+// two stages (split-K): partial sums over chunks of CONV_REDUCE_CHUNK positions, then a sum over
+// chunks. Row r < KH*KW*CI of the partials is kernel weight row r; row KH*KW*CI is the bias.
+//   partials [chunks, KH*KW*CI + 1, CO]
+// Global size: (CO, KH*KW*CI + 1, chunks).
+__kernel void conv2d_backward_kernel_partial(CONV_SHAPE_ARGS,
+                                             __global const float* input, __global const float* gradOutput,
+                                             __global float* partials) {
+    const int co = get_global_id(0);
+    const int row = get_global_id(1);
+    const int chunk = get_global_id(2);
+    const int rows = KH * KW * CI + 1;
+    const int positions = N * OH * OW;
+    if (co >= CO || row >= rows || chunk * CONV_REDUCE_CHUNK >= positions) return;
+    const int first = chunk * CONV_REDUCE_CHUNK;
+    const int last = min(first + CONV_REDUCE_CHUNK, positions);
+    float acc = 0.0f;
+    if (row == rows - 1) {
+        for (int p = first; p < last; ++p) acc += gradOutput[(long)p * CO + co];
+    } else {
+        const int ci = row % CI;
+        const int kw = (row / CI) % KW;
+        const int kh = row / (CI * KW);
+        for (int p = first; p < last; ++p) {
+            const int ow = p % OW;
+            const int oh = (p / OW) % OH;
+            const int n = p / (OW * OH);
+            const int ih = oh * SH + kh - PT;
+            const int iw = ow * SW + kw - PL;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            acc = fma(input[(((long)n * H + ih) * W + iw) * CI + ci], gradOutput[(long)p * CO + co], acc);
+        }
+    }
+    partials[((long)chunk * rows + row) * CO + co] = acc;
+}
+
+// Global size: (CO, KH*KW*CI + 1).
+__kernel void conv2d_backward_kernel_reduce(const int rows, const int CO, const int chunks,
+                                            __global const float* partials,
+                                            __global float* gradKernel, __global float* gradBias,
+                                            const int hasBias) {
+    const int co = get_global_id(0);
+    const int row = get_global_id(1);
+    if (co >= CO || row >= rows) return;
+    float acc = 0.0f;
+    for (int c = 0; c < chunks; ++c) acc += partials[((long)c * rows + row) * CO + co];
+    if (row < rows - 1) gradKernel[row * CO + co] = acc;
+    else if (hasBias) gradBias[co] = acc;
+}

@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Glassbox",
+    products: [
+        .library(name: "Glassbox", targets: ["Glassbox"]),
+        .executable(name: "glassbox", targets: ["GlassboxCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The OpenCL C API (Debian: ocl-icd-opencl-dev). Only Backend/OpenCL imports it.
+        .systemLibrary(
+            name: "COpenCL",
+            path: "Sources/COpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev"])]
+        ),
+        // Turns Kernels/*.cl into Swift string constants at build time, so the binary carries
+        // its kernels and Kernels/ stays their single source.
+        .executableTarget(name: "EmbedKernels", path: "Sources/EmbedKernels"),
+        .plugin(
+            name: "EmbedKernelsPlugin",
+            capability: .buildTool(),
+            dependencies: ["EmbedKernels"],
+            path: "Plugins/EmbedKernelsPlugin"
+        ),
+        .target(
+            name: "GlassboxKernels",
+            path: "Kernels",
+            exclude: ["README.md"],
+            plugins: ["EmbedKernelsPlugin"]
+        ),
+        .target(
+            name: "Glassbox",
+            dependencies: ["COpenCL", "GlassboxKernels"],
+            path: "Sources/Glassbox"
+        ),
+        .executableTarget(
+            name: "GlassboxCLI",
+            dependencies: [
+                "Glassbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/GlassboxCLI"
+        ),
+        .target(
+            name: "GlassboxTestSupport",
+            dependencies: ["Glassbox"],
+            path: "Tests/GlassboxTestSupport"
+        ),
+        .testTarget(
+            name: "GlassboxTests",
+            dependencies: ["Glassbox", "GlassboxTestSupport"],
+            path: "Tests/GlassboxTests"
+        ),
+        .testTarget(
+            name: "GlassboxCLITests",
+            dependencies: ["GlassboxCLI"],
+            path: "Tests/GlassboxCLITests"
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

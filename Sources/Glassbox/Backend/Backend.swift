@@ -1,0 +1,98 @@
+/// The operations Glassbox's layers, training loop and explainers are built from.
+///
+/// ``CPUBackend`` is the reference: plain loops that accumulate in Double. ``OpenCLBackend`` runs
+/// the same functions as OpenCL kernels; the test suite checks the two against each other on
+/// every op. Code above this protocol never touches OpenCL.
+///
+/// Conventions: tensors are row-major; images are NHWC and convolution kernels HWIO (Keras's
+/// layouts); class labels are class indices stored as floats. Every op writes all of its output
+/// (no op relies on an output being zeroed first) and throws ``GlassboxError`` naming both shapes
+/// when operands do not fit, before any work is queued.
+public protocol Backend: AnyObject {
+    /// A short human-readable name: `cpu-reference` or `opencl: <device name>`.
+    var name: String { get }
+
+    // MARK: Memory
+
+    /// A tensor of `shape` with unspecified contents.
+    func makeTensor(shape: Shape) throws -> Tensor
+    /// A tensor holding `values` (row-major); `values.count` must equal `shape.elementCount`.
+    func upload(_ values: [Float], shape: Shape) throws -> Tensor
+    /// Overwrites `tensor` with `values`.
+    func write(_ values: [Float], into tensor: Tensor) throws
+    /// The tensor's values (waits for queued work that writes it).
+    func download(_ tensor: Tensor) throws -> [Float]
+    /// Sets every element of `tensor` to `value`.
+    func fill(_ tensor: Tensor, with value: Float) throws
+    /// Waits until all queued work has finished (for timing; downloads wait by themselves).
+    func synchronize() throws
+
+    // MARK: Dense algebra
+
+    /// `c = op(a) op(b) (+ bias per column) (+ c when accumulate)`, with `op(x)` = x or its transpose.
+    /// Shapes: `op(a)` is `[M, K]`, `op(b)` is `[K, N]`, `c` is `[M, N]`, `bias` is `[N]`.
+    /// - Complexity: 2 M N K floating-point operations.
+    func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool, transposeB: Bool,
+              bias: Tensor?, accumulate: Bool) throws
+    /// `y[r, c] = x[r, c] + bias[c]`, with `bias` as long as the last dimension of `x`.
+    func biasAdd(_ x: Tensor, bias: Tensor, into y: Tensor) throws
+
+    // MARK: Activations
+
+    /// `y = max(x, 0)`.
+    func relu(_ x: Tensor, into y: Tensor) throws
+    /// `gradInput = gradOutput` where `input > 0`, else 0.
+    func reluBackward(gradOutput: Tensor, input: Tensor, into gradInput: Tensor) throws
+    /// Row-wise softmax over the last dimension of a `[rows, classes]` tensor.
+    func softmax(_ logits: Tensor, into probabilities: Tensor) throws
+    /// The gradient of the logits given the gradient of the softmax probabilities.
+    func softmaxBackward(probabilities: Tensor, gradOutput: Tensor, into gradLogits: Tensor) throws
+
+    // MARK: Convolution and pooling
+
+    /// 2-D convolution (cross-correlation), NHWC input, HWIO kernel, optional bias `[CO]`.
+    /// - Complexity: ``Conv2DGeometry/forwardFLOPs``.
+    func conv2dForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry: Conv2DGeometry, into output: Tensor) throws
+    /// The gradient of the convolution's input.
+    func conv2dBackwardInput(gradOutput: Tensor, kernel: Tensor, geometry: Conv2DGeometry, into gradInput: Tensor) throws
+    /// The gradients of the kernel and (when given) of the bias, summed over the batch.
+    func conv2dBackwardKernel(input: Tensor, gradOutput: Tensor, geometry: Conv2DGeometry,
+                              kernelGradient: Tensor, biasGradient: Tensor?) throws
+    /// Max pooling over `valid` windows.
+    func maxPool2dForward(input: Tensor, geometry: Pool2DGeometry, into output: Tensor) throws
+    /// Routes each window's gradient to its first maximal input element (row-major window order).
+    func maxPool2dBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws
+
+    // MARK: Loss, optimizers, metrics
+
+    /// Fused sparse softmax cross-entropy: `losses[r] = logsumexp(z_r) - z_r[label_r]` and, when
+    /// `gradLogits` is given, `gradLogits = scale * (softmax(z) - onehot(label))`. Stable for any
+    /// finite logits. A label outside `0..<classes` or not an integer gives NaN for its row.
+    func softmaxCrossEntropy(logits: Tensor, labels: Tensor, losses: Tensor, gradLogits: Tensor?, scale: Float) throws
+    /// One Adam step in place on `parameter` and its moments; `step` counts from 1.
+    func adamUpdate(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
+                    step: Int, hyperparameters: AdamHyperparameters) throws
+    /// `parameter -= learningRate * gradient`, in place.
+    func sgdUpdate(parameter: Tensor, gradient: Tensor, learningRate: Float) throws
+    /// The first index of each row's maximum, as floats: `[rows, classes] -> [rows]`.
+    func argmax(_ x: Tensor, into indices: Tensor) throws
+    /// How many rows' argmax equals their label, into a `[1]` tensor.
+    func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor) throws
+    /// The sum of all elements, into a `[1]` tensor.
+    func sum(_ x: Tensor, into result: Tensor) throws
+}
+
+extension Backend {
+    /// `c = op(a) op(b)` with the common defaults: no transposes, no bias, overwrite.
+    public func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool = false, transposeB: Bool = false,
+                     bias: Tensor? = nil, accumulate: Bool = false) throws {
+        try gemm(a, b, into: c, transposeA: transposeA, transposeB: transposeB, bias: bias, accumulate: accumulate)
+    }
+
+    /// A tensor of `shape` filled with `value`.
+    public func makeTensor(shape: Shape, filledWith value: Float) throws -> Tensor {
+        let tensor = try makeTensor(shape: shape)
+        try fill(tensor, with: value)
+        return tensor
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+extension CPUBackend {
+    public func relu(_ x: Tensor, into y: Tensor) throws {
+        try ShapeChecks.same("relu output", x.shape, y)
+        let x = try host(x, "relu"), y = try host(y, "relu")
+        for i in 0..<x.count where i < y.count { y[i] = max(x[i], 0) }
+    }
+
+    public func reluBackward(gradOutput: Tensor, input: Tensor, into gradInput: Tensor) throws {
+        try ShapeChecks.same("relu backward", gradOutput.shape, input, gradInput)
+        let g = try host(gradOutput, "relu backward"), x = try host(input, "relu backward")
+        let gi = try host(gradInput, "relu backward")
+        for i in 0..<gradOutput.elementCount { gi[i] = x[i] > 0 ? g[i] : 0 }
+    }
+
+    public func softmax(_ logits: Tensor, into probabilities: Tensor) throws {
+        let (rows, classes) = try ShapeChecks.matrix("softmax logits", logits)
+        try ShapeChecks.same("softmax output", logits.shape, probabilities)
+        let z = try host(logits, "softmax"), p = try host(probabilities, "softmax")
+        for row in 0..<rows {
+            let values = (0..<classes).map { Double(z[row * classes + $0]) }
+            let largest = values.max()!
+            let total = values.reduce(0.0) { $0 + exp($1 - largest) }
+            for c in 0..<classes { p[row * classes + c] = Float(exp(values[c] - largest) / total) }
+        }
+    }
+
+    public func softmaxBackward(probabilities: Tensor, gradOutput: Tensor, into gradLogits: Tensor) throws {
+        let (rows, classes) = try ShapeChecks.matrix("softmax backward probabilities", probabilities)
+        try ShapeChecks.same("softmax backward", probabilities.shape, gradOutput, gradLogits)
+        let p = try host(probabilities, "softmax backward"), g = try host(gradOutput, "softmax backward")
+        let gl = try host(gradLogits, "softmax backward")
+        for row in 0..<rows {
+            var dot = 0.0
+            for c in 0..<classes { dot += Double(g[row * classes + c]) * Double(p[row * classes + c]) }
+            for c in 0..<classes {
+                let i = row * classes + c
+                gl[i] = Float(Double(p[i]) * (Double(g[i]) - dot))
+            }
+        }
+    }
+}

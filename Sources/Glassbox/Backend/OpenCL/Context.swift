@@ -1,0 +1,63 @@
+import COpenCL
+
+/// An owned `cl_context` for one device, released in `deinit`.
+final class Context {
+    let handle: cl_context
+    let device: Device
+
+    init(device: Device) throws {
+        var status: cl_int = 0
+        var deviceID: cl_device_id? = device.id
+        guard let handle = clCreateContext(nil, 1, &deviceID, nil, nil, &status), status == CL_SUCCESS else {
+            throw OpenCLError(status: status == CL_SUCCESS ? CL_INVALID_CONTEXT : status, call: "clCreateContext")
+        }
+        self.handle = handle
+        self.device = device
+    }
+
+    deinit { clReleaseContext(handle) }
+}
+
+/// An owned in-order `cl_command_queue`, released in `deinit`.
+final class Queue {
+    let handle: cl_command_queue
+    let context: Context
+
+    init(context: Context) throws {
+        var status: cl_int = 0
+        // clCreateCommandQueue is deprecated in OpenCL 2.0 but is the one call every 1.2+ driver has.
+        guard let handle = clCreateCommandQueue(context.handle, context.device.id, 0, &status), status == CL_SUCCESS else {
+            throw OpenCLError(status: status, call: "clCreateCommandQueue")
+        }
+        self.handle = handle
+        self.context = context
+    }
+
+    /// Waits until every queued command has finished.
+    func finish() throws { try checkCL(clFinish(handle), "clFinish") }
+
+    deinit {
+        clFinish(handle)
+        clReleaseCommandQueue(handle)
+    }
+}
+
+/// An owned `cl_mem` of `byteCount` bytes, released in `deinit`.
+final class Buffer {
+    let handle: cl_mem
+    let byteCount: Int
+    let context: Context
+
+    init(context: Context, byteCount: Int) throws {
+        var status: cl_int = 0
+        guard let handle = clCreateBuffer(context.handle, cl_mem_flags(CL_MEM_READ_WRITE), max(byteCount, 4), nil, &status),
+              status == CL_SUCCESS else {
+            throw OpenCLError(status: status, call: "clCreateBuffer(\(byteCount) bytes)")
+        }
+        self.handle = handle
+        self.byteCount = byteCount
+        self.context = context
+    }
+
+    deinit { clReleaseMemObject(handle) }
+}

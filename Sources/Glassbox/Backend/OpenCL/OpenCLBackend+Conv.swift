@@ -1,0 +1,75 @@
+extension OpenCLBackend {
+    /// The 13 integer sizes every conv kernel takes first (`CONV_SHAPE_ARGS` in `conv2d.cl`).
+    private func shapeArguments(_ g: Conv2DGeometry) -> [KernelArgument] {
+        [g.batch, g.inputHeight, g.inputWidth, g.inputChannels, g.kernelHeight, g.kernelWidth, g.outputChannels,
+         g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft].map { .int($0) }
+    }
+
+    public func conv2dForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, into output: Tensor) throws {
+        try ShapeChecks.conv2dForward(input, kernel, bias, g, output)
+        let arguments = shapeArguments(g) + [
+            .buffer(try buffer(input, "conv2d")), .buffer(try buffer(kernel, "conv2d")),
+            .buffer(try bias.map { try buffer($0, "conv2d") } ?? placeholder), .flag(bias != nil),
+            .buffer(try buffer(output, "conv2d")),
+        ]
+        switch variant {
+        case .cpu:
+            let pixels = tuning.convPixels
+            try launch("conv2d_forward_blocked", file: "conv2d",
+                       global: [(g.outputChannels + 15) / 16, (g.outputWidth + pixels - 1) / pixels, g.batch * g.outputHeight],
+                       local: [1, 1, 8], arguments)
+        case .gpu:
+            try launch("conv2d_forward_direct", file: "conv2d",
+                       global: [g.outputChannels, g.outputWidth, g.batch * g.outputHeight], local: [32, 4, 1], arguments)
+        }
+    }
+
+    public func conv2dBackwardInput(gradOutput: Tensor, kernel: Tensor, geometry g: Conv2DGeometry, into gradInput: Tensor) throws {
+        try ShapeChecks.conv2dBackwardInput(gradOutput, kernel, g, gradInput)
+        try launch("conv2d_backward_input", file: "conv2d",
+                   global: [g.inputChannels, g.inputWidth, g.batch * g.inputHeight],
+                   local: variant == .gpu ? [1, 32, 1] : [1, 1, 8],
+                   shapeArguments(g) + [.buffer(try buffer(gradOutput, "conv2d backward")),
+                                        .buffer(try buffer(kernel, "conv2d backward")),
+                                        .buffer(try buffer(gradInput, "conv2d backward"))])
+    }
+
+    public func conv2dBackwardKernel(input: Tensor, gradOutput: Tensor, geometry g: Conv2DGeometry,
+                                     kernelGradient: Tensor, biasGradient: Tensor?) throws {
+        try ShapeChecks.conv2dBackwardKernel(input, gradOutput, g, kernelGradient, biasGradient)
+        let rows = g.kernelHeight * g.kernelWidth * g.inputChannels + 1
+        let positions = g.batch * g.outputHeight * g.outputWidth
+        let chunks = (positions + tuning.convReduceChunk - 1) / tuning.convReduceChunk
+        let partials = try scratch("conv2d.kernelPartials", floats: chunks * rows * g.outputChannels)
+        let local = variant == .gpu ? [32, 1, 1] : [16, 1, 1]
+        try launch("conv2d_backward_kernel_partial", file: "conv2d", global: [g.outputChannels, rows, chunks], local: local,
+                   shapeArguments(g) + [.buffer(try buffer(input, "conv2d backward")),
+                                        .buffer(try buffer(gradOutput, "conv2d backward")), .buffer(partials)])
+        try launch("conv2d_backward_kernel_reduce", file: "conv2d", global: [g.outputChannels, rows], local: [local[0], 1],
+                   [.int(rows), .int(g.outputChannels), .int(chunks), .buffer(partials),
+                    .buffer(try buffer(kernelGradient, "conv2d backward")),
+                    .buffer(try biasGradient.map { try buffer($0, "conv2d backward") } ?? placeholder),
+                    .flag(biasGradient != nil)])
+    }
+
+    public func maxPool2dForward(input: Tensor, geometry g: Pool2DGeometry, into output: Tensor) throws {
+        try ShapeChecks.pool(input, g, output)
+        try launch("maxpool2d_forward", file: "pool", global: [g.channels, g.outputWidth, g.batch * g.outputHeight],
+                   local: [min(g.channels, 16), 1, 1],
+                   poolArguments(g) + [.buffer(try buffer(input, "maxpool2d")), .buffer(try buffer(output, "maxpool2d"))])
+    }
+
+    public func maxPool2dBackward(input: Tensor, gradOutput: Tensor, geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
+        try ShapeChecks.poolBackward(input, gradOutput, g, gradInput)
+        try launch("maxpool2d_backward", file: "pool", global: [g.channels, g.inputWidth, g.batch * g.inputHeight],
+                   local: [min(g.channels, 16), 1, 1],
+                   poolArguments(g) + [.buffer(try buffer(input, "maxpool2d backward")),
+                                       .buffer(try buffer(gradOutput, "maxpool2d backward")),
+                                       .buffer(try buffer(gradInput, "maxpool2d backward"))])
+    }
+
+    private func poolArguments(_ g: Pool2DGeometry) -> [KernelArgument] {
+        [g.batch, g.inputHeight, g.inputWidth, g.channels, g.poolHeight, g.poolWidth,
+         g.strideHeight, g.strideWidth, g.outputHeight, g.outputWidth].map { .int($0) }
+    }
+}

@@ -1,0 +1,127 @@
+/// The ops of ``Backend`` as kernel launches; shapes are checked by the same ``ShapeChecks`` as the
+/// reference, and each launch's work-item layout is written beside its kernel in `Kernels/`.
+extension OpenCLBackend {
+    public func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool, transposeB: Bool,
+                     bias: Tensor?, accumulate: Bool) throws {
+        let (m, n, k) = try ShapeChecks.gemm(a, b, c, transposeA: transposeA, transposeB: transposeB, bias: bias)
+        var bBuffer = try buffer(b, "gemm")
+        var (bRowStride, bColStride) = transposeB ? (1, k) : (n, 1)
+        if variant == .cpu && transposeB {
+            // gemm_blocked loads rows of B with vload16: give it B laid out [K, N].
+            let transposed = try scratch("gemm.transposedB", floats: k * n)
+            try launch("transpose", file: "gemm", global: [k, n], local: [16, 1],
+                       [.int(n), .int(k), .buffer(bBuffer), .buffer(transposed)])
+            bBuffer = transposed
+            (bRowStride, bColStride) = (n, 1)
+        }
+        let (aRowStride, aColStride) = transposeA ? (1, m) : (k, 1)
+        let arguments: [KernelArgument] = [
+            .int(m), .int(n), .int(k),
+            .buffer(try buffer(a, "gemm")), .int(aRowStride), .int(aColStride),
+            .buffer(bBuffer), .int(bRowStride), .int(bColStride),
+            .buffer(try buffer(c, "gemm")), .int(n),
+            .buffer(try bias.map { try buffer($0, "gemm") } ?? placeholder), .flag(bias != nil),
+            .float(1), .float(accumulate ? 1 : 0),
+        ]
+        switch variant {
+        case .cpu:
+            let rows = tuning.gemmRows
+            try launch("gemm_blocked", file: "gemm", global: [(n + 15) / 16, (m + rows - 1) / rows], local: [1, 8], arguments)
+        case .gpu:
+            try launch("gemm_tiled", file: "gemm", global: [n, m], local: [tuning.gemmTile, tuning.gemmTile], arguments)
+        }
+    }
+
+    public func biasAdd(_ x: Tensor, bias: Tensor, into y: Tensor) throws {
+        let (_, columns) = try ShapeChecks.biasAdd(x, bias, y)
+        try launch1D("bias_add", file: "elementwise", count: x.elementCount,
+                     [.int(x.elementCount), .int(columns), .buffer(try buffer(x, "bias_add")),
+                      .buffer(try buffer(bias, "bias_add")), .buffer(try buffer(y, "bias_add"))])
+    }
+
+    public func relu(_ x: Tensor, into y: Tensor) throws {
+        try ShapeChecks.same("relu output", x.shape, y)
+        try launch1D("relu_forward", file: "elementwise", count: x.elementCount,
+                     [.int(x.elementCount), .buffer(try buffer(x, "relu")), .buffer(try buffer(y, "relu"))])
+    }
+
+    public func reluBackward(gradOutput: Tensor, input: Tensor, into gradInput: Tensor) throws {
+        try ShapeChecks.same("relu backward", gradOutput.shape, input, gradInput)
+        try launch1D("relu_backward", file: "elementwise", count: input.elementCount,
+                     [.int(input.elementCount), .buffer(try buffer(gradOutput, "relu backward")),
+                      .buffer(try buffer(input, "relu backward")), .buffer(try buffer(gradInput, "relu backward"))])
+    }
+
+    public func softmax(_ logits: Tensor, into probabilities: Tensor) throws {
+        let (rows, classes) = try ShapeChecks.matrix("softmax logits", logits)
+        try ShapeChecks.same("softmax output", logits.shape, probabilities)
+        try launch1D("softmax_forward", file: "loss", count: rows,
+                     [.int(rows), .int(classes), .buffer(try buffer(logits, "softmax")), .buffer(try buffer(probabilities, "softmax"))])
+    }
+
+    public func softmaxBackward(probabilities: Tensor, gradOutput: Tensor, into gradLogits: Tensor) throws {
+        let (rows, classes) = try ShapeChecks.matrix("softmax backward probabilities", probabilities)
+        try ShapeChecks.same("softmax backward", probabilities.shape, gradOutput, gradLogits)
+        try launch1D("softmax_backward", file: "loss", count: rows,
+                     [.int(rows), .int(classes), .buffer(try buffer(probabilities, "softmax backward")),
+                      .buffer(try buffer(gradOutput, "softmax backward")), .buffer(try buffer(gradLogits, "softmax backward"))])
+    }
+
+    public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, losses: Tensor, gradLogits: Tensor?, scale: Float) throws {
+        let (rows, classes) = try ShapeChecks.crossEntropy(logits, labels, losses, gradLogits)
+        try launch1D("softmax_cross_entropy", file: "loss", count: rows,
+                     [.int(rows), .int(classes), .buffer(try buffer(logits, "softmax_cross_entropy")),
+                      .buffer(try buffer(labels, "softmax_cross_entropy")), .float(scale),
+                      .buffer(try buffer(losses, "softmax_cross_entropy")),
+                      .buffer(try gradLogits.map { try buffer($0, "softmax_cross_entropy") } ?? placeholder),
+                      .flag(gradLogits != nil)])
+    }
+
+    public func adamUpdate(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
+                           step: Int, hyperparameters h: AdamHyperparameters) throws {
+        try ShapeChecks.adam(parameter, gradient, firstMoment, secondMoment, step: step)
+        try launch1D("adam_update", file: "optimizer", count: parameter.elementCount,
+                     [.int(parameter.elementCount), .buffer(try buffer(parameter, "adam")), .buffer(try buffer(gradient, "adam")),
+                      .buffer(try buffer(firstMoment, "adam")), .buffer(try buffer(secondMoment, "adam")),
+                      .float(Float(h.stepSize(step: step))), .float(h.beta1), .float(h.beta2), .float(h.epsilon)])
+    }
+
+    public func sgdUpdate(parameter: Tensor, gradient: Tensor, learningRate: Float) throws {
+        try ShapeChecks.same("sgd", parameter.shape, gradient)
+        try launch1D("sgd_update", file: "optimizer", count: parameter.elementCount,
+                     [.int(parameter.elementCount), .buffer(try buffer(parameter, "sgd")),
+                      .buffer(try buffer(gradient, "sgd")), .float(learningRate)])
+    }
+
+    public func argmax(_ x: Tensor, into indices: Tensor) throws {
+        let (rows, classes) = try ShapeChecks.matrix("argmax", x)
+        try ShapeChecks.same("argmax output", [rows], indices)
+        try launch1D("argmax_rows", file: "loss", count: rows,
+                     [.int(rows), .int(classes), .buffer(try buffer(x, "argmax")), .buffer(try buffer(indices, "argmax"))])
+    }
+
+    public func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor) throws {
+        let (rows, classes) = try ShapeChecks.matrix("accuracy logits", logits)
+        try ShapeChecks.same("accuracy labels", [rows], labels)
+        try ShapeChecks.same("accuracy count", [1], count)
+        let correct = try scratch("accuracy.correct", floats: rows)
+        try launch1D("correct_rows", file: "loss", count: rows,
+                     [.int(rows), .int(classes), .buffer(try buffer(logits, "accuracy")),
+                      .buffer(try buffer(labels, "accuracy")), .buffer(correct)])
+        try sum(correct, count: rows, into: try buffer(count, "accuracy"))
+    }
+
+    public func sum(_ x: Tensor, into result: Tensor) throws {
+        try ShapeChecks.same("sum output", [1], result)
+        try sum(try buffer(x, "sum"), count: x.elementCount, into: try buffer(result, "sum"))
+    }
+
+    private func sum(_ x: Buffer, count: Int, into result: Buffer) throws {
+        let chunk = tuning.sumChunk
+        let chunks = (count + chunk - 1) / chunk
+        let partials = try scratch("sum.partials", floats: chunks)
+        try launch1D("sum_partial", file: "reduce", count: chunks,
+                     [.int(count), .int(chunk), .buffer(x), .buffer(partials), .int(chunks)])
+        try launch("sum_final", file: "reduce", global: [1], local: [1], [.int(chunks), .buffer(partials), .buffer(result)])
+    }
+}

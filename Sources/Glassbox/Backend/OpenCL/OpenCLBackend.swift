@@ -1,0 +1,142 @@
+import COpenCL
+import GlassboxKernels
+
+/// The OpenCL implementation of ``Backend``: tensors live in device buffers and every op is one or
+/// two kernel launches on an in-order queue. Nothing waits for the device except ``download(_:)``.
+///
+/// Each kernel file is compiled once per backend, on first use, with the variant's tile sizes as
+/// `-D` options; its kernels are created once and reused.
+public final class OpenCLBackend: Backend {
+    /// The device this backend runs on.
+    public let device: Device
+    /// The kernel shapes in use: `.gpu` on GPUs, `.cpu` elsewhere, unless given.
+    public let variant: KernelVariant
+    public var name: String { "opencl: \(device.name)" }
+
+    let context: Context
+    let queue: Queue
+    let tuning: KernelTuning
+    private var programs: [String: Program] = [:]
+    private var kernels: [String: Kernel] = [:]
+    private var scratchBuffers: [String: Buffer] = [:]
+    /// Bound to unused buffer arguments (an absent bias), since a kernel argument cannot be NULL.
+    private(set) lazy var placeholder: Buffer = try! Buffer(context: context, byteCount: 16)
+
+    /// Opens a context and queue on `device`.
+    /// - Parameter variant: the kernel shapes; by default chosen by the device's type.
+    /// - Throws: ``OpenCLError`` when the context or queue cannot be created.
+    public init(device: Device, variant: KernelVariant? = nil) throws {
+        self.device = device
+        self.variant = variant ?? (device.isGPU ? .gpu : .cpu)
+        self.tuning = KernelTuning.for(self.variant)
+        self.context = try Context(device: device)
+        self.queue = try Queue(context: context)
+    }
+
+    // MARK: Programs and launches
+
+    /// Builds `source` as a program (used for kernel files and by tests of build errors).
+    /// - Throws: ``OpenCLError`` carrying the build log.
+    func buildProgram(source: String, name: String) throws -> Program {
+        try Program(context: context, source: source, options: tuning.buildOptions, name: name)
+    }
+
+    func kernel(_ name: String, file: String) throws -> Kernel {
+        if let kernel = kernels[name] { return kernel }
+        let program: Program
+        if let built = programs[file] {
+            program = built
+        } else {
+            guard let source = KernelSource.all[file] else {
+                throw GlassboxError.invalidArgument(operation: "kernel \(name)", reason: "no kernel file \(file).cl is embedded")
+            }
+            program = try buildProgram(source: source, name: "\(file).cl")
+            programs[file] = program
+        }
+        let kernel = try Kernel(program: program, name: name)
+        kernels[name] = kernel
+        return kernel
+    }
+
+    /// Queues one launch. `global` is rounded up to a multiple of `local`; kernels ignore the
+    /// extra work-items, so any size works with OpenCL 1.2's uniform work-groups.
+    func launch(_ name: String, file: String, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
+        precondition(global.count == local.count && (1...3).contains(global.count))
+        let kernel = try kernel(name, file: file)
+        try kernel.setArguments(arguments)
+        var globalSize = zip(global, local).map { g, l in ((max(g, 1) + l - 1) / l) * l }
+        var localSize = local
+        try checkCL(clEnqueueNDRangeKernel(queue.handle, kernel.handle, cl_uint(global.count), nil,
+                                           &globalSize, &localSize, 0, nil, nil),
+                    "clEnqueueNDRangeKernel(\(name), global: \(globalSize), local: \(localSize))")
+    }
+
+    /// A one-dimensional launch over `count` items.
+    func launch1D(_ name: String, file: String, count: Int, _ arguments: [KernelArgument]) throws {
+        try launch(name, file: file, global: [count], local: [tuning.elementwiseGroup], arguments)
+    }
+
+    /// A reusable device buffer of at least `floats` floats for intermediate results, one per
+    /// `slot`; it grows and is never shrunk. Safe to reuse because the queue is in order.
+    func scratch(_ slot: String, floats: Int) throws -> Buffer {
+        if let buffer = scratchBuffers[slot], buffer.byteCount >= floats * 4 { return buffer }
+        let buffer = try Buffer(context: context, byteCount: floats * 4)
+        scratchBuffers[slot] = buffer
+        return buffer
+    }
+
+    /// Waits for all queued work.
+    public func synchronize() throws { try queue.finish() }
+
+    // MARK: Memory
+
+    func buffer(_ tensor: Tensor, _ operation: String) throws -> Buffer {
+        guard let storage = tensor.storage as? DeviceStorage, storage.buffer.context === context else {
+            throw GlassboxError.wrongBackend(operation: operation, expected: name)
+        }
+        return storage.buffer
+    }
+
+    public func makeTensor(shape: Shape) throws -> Tensor {
+        Tensor(shape: shape, storage: DeviceStorage(buffer: try Buffer(context: context, byteCount: shape.elementCount * 4)))
+    }
+
+    public func upload(_ values: [Float], shape: Shape) throws -> Tensor {
+        let tensor = try makeTensor(shape: shape)
+        try write(values, into: tensor)
+        return tensor
+    }
+
+    public func write(_ values: [Float], into tensor: Tensor) throws {
+        guard values.count == tensor.elementCount else {
+            throw GlassboxError.shapeMismatch(operation: "write", expected: "\(values.count) values", actual: tensor.shape)
+        }
+        let buffer = try buffer(tensor, "write")
+        try values.withUnsafeBytes { bytes in
+            try checkCL(clEnqueueWriteBuffer(queue.handle, buffer.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
+                        "clEnqueueWriteBuffer(\(bytes.count) bytes)")
+        }
+    }
+
+    public func download(_ tensor: Tensor) throws -> [Float] {
+        let buffer = try buffer(tensor, "download")
+        var values = [Float](repeating: 0, count: tensor.elementCount)
+        try values.withUnsafeMutableBytes { bytes in
+            try checkCL(clEnqueueReadBuffer(queue.handle, buffer.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
+                        "clEnqueueReadBuffer(\(bytes.count) bytes)")
+        }
+        return values
+    }
+
+    public func fill(_ tensor: Tensor, with value: Float) throws {
+        try launch1D("fill", file: "elementwise", count: tensor.elementCount,
+                     [.int(tensor.elementCount), .float(value), .buffer(try buffer(tensor, "fill"))])
+    }
+}
+
+/// A device buffer owned by a tensor of ``OpenCLBackend``.
+public final class DeviceStorage: TensorStorage {
+    let buffer: Buffer
+    public var elementCapacity: Int { buffer.byteCount / 4 }
+    init(buffer: Buffer) { self.buffer = buffer }
+}

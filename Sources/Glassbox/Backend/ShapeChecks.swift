@@ -1,0 +1,97 @@
+/// Shape validation shared by every backend, so both reject the same operands with the same words.
+enum ShapeChecks {
+    static func same(_ operation: String, _ expected: Shape, _ tensors: Tensor...) throws {
+        for tensor in tensors where tensor.shape != expected {
+            throw GlassboxError.shapeMismatch(operation: operation, expected: expected.description, actual: tensor.shape)
+        }
+    }
+
+    static func rank(_ operation: String, _ tensor: Tensor, _ rank: Int, _ meaning: String) throws {
+        guard tensor.shape.rank == rank else {
+            throw GlassboxError.shapeMismatch(operation: operation, expected: "\(meaning) (rank \(rank))", actual: tensor.shape)
+        }
+    }
+
+    static func count(_ operation: String, _ tensor: Tensor, _ count: Int, _ meaning: String) throws {
+        guard tensor.elementCount == count else {
+            throw GlassboxError.shapeMismatch(operation: operation, expected: "\(meaning) (\(count) elements)", actual: tensor.shape)
+        }
+    }
+
+    /// Returns (M, N, K) of `op(a)[M, K] x op(b)[K, N] -> c[M, N]`.
+    static func gemm(_ a: Tensor, _ b: Tensor, _ c: Tensor, transposeA: Bool, transposeB: Bool,
+                     bias: Tensor?) throws -> (m: Int, n: Int, k: Int) {
+        try rank("gemm a", a, 2, transposeA ? "[K, M]" : "[M, K]")
+        try rank("gemm b", b, 2, transposeB ? "[N, K]" : "[K, N]")
+        try rank("gemm c", c, 2, "[M, N]")
+        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard k == kb else {
+            throw GlassboxError.shapeMismatch(operation: "gemm b",
+                expected: "inner dimension \(k) to match a \(a.shape)\(transposeA ? " (transposed)" : "")", actual: b.shape)
+        }
+        try same("gemm c", [m, n], c)
+        if let bias { try same("gemm bias", [n], bias) }
+        return (m, n, k)
+    }
+
+    /// Returns (rows, columns) of a rank-2 `[rows, columns]` tensor.
+    static func matrix(_ operation: String, _ x: Tensor) throws -> (rows: Int, columns: Int) {
+        try rank(operation, x, 2, "[rows, classes]")
+        return (x.shape[0], x.shape[1])
+    }
+
+    /// Returns (rows, columns) for `bias_add`: columns is the last dimension of `x`.
+    static func biasAdd(_ x: Tensor, _ bias: Tensor, _ y: Tensor) throws -> (rows: Int, columns: Int) {
+        let columns = x.shape.dimensions.last!
+        try same("bias_add bias", [columns], bias)
+        try same("bias_add output", x.shape, y)
+        return (x.elementCount / columns, columns)
+    }
+
+    static func conv2dForward(_ input: Tensor, _ kernel: Tensor, _ bias: Tensor?, _ g: Conv2DGeometry, _ output: Tensor) throws {
+        try same("conv2d input", g.inputShape, input)
+        try same("conv2d kernel", g.kernelShape, kernel)
+        if let bias { try same("conv2d bias", [g.outputChannels], bias) }
+        try same("conv2d output", g.outputShape, output)
+    }
+
+    static func conv2dBackwardInput(_ gradOutput: Tensor, _ kernel: Tensor, _ g: Conv2DGeometry, _ gradInput: Tensor) throws {
+        try same("conv2d backward gradOutput", g.outputShape, gradOutput)
+        try same("conv2d backward kernel", g.kernelShape, kernel)
+        try same("conv2d backward gradInput", g.inputShape, gradInput)
+    }
+
+    static func conv2dBackwardKernel(_ input: Tensor, _ gradOutput: Tensor, _ g: Conv2DGeometry,
+                                     _ kernelGradient: Tensor, _ biasGradient: Tensor?) throws {
+        try same("conv2d backward input", g.inputShape, input)
+        try same("conv2d backward gradOutput", g.outputShape, gradOutput)
+        try same("conv2d backward kernelGradient", g.kernelShape, kernelGradient)
+        if let biasGradient { try same("conv2d backward biasGradient", [g.outputChannels], biasGradient) }
+    }
+
+    static func pool(_ input: Tensor, _ g: Pool2DGeometry, _ output: Tensor) throws {
+        try same("maxpool2d input", g.inputShape, input)
+        try same("maxpool2d output", g.outputShape, output)
+    }
+
+    static func poolBackward(_ input: Tensor, _ gradOutput: Tensor, _ g: Pool2DGeometry, _ gradInput: Tensor) throws {
+        try same("maxpool2d backward input", g.inputShape, input)
+        try same("maxpool2d backward gradOutput", g.outputShape, gradOutput)
+        try same("maxpool2d backward gradInput", g.inputShape, gradInput)
+    }
+
+    /// Returns (rows, classes) of the fused loss.
+    static func crossEntropy(_ logits: Tensor, _ labels: Tensor, _ losses: Tensor, _ gradLogits: Tensor?) throws -> (rows: Int, classes: Int) {
+        let (rows, classes) = try matrix("softmax_cross_entropy logits", logits)
+        try same("softmax_cross_entropy labels", [rows], labels)
+        try same("softmax_cross_entropy losses", [rows], losses)
+        if let gradLogits { try same("softmax_cross_entropy gradLogits", logits.shape, gradLogits) }
+        return (rows, classes)
+    }
+
+    static func adam(_ parameter: Tensor, _ gradient: Tensor, _ m: Tensor, _ v: Tensor, step: Int) throws {
+        try same("adam", parameter.shape, gradient, m, v)
+        guard step >= 1 else { throw GlassboxError.invalidArgument(operation: "adam", reason: "step \(step) must count from 1") }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Glassbox
+
+/// `glassbox devices`: every OpenCL device, and which one a choice would use.
+struct DevicesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devices",
+        abstract: "List OpenCL platforms and devices and mark the one that will be used."
+    )
+
+    @OptionGroup var options: DeviceOptions
+
+    func run() throws {
+        let choice = try options.choice()
+        let selection: DeviceSelection
+        do {
+            selection = try choice.resolve()
+        } catch {
+            // Still list what there is, then fail: the user asked for a device that is not here.
+            let devices = (try? Device.all()) ?? []
+            print(Self.table(devices, selected: nil, cpuSelected: false))
+            throw CommandFailure(error)
+        }
+        var devices = selection.devices
+        if choice == .cpu { devices = (try? Device.all()) ?? [] }
+        if let reason = selection.fallbackReason {
+            DeviceChoice.printToStandardError("glassbox: \(reason); using the CPU reference backend (set GLASSBOX_DEVICE=cpu to silence this)")
+        }
+        print(Self.table(devices, selected: selection.device, cpuSelected: selection.device == nil))
+        print("device choice: \(choice)")
+    }
+
+    static func table(_ devices: [Device], selected: Device?, cpuSelected: Bool) -> String {
+        var lines: [String] = []
+        for (index, device) in devices.enumerated() {
+            let mark = (selected?.name == device.name && selected?.platformName == device.platformName
+                        && devices.firstIndex { $0.name == device.name && $0.platformName == device.platformName } == index) ? "*" : " "
+            lines.append("\(mark) opencl:\(index)  \(device.name)")
+            lines.append("      platform:        \(device.platformName) (\(device.platformVersion))")
+            lines.append("      type:            \(device.typeName)")
+            lines.append("      compute units:   \(device.computeUnits)")
+            lines.append("      global memory:   \(formatBytes(device.globalMemoryBytes))")
+            lines.append("      local memory:    \(formatBytes(device.localMemoryBytes))")
+            lines.append("      OpenCL C:        \(device.openCLCVersion)")
+            lines.append("      driver:          \(device.driverVersion)")
+        }
+        if devices.isEmpty { lines.append("  (no OpenCL platform or device found)") }
+        lines.append("\(cpuSelected ? "*" : " ") cpu       CPU reference backend (plain Swift, Double accumulation)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func formatBytes(_ bytes: UInt64) -> String {
+        let mib = Double(bytes) / 1_048_576
+        return mib >= 1024 ? String(format: "%.1f GiB", mib / 1024) : String(format: "%.0f KiB", Double(bytes) / 1024)
+    }
+}
+
+import Foundation

@@ -1,0 +1,11 @@
+import ArgumentParser
+import Glassbox
+
+@main
+struct GlassboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glassbox",
+        abstract: "Train and explain small convolutional networks on OpenCL devices or the CPU reference.",
+        subcommands: [DevicesCommand.self, BenchCommand.self]
+    )
+}

@@ -1,0 +1,107 @@
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+final class Conv2DTests: XCTestCase {
+    struct Case { let n, h, w, ci, co, kh, kw, sh, sw: Int; let padding: Padding }
+
+    /// Odd batches, channels and image sizes (5x5 to 29x29), both paddings, strides 1 to 3,
+    /// and the reference CNN's first layer.
+    let cases: [Case] = [
+        Case(n: 1, h: 5, w: 5, ci: 1, co: 1, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid),
+        Case(n: 3, h: 7, w: 6, ci: 3, co: 7, kh: 3, kw: 2, sh: 1, sw: 2, padding: .same),
+        Case(n: 2, h: 29, w: 29, ci: 1, co: 33, kh: 3, kw: 3, sh: 2, sw: 2, padding: .valid),
+        Case(n: 1, h: 11, w: 9, ci: 7, co: 16, kh: 5, kw: 5, sh: 3, sw: 1, padding: .same),
+        Case(n: 33, h: 28, w: 28, ci: 1, co: 32, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid),
+        Case(n: 2, h: 12, w: 13, ci: 16, co: 17, kh: 3, kw: 3, sh: 1, sw: 1, padding: .same),
+    ]
+
+    func geometry(_ c: Case) throws -> Conv2DGeometry {
+        try Conv2DGeometry(inputShape: [c.n, c.h, c.w, c.ci], kernelShape: [c.kh, c.kw, c.ci, c.co],
+                           strideHeight: c.sh, strideWidth: c.sw, padding: c.padding)
+    }
+
+    func testForwardAgreesWithReference() throws {
+        var random = SeededGenerator(seed: 4)
+        for c in cases {
+            let g = try geometry(c)
+            for withBias in [true, false] {
+                try assertBackendsAgree("conv2d forward \(g.inputShape) k\(g.kernelShape) \(c.padding) s\(c.sh),\(c.sw) bias \(withBias)", [
+                    .input("x", g.inputShape, random.floats(g.inputShape.elementCount)),
+                    .input("k", g.kernelShape, random.floats(g.kernelShape.elementCount)),
+                    .input("b", [c.co], random.floats(c.co)), .output("y", g.outputShape),
+                ], tolerance: 1e-5) { backend, t in
+                    try backend.conv2dForward(input: t["x"]!, kernel: t["k"]!, bias: withBias ? t["b"] : nil, geometry: g, into: t["y"]!)
+                }
+            }
+        }
+    }
+
+    func testBackwardAgreesWithReference() throws {
+        var random = SeededGenerator(seed: 5)
+        for c in cases {
+            let g = try geometry(c)
+            let x = random.floats(g.inputShape.elementCount), k = random.floats(g.kernelShape.elementCount)
+            let gy = random.floats(g.outputShape.elementCount)
+            try assertBackendsAgree("conv2d backward input \(g.inputShape) k\(g.kernelShape)", [
+                .input("gy", g.outputShape, gy), .input("k", g.kernelShape, k), .output("gx", g.inputShape),
+            ], tolerance: 1e-4) { backend, t in
+                try backend.conv2dBackwardInput(gradOutput: t["gy"]!, kernel: t["k"]!, geometry: g, into: t["gx"]!)
+            }
+            try assertBackendsAgree("conv2d backward kernel \(g.inputShape) k\(g.kernelShape)", [
+                .input("x", g.inputShape, x), .input("gy", g.outputShape, gy),
+                .output("gk", g.kernelShape), .output("gb", [c.co]),
+            ], tolerance: 1e-4) { backend, t in
+                try backend.conv2dBackwardKernel(input: t["x"]!, gradOutput: t["gy"]!, geometry: g,
+                                                 kernelGradient: t["gk"]!, biasGradient: t["gb"]!)
+            }
+        }
+    }
+
+    /// A 3x3 image, a 2x2 kernel, worked by hand:
+    ///   x = 1 2 3    k = 1 0    y = 1*1+5*-1 = -4   2*1+6*-1 = -4     (+ bias 0.5)
+    ///       4 5 6        0 -1       4*1+8*-1 = -4   5*1+9*-1 = -4
+    ///       7 8 9
+    func testHandComputedValidAndSame() throws {
+        let backend = TestBackends.reference
+        let x = try backend.upload([1, 2, 3, 4, 5, 6, 7, 8, 9], shape: [1, 3, 3, 1])
+        let k = try backend.upload([1, 0, 0, -1], shape: [2, 2, 1, 1])
+        let b = try backend.upload([0.5], shape: [1])
+        let valid = try Conv2DGeometry(inputShape: x.shape, kernelShape: k.shape)
+        let y = try backend.makeTensor(shape: valid.outputShape)
+        try backend.conv2dForward(input: x, kernel: k, bias: b, geometry: valid, into: y)
+        XCTAssertEqual(try backend.download(y), [-3.5, -3.5, -3.5, -3.5])
+        // `same` with a 2x2 kernel pads one row below and one column right (TensorFlow's split):
+        // the last row and column see zeros where the -1 tap falls outside.
+        let same = try Conv2DGeometry(inputShape: x.shape, kernelShape: k.shape, padding: .same)
+        XCTAssertEqual(same.outputShape, [1, 3, 3, 1])
+        XCTAssertEqual(same.padTop, 0)
+        let ySame = try backend.makeTensor(shape: same.outputShape)
+        try backend.conv2dForward(input: x, kernel: k, bias: nil, geometry: same, into: ySame)
+        XCTAssertEqual(try backend.download(ySame), [-4, -4, 3, -4, -4, 6, 7, 8, 9])
+        // Backward of sum(y): each input gets the sum of the kernel taps that touch it.
+        let ones = try backend.upload([1, 1, 1, 1], shape: valid.outputShape)
+        let gx = try backend.makeTensor(shape: x.shape)
+        try backend.conv2dBackwardInput(gradOutput: ones, kernel: k, geometry: valid, into: gx)
+        XCTAssertEqual(try backend.download(gx), [1, 1, 0, 1, 0, -1, 0, -1, -1])
+        let gk = try backend.makeTensor(shape: k.shape), gb = try backend.makeTensor(shape: [1])
+        try backend.conv2dBackwardKernel(input: x, gradOutput: ones, geometry: valid, kernelGradient: gk, biasGradient: gb)
+        XCTAssertEqual(try backend.download(gk), [12, 16, 24, 28])   // each tap summed over the four windows
+        XCTAssertEqual(try backend.download(gb), [4])
+    }
+
+    func testBadShapesThrow() throws {
+        XCTAssertThrowsError(try Conv2DGeometry(inputShape: [1, 28, 28, 3], kernelShape: [3, 3, 1, 32])) { error in
+            XCTAssertTrue("\(error)".contains("[3, 3, 1, 32]") && "\(error)".contains("[1, 28, 28, 3]"), "\(error)")
+        }
+        XCTAssertThrowsError(try Conv2DGeometry(inputShape: [1, 2, 2, 1], kernelShape: [3, 3, 1, 1]))
+        XCTAssertThrowsError(try Conv2DGeometry(inputShape: [1, 5, 5, 1], kernelShape: [3, 3, 1, 1], strideHeight: 0))
+        let backend = TestBackends.reference
+        let g = try Conv2DGeometry(inputShape: [1, 5, 5, 1], kernelShape: [3, 3, 1, 2])
+        XCTAssertThrowsError(try backend.conv2dForward(input: try backend.makeTensor(shape: [1, 5, 5, 1]),
+                                                       kernel: try backend.makeTensor(shape: [3, 3, 1, 2]), bias: nil,
+                                                       geometry: g, into: try backend.makeTensor(shape: [1, 4, 4, 2]))) { error in
+            XCTAssertTrue("\(error)".contains("[1, 3, 3, 2]") && "\(error)".contains("[1, 4, 4, 2]"), "\(error)")
+        }
+    }
+}

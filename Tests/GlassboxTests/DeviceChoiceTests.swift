@@ -1,0 +1,64 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+final class DeviceChoiceTests: XCTestCase {
+    func testParsing() throws {
+        XCTAssertEqual(try DeviceChoice(parsing: "auto"), .auto)
+        XCTAssertEqual(try DeviceChoice(parsing: "CPU"), .cpu)
+        XCTAssertEqual(try DeviceChoice(parsing: "opencl"), .opencl)
+        XCTAssertEqual(try DeviceChoice(parsing: "opencl:2"), .openclIndex(2))
+        XCTAssertEqual(try DeviceChoice(parsing: "H100"), .nameContaining("H100"))
+        XCTAssertThrowsError(try DeviceChoice(parsing: "opencl:x"))
+        XCTAssertThrowsError(try DeviceChoice(parsing: ""))
+        XCTAssertEqual(try DeviceChoice.fromEnvironment([:]), .auto)
+        XCTAssertEqual(try DeviceChoice.fromEnvironment(["GLASSBOX_DEVICE": "cpu"]), .cpu)
+    }
+
+    /// With no OpenCL device at all, `auto` resolves to the CPU reference with a reason, and every
+    /// explicit OpenCL choice throws.
+    func testNoDevicesFallsBackForAutoOnly() throws {
+        let none: () throws -> [Device] = { [] }
+        let auto = try DeviceChoice.auto.resolve(devices: none)
+        XCTAssertNil(auto.device)
+        XCTAssertNotNil(auto.fallbackReason)
+        XCTAssertNil(try DeviceChoice.cpu.resolve(devices: none).device)
+        for choice: DeviceChoice in [.opencl, .openclIndex(0), .nameContaining("pthread")] {
+            XCTAssertThrowsError(try choice.resolve(devices: none)) { error in
+                guard case GlassboxError.deviceUnavailable = error else { return XCTFail("\(choice): \(error)") }
+            }
+        }
+    }
+
+    /// Under `.ci/run`'s no-platform pass (`OCL_ICD_VENDORS` pointing to an empty folder and
+    /// `GLASSBOX_EXPECT_NO_OPENCL=1`) the real ICD loader finds nothing: `auto` must give the CPU
+    /// reference with one line on stderr, and `opencl` must fail clearly.
+    func testRealEnvironmentWithoutPlatform() throws {
+        guard ProcessInfo.processInfo.environment["GLASSBOX_EXPECT_NO_OPENCL"] == "1" else {
+            throw XCTSkip("runs in the no-platform pass of .ci/run (GLASSBOX_EXPECT_NO_OPENCL=1)")
+        }
+        XCTAssertEqual(try Device.all().count, 0)
+        var warnings: [String] = []
+        let backend = try DeviceChoice.auto.makeBackend { warnings.append($0) }
+        XCTAssertTrue(backend is CPUBackend)
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings.first?.contains("CPU reference") == true, "\(warnings)")
+        XCTAssertThrowsError(try DeviceChoice.opencl.makeBackend { warnings.append($0) }) { error in
+            XCTAssertTrue("\(error)".contains("no OpenCL platform"), "\(error)")
+        }
+    }
+
+    func testAutoPrefersOpenCLWhenPresent() throws {
+        guard let device = try Device.all().first else {
+            if TestBackends.openCLRequired { return XCTFail("GLASSBOX_REQUIRE_OPENCL=1 but no OpenCL device") }
+            throw XCTSkip("no OpenCL device")
+        }
+        let selection = try DeviceChoice.auto.resolve()
+        XCTAssertNotNil(selection.device)
+        XCTAssertNil(selection.fallbackReason)
+        XCTAssertEqual(try DeviceChoice.openclIndex(0).resolve().device?.name, device.name)
+        XCTAssertEqual(try DeviceChoice.nameContaining(String(device.name.prefix(6)).uppercased()).resolve().device?.name, device.name)
+        XCTAssertThrowsError(try DeviceChoice.openclIndex(99).resolve())
+    }
+}

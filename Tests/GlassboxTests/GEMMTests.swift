@@ -1,0 +1,68 @@
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+final class GEMMTests: XCTestCase {
+    /// Forward tolerance of the issue: float32 kernels against a Double reference.
+    let tolerance = 1e-5
+
+    func testAllTransposesAndEpiloguesAgreeWithReference() throws {
+        var random = SeededGenerator(seed: 1)
+        // Sizes that are multiples of no tile (4 rows, 16 columns, 16x16 tiles) next to ones that are.
+        let sizes: [(m: Int, n: Int, k: Int)] = [(1, 1, 1), (3, 7, 5), (33, 17, 29), (32, 128, 64), (5, 33, 100), (64, 16, 3)]
+        for (m, n, k) in sizes {
+            for transposeA in [false, true] {
+                for transposeB in [false, true] {
+                    for (withBias, accumulate) in [(false, false), (true, false), (true, true)] {
+                        let label = "gemm m\(m) n\(n) k\(k) tA\(transposeA) tB\(transposeB) bias\(withBias) acc\(accumulate)"
+                        var tensors: [NamedTensor] = [
+                            .input("a", transposeA ? [k, m] : [m, k], random.floats(m * k)),
+                            .input("b", transposeB ? [n, k] : [k, n], random.floats(k * n)),
+                            .input("bias", [n], random.floats(n)),
+                        ]
+                        // Accumulating reads c: give it values; otherwise poison it.
+                        tensors.append(accumulate ? .input("c", [m, n], random.floats(m * n)) : .output("c", [m, n]))
+                        try assertBackendsAgree(label, tensors, compare: ["c"], tolerance: tolerance) { backend, t in
+                            try backend.gemm(t["a"]!, t["b"]!, into: t["c"]!, transposeA: transposeA, transposeB: transposeB,
+                                             bias: withBias ? t["bias"] : nil, accumulate: accumulate)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testReferenceCNNDenseShape() throws {
+        var random = SeededGenerator(seed: 2)
+        let (m, n, k) = (33, 128, 5408)
+        try assertBackendsAgree("gemm dense 33x5408x128", [
+            .input("a", [m, k], random.floats(m * k)), .input("b", [k, n], random.floats(k * n, in: -0.05...0.05)),
+            .input("bias", [n], random.floats(n)), .output("c", [m, n]),
+        ], tolerance: tolerance) { backend, t in
+            try backend.gemm(t["a"]!, t["b"]!, into: t["c"]!, bias: t["bias"])
+        }
+    }
+
+    func testHandComputedProduct() throws {
+        let backend = TestBackends.reference
+        let a = try backend.upload([1, 2, 3, 4, 5, 6], shape: [2, 3])
+        let b = try backend.upload([7, 8, 9, 10, 11, 12], shape: [3, 2])
+        let c = try backend.makeTensor(shape: [2, 2])
+        try backend.gemm(a, b, into: c, bias: try backend.upload([1, -1], shape: [2]))
+        XCTAssertEqual(try backend.download(c), [59, 63, 140, 153])
+        try backend.gemm(a, a, into: c, transposeB: true)   // a a^T
+        XCTAssertEqual(try backend.download(c), [14, 32, 32, 77])
+    }
+
+    func testMismatchedShapesThrowNamingBothShapes() throws {
+        for backend in [TestBackends.reference as any Backend] + ((try? TestBackends.openCLBackends()) ?? []) {
+            let a = try backend.makeTensor(shape: [3, 4])
+            let b = try backend.makeTensor(shape: [5, 2])
+            let c = try backend.makeTensor(shape: [3, 2])
+            XCTAssertThrowsError(try backend.gemm(a, b, into: c)) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains("[5, 2]") && text.contains("[3, 4]"), "message should name both shapes: \(text)")
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+final class PoolTests: XCTestCase {
+    func testForwardAndBackwardAgreeWithReference() throws {
+        var random = SeededGenerator(seed: 6)
+        // (input shape, pool, stride): overlapping windows (stride < pool) and leftover rows included.
+        let cases: [(Shape, Int, Int)] = [([1, 5, 5, 1], 2, 2), ([3, 7, 9, 3], 2, 2), ([33, 26, 26, 32], 2, 2),
+                                          ([2, 29, 29, 7], 3, 2), ([1, 6, 5, 17], 3, 1)]
+        for (shape, pool, stride) in cases {
+            let g = try Pool2DGeometry(inputShape: shape, poolHeight: pool, poolWidth: pool, strideHeight: stride, strideWidth: stride)
+            let x = random.floats(shape.elementCount)
+            try assertBackendsAgree("maxpool2d forward \(shape) pool \(pool) stride \(stride)", [
+                .input("x", shape, x), .output("y", g.outputShape),
+            ], tolerance: 0) { backend, t in try backend.maxPool2dForward(input: t["x"]!, geometry: g, into: t["y"]!) }
+            try assertBackendsAgree("maxpool2d backward \(shape) pool \(pool) stride \(stride)", [
+                .input("x", shape, x), .input("gy", g.outputShape, random.floats(g.outputShape.elementCount)),
+                .output("gx", shape),
+            ], tolerance: 1e-6) { backend, t in
+                try backend.maxPool2dBackward(input: t["x"]!, gradOutput: t["gy"]!, geometry: g, into: t["gx"]!)
+            }
+        }
+    }
+
+    /// x = 1 5 2 0     max 2x2: 5 3     the gradient goes to the 5, the 3, the 9 and the first 4.
+    ///     3 4 3 1          9 4
+    ///     9 2 4 4
+    ///     0 1 4 2
+    func testHandComputed() throws {
+        let backend = TestBackends.reference
+        let x = try backend.upload([1, 5, 2, 0, 3, 4, 3, 1, 9, 2, 4, 4, 0, 1, 4, 2], shape: [1, 4, 4, 1])
+        let g = try Pool2DGeometry(inputShape: x.shape)
+        let y = try backend.makeTensor(shape: g.outputShape)
+        try backend.maxPool2dForward(input: x, geometry: g, into: y)
+        XCTAssertEqual(try backend.download(y), [5, 3, 9, 4])
+        let gx = try backend.makeTensor(shape: x.shape)
+        try backend.maxPool2dBackward(input: x, gradOutput: try backend.upload([10, 20, 30, 40], shape: [1, 2, 2, 1]), geometry: g, into: gx)
+        XCTAssertEqual(try backend.download(gx), [0, 10, 0, 0, 0, 0, 20, 0, 30, 0, 40, 0, 0, 0, 0, 0])
+    }
+
+    func testWindowLargerThanInputThrows() {
+        XCTAssertThrowsError(try Pool2DGeometry(inputShape: [1, 1, 5, 1])) { error in
+            XCTAssertTrue("\(error)".contains("[1, 1, 5, 1]"), "\(error)")
+        }
+    }
+}
