@@ -101,7 +101,8 @@ __kernel void conv2d_forward_direct(CONV_SHAPE_ARGS,
 
 // Gradient with respect to the input, gathered per input element (no atomics):
 //   gradInput[n, h, w, ci] = sum over (kh, kw, co) with h = oh*SH + kh - PT, w = ow*SW + kw - PL
-//                            of gradOutput[n, oh, ow, co] * kernel[kh, kw, ci, co]
+//                            of gradOutput[n, oh, ow, co] * weights[kh, kw, ci, co]
+// Both factors are contiguous in co, so the inner dot product runs on float16 vectors.
 // Global size: (CI, W, N * H).
 __kernel void conv2d_backward_input(CONV_SHAPE_ARGS,
                                     __global const float* gradOutput, __global const float* weights,
@@ -112,6 +113,7 @@ __kernel void conv2d_backward_input(CONV_SHAPE_ARGS,
     if (ci >= CI || w >= W || nh >= N * H) return;
     const int n = nh / H;
     const int h = nh % H;
+    float16 vectorAcc = (float16)(0.0f);
     float acc = 0.0f;
     for (int kh = 0; kh < KH; ++kh) {
         const int ohScaled = h + PT - kh;
@@ -125,46 +127,61 @@ __kernel void conv2d_backward_input(CONV_SHAPE_ARGS,
             if (ow >= OW) continue;
             __global const float* g = gradOutput + (((long)n * OH + oh) * OW + ow) * CO;
             __global const float* k = weights + ((kh * KW + kw) * CI + ci) * CO;
-            for (int co = 0; co < CO; ++co) acc = fma(g[co], k[co], acc);
+            int co = 0;
+            for (; co + 16 <= CO; co += 16) vectorAcc = fma(vload16(0, g + co), vload16(0, k + co), vectorAcc);
+            for (; co < CO; ++co) acc = fma(g[co], k[co], acc);
         }
     }
-    gradInput[(((long)n * H + h) * W + w) * CI + ci] = acc;
+    const float8 halves = vectorAcc.lo + vectorAcc.hi;
+    const float4 quarter = halves.lo + halves.hi;
+    const float2 eighth = quarter.lo + quarter.hi;
+    gradInput[(((long)n * H + h) * W + w) * CI + ci] = acc + eighth.x + eighth.y;
 }
 
 // Gradient with respect to kernel and bias, a reduction over P = N * OH * OW output positions in
 // two stages (split-K): partial sums over chunks of CONV_REDUCE_CHUNK positions, then a sum over
 // chunks. Row r < KH*KW*CI of the partials is kernel weight row r; row KH*KW*CI is the bias.
 //   partials [chunks, KH*KW*CI + 1, CO]
-// Global size: (CO, KH*KW*CI + 1, chunks).
+// Each work-item sums 16 output channels of one row over one chunk, walking the chunk's positions
+// in order (gradOutput rows are contiguous in CO).
+// Global size: (ceil(CO / 16), KH*KW*CI + 1, chunks).
 __kernel void conv2d_backward_kernel_partial(CONV_SHAPE_ARGS,
                                              __global const float* input, __global const float* gradOutput,
                                              __global float* partials) {
-    const int co = get_global_id(0);
+    const int co0 = get_global_id(0) * 16;
     const int row = get_global_id(1);
     const int chunk = get_global_id(2);
     const int rows = KH * KW * CI + 1;
     const int positions = N * OH * OW;
-    if (co >= CO || row >= rows || chunk * CONV_REDUCE_CHUNK >= positions) return;
+    if (co0 >= CO || row >= rows || chunk * CONV_REDUCE_CHUNK >= positions) return;
     const int first = chunk * CONV_REDUCE_CHUNK;
     const int last = min(first + CONV_REDUCE_CHUNK, positions);
-    float acc = 0.0f;
-    if (row == rows - 1) {
-        for (int p = first; p < last; ++p) acc += gradOutput[(long)p * CO + co];
-    } else {
-        const int ci = row % CI;
-        const int kw = (row / CI) % KW;
-        const int kh = row / (CI * KW);
-        for (int p = first; p < last; ++p) {
-            const int ow = p % OW;
-            const int oh = (p / OW) % OH;
-            const int n = p / (OW * OH);
+    const bool isBias = row == rows - 1;
+    const int ci = row % CI;
+    const int kw = (row / CI) % KW;
+    const int kh = row / (CI * KW);
+    int ow = first % OW;
+    int oh = (first / OW) % OH;
+    int n = first / (OW * OH);
+    const int width = min(16, CO - co0);
+    float16 acc = (float16)(0.0f);
+    float tail[16];
+    for (int j = 0; j < 16; ++j) tail[j] = 0.0f;
+    for (int p = first; p < last; ++p) {
+        float x = 1.0f;
+        if (!isBias) {
             const int ih = oh * SH + kh - PT;
             const int iw = ow * SW + kw - PL;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-            acc = fma(input[(((long)n * H + ih) * W + iw) * CI + ci], gradOutput[(long)p * CO + co], acc);
+            x = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? input[(((long)n * H + ih) * W + iw) * CI + ci] : 0.0f;
         }
+        __global const float* g = gradOutput + (long)p * CO + co0;
+        if (width == 16) acc = fma((float16)(x), vload16(0, g), acc);
+        else for (int j = 0; j < width; ++j) tail[j] = fma(x, g[j], tail[j]);
+        if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; ++n; } }
     }
-    partials[((long)chunk * rows + row) * CO + co] = acc;
+    __global float* out = partials + ((long)chunk * rows + row) * CO + co0;
+    if (width == 16) vstore16(acc, 0, out);
+    else for (int j = 0; j < width; ++j) out[j] = tail[j];
 }
 
 // Global size: (CO, KH*KW*CI + 1).

@@ -6,18 +6,22 @@
 //   C(m, n) = C[m * ldc + n]                          (M x N, row-major)
 //
 // Two variants with one signature:
-// - gemm_blocked (CPU devices, PoCL): one work-item computes GEMM_ROWS rows x 16 columns of C in
-//   float16 registers, loading rows of B with vload16. No local memory, no barriers. The host
+// - gemm_blocked (CPU devices, PoCL): one work-item computes GEMM_ROWS rows x GEMM_COLUMNS columns
+//   of C in float16 registers, loading rows of B with vload16. No local memory, no barriers. The host
 //   guarantees bColStride == 1 (it transposes B first when needed).
 // - gemm_tiled (GPUs): GEMM_TILE x GEMM_TILE work-groups stage tiles of A and B in local memory.
 
 #ifndef GEMM_ROWS
-#define GEMM_ROWS 4
+#define GEMM_ROWS 8     // rows of C per work-item in gemm_blocked
+#endif
+#ifndef GEMM_VECTORS
+#define GEMM_VECTORS 2  // float16 column vectors per work-item in gemm_blocked (16 or 32 columns)
 #endif
 #ifndef GEMM_TILE
 #define GEMM_TILE 16
 #endif
 
+#define GEMM_COLUMNS (16 * GEMM_VECTORS)
 #define A_AT(m, k) A[(m) * aRowStride + (k) * aColStride]
 #define B_AT(k, n) B[(k) * bRowStride + (n) * bColStride]
 
@@ -29,52 +33,66 @@ inline float gemm_epilogue(float acc, float alpha, float beta, __global const fl
     return value;
 }
 
-// Global size: (ceil(N / 16), ceil(M / GEMM_ROWS)), rounded up to the local size.
+inline float16 gemm_epilogue16(float16 acc, float alpha, float beta, __global float* c,
+                               __global const float* bias, int hasBias) {
+    float16 value = alpha * acc;
+    if (beta != 0.0f) value += beta * vload16(0, c);
+    if (hasBias) value += vload16(0, bias);
+    return value;
+}
+
+// Global size: (ceil(N / GEMM_COLUMNS), ceil(M / GEMM_ROWS)), rounded up to the local size.
+// Blocks that are full in N take the vector path; rows past M (in the last row block) read row
+// M - 1 and are not written. The ragged right edge takes a scalar path.
 __kernel void gemm_blocked(const int M, const int N, const int K,
                            __global const float* A, const int aRowStride, const int aColStride,
                            __global const float* B, const int bRowStride, const int bColStride,
                            __global float* C, const int ldc,
                            __global const float* bias, const int hasBias,
                            const float alpha, const float beta) {
-    const int n0 = get_global_id(0) * 16;
+    const int n0 = get_global_id(0) * GEMM_COLUMNS;
     const int m0 = get_global_id(1) * GEMM_ROWS;
     if (n0 >= N || m0 >= M) return;
 
-    int rows[GEMM_ROWS];
-    for (int r = 0; r < GEMM_ROWS; ++r) rows[r] = min(m0 + r, M - 1);   // clamp: read, never write
+    int rowOffset[GEMM_ROWS];
+    #pragma unroll
+    for (int r = 0; r < GEMM_ROWS; ++r) rowOffset[r] = min(m0 + r, M - 1) * aRowStride;
 
-    if (n0 + 16 <= N) {
-        float16 acc[GEMM_ROWS];
-        for (int r = 0; r < GEMM_ROWS; ++r) acc[r] = (float16)(0.0f);
+    if (n0 + GEMM_COLUMNS <= N) {
+        float16 acc[GEMM_ROWS][GEMM_VECTORS];
+        #pragma unroll
+        for (int r = 0; r < GEMM_ROWS; ++r)
+            #pragma unroll
+            for (int v = 0; v < GEMM_VECTORS; ++v) acc[r][v] = (float16)(0.0f);
         for (int k = 0; k < K; ++k) {
-            const float16 b = vload16(0, B + k * bRowStride + n0);
-            for (int r = 0; r < GEMM_ROWS; ++r) acc[r] = fma((float16)(A_AT(rows[r], k)), b, acc[r]);
+            float16 b[GEMM_VECTORS];
+            #pragma unroll
+            for (int v = 0; v < GEMM_VECTORS; ++v) b[v] = vload16(0, B + k * bRowStride + n0 + 16 * v);
+            const int kOffset = k * aColStride;
+            #pragma unroll
+            for (int r = 0; r < GEMM_ROWS; ++r) {
+                const float16 a = (float16)(A[rowOffset[r] + kOffset]);
+                #pragma unroll
+                for (int v = 0; v < GEMM_VECTORS; ++v) acc[r][v] = fma(a, b[v], acc[r][v]);
+            }
         }
+        #pragma unroll
         for (int r = 0; r < GEMM_ROWS; ++r) {
-            if (m0 + r >= M) break;
-            float values[16];
-            vstore16(acc[r], 0, values);
-            for (int j = 0; j < 16; ++j) {
-                const int cIndex = (m0 + r) * ldc + n0 + j;
-                C[cIndex] = gemm_epilogue(values[j], alpha, beta, C, cIndex, bias, hasBias, n0 + j);
+            if (m0 + r < M) {
+                #pragma unroll
+                for (int v = 0; v < GEMM_VECTORS; ++v) {
+                    __global float* c = C + (m0 + r) * ldc + n0 + 16 * v;
+                    vstore16(gemm_epilogue16(acc[r][v], alpha, beta, c, bias + n0 + 16 * v, hasBias), 0, c);
+                }
             }
         }
     } else {
-        const int width = N - n0;
-        float acc[GEMM_ROWS][16];
-        for (int r = 0; r < GEMM_ROWS; ++r)
-            for (int j = 0; j < 16; ++j) acc[r][j] = 0.0f;
-        for (int k = 0; k < K; ++k) {
-            for (int j = 0; j < width; ++j) {
-                const float b = B_AT(k, n0 + j);
-                for (int r = 0; r < GEMM_ROWS; ++r) acc[r][j] = fma(A_AT(rows[r], k), b, acc[r][j]);
-            }
-        }
-        for (int r = 0; r < GEMM_ROWS; ++r) {
-            if (m0 + r >= M) break;
-            for (int j = 0; j < width; ++j) {
-                const int cIndex = (m0 + r) * ldc + n0 + j;
-                C[cIndex] = gemm_epilogue(acc[r][j], alpha, beta, C, cIndex, bias, hasBias, n0 + j);
+        for (int r = 0; r < GEMM_ROWS && m0 + r < M; ++r) {
+            for (int n = n0; n < N; ++n) {
+                float acc = 0.0f;
+                for (int k = 0; k < K; ++k) acc = fma(A_AT(m0 + r, k), B_AT(k, n), acc);
+                const int cIndex = (m0 + r) * ldc + n;
+                C[cIndex] = gemm_epilogue(acc, alpha, beta, C, cIndex, bias, hasBias, n);
             }
         }
     }

@@ -17,24 +17,21 @@ struct DevicesCommand: ParsableCommand {
             selection = try choice.resolve()
         } catch {
             // Still list what there is, then fail: the user asked for a device that is not here.
-            let devices = (try? Device.all()) ?? []
-            print(Self.table(devices, selected: nil, cpuSelected: false))
+            print(Self.table((try? Device.all()) ?? [], selectedIndex: nil, cpuSelected: false))
             throw CommandFailure(error)
         }
-        var devices = selection.devices
-        if choice == .cpu { devices = (try? Device.all()) ?? [] }
+        let devices = choice == .cpu ? ((try? Device.all()) ?? []) : selection.devices
         if let reason = selection.fallbackReason {
             DeviceChoice.printToStandardError("glassbox: \(reason); using the CPU reference backend (set GLASSBOX_DEVICE=cpu to silence this)")
         }
-        print(Self.table(devices, selected: selection.device, cpuSelected: selection.device == nil))
+        print(Self.table(devices, selectedIndex: selection.deviceIndex, cpuSelected: selection.deviceIndex == nil))
         print("device choice: \(choice)")
     }
 
-    static func table(_ devices: [Device], selected: Device?, cpuSelected: Bool) -> String {
+    static func table(_ devices: [Device], selectedIndex: Int?, cpuSelected: Bool) -> String {
         var lines: [String] = []
         for (index, device) in devices.enumerated() {
-            let mark = (selected?.name == device.name && selected?.platformName == device.platformName
-                        && devices.firstIndex { $0.name == device.name && $0.platformName == device.platformName } == index) ? "*" : " "
+            let mark = index == selectedIndex ? "*" : " "
             lines.append("\(mark) opencl:\(index)  \(device.name)")
             lines.append("      platform:        \(device.platformName) (\(device.platformVersion))")
             lines.append("      type:            \(device.typeName)")

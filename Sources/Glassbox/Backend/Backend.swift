@@ -16,8 +16,6 @@ public protocol Backend: AnyObject {
 
     /// A tensor of `shape` with unspecified contents.
     func makeTensor(shape: Shape) throws -> Tensor
-    /// A tensor holding `values` (row-major); `values.count` must equal `shape.elementCount`.
-    func upload(_ values: [Float], shape: Shape) throws -> Tensor
     /// Overwrites `tensor` with `values`.
     func write(_ values: [Float], into tensor: Tensor) throws
     /// The tensor's values (waits for queued work that writes it).
@@ -87,6 +85,15 @@ extension Backend {
     public func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool = false, transposeB: Bool = false,
                      bias: Tensor? = nil, accumulate: Bool = false) throws {
         try gemm(a, b, into: c, transposeA: transposeA, transposeB: transposeB, bias: bias, accumulate: accumulate)
+    }
+
+    /// A tensor holding `values` (row-major).
+    /// - Throws: ``GlassboxError/shapeMismatch(operation:expected:actual:)`` unless
+    ///   `values.count == shape.elementCount`.
+    public func upload(_ values: [Float], shape: Shape) throws -> Tensor {
+        let tensor = try makeTensor(shape: shape)
+        try write(values, into: tensor)
+        return tensor
     }
 
     /// A tensor of `shape` filled with `value`.

@@ -51,38 +51,38 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
     /// - Parameter devices: the OpenCL devices to choose among; by default every installed one.
     /// - Throws: ``GlassboxError/deviceUnavailable(_:)`` when an explicit OpenCL choice cannot be met.
     public func resolve(devices: (() throws -> [Device])? = nil) throws -> DeviceSelection {
-        if self == .cpu { return DeviceSelection(device: nil, fallbackReason: nil, devices: []) }
+        if self == .cpu { return DeviceSelection(deviceIndex: nil, fallbackReason: nil, devices: []) }
         let found: [Device]
         do {
             found = try (devices ?? Device.all)()
         } catch {
             guard self == .auto else { throw GlassboxError.deviceUnavailable("OpenCL device enumeration failed: \(error)") }
-            return DeviceSelection(device: nil, fallbackReason: "OpenCL device enumeration failed (\(error))", devices: [])
+            return DeviceSelection(deviceIndex: nil, fallbackReason: "OpenCL device enumeration failed (\(error))", devices: [])
         }
         switch self {
         case .cpu:
-            return DeviceSelection(device: nil, fallbackReason: nil, devices: found)
+            return DeviceSelection(deviceIndex: nil, fallbackReason: nil, devices: found)
         case .auto:
-            if let device = found.first(where: \.isGPU) ?? found.first {
-                return DeviceSelection(device: device, fallbackReason: nil, devices: found)
+            if let index = found.firstIndex(where: \.isGPU) ?? found.indices.first {
+                return DeviceSelection(deviceIndex: index, fallbackReason: nil, devices: found)
             }
-            return DeviceSelection(device: nil, fallbackReason: "no OpenCL platform or device found", devices: found)
+            return DeviceSelection(deviceIndex: nil, fallbackReason: "no OpenCL platform or device found", devices: found)
         case .opencl:
-            guard let device = found.first else {
+            guard !found.isEmpty else {
                 throw GlassboxError.deviceUnavailable("'opencl' was requested but no OpenCL platform or device was found")
             }
-            return DeviceSelection(device: device, fallbackReason: nil, devices: found)
+            return DeviceSelection(deviceIndex: 0, fallbackReason: nil, devices: found)
         case .openclIndex(let index):
             guard found.indices.contains(index) else {
                 throw GlassboxError.deviceUnavailable("'opencl:\(index)' was requested but there are \(found.count) OpenCL devices")
             }
-            return DeviceSelection(device: found[index], fallbackReason: nil, devices: found)
+            return DeviceSelection(deviceIndex: index, fallbackReason: nil, devices: found)
         case .nameContaining(let text):
-            guard let device = found.first(where: { $0.name.localizedCaseInsensitiveContains(text) }) else {
+            guard let index = found.firstIndex(where: { $0.name.localizedCaseInsensitiveContains(text) }) else {
                 let names = found.map(\.name).joined(separator: ", ")
                 throw GlassboxError.deviceUnavailable("no OpenCL device name contains '\(text)' (devices: \(names.isEmpty ? "none" : names))")
             }
-            return DeviceSelection(device: device, fallbackReason: nil, devices: found)
+            return DeviceSelection(deviceIndex: index, fallbackReason: nil, devices: found)
         }
     }
 
@@ -116,7 +116,9 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
 /// The outcome of ``DeviceChoice/resolve(devices:)``.
 public struct DeviceSelection {
     /// The OpenCL device to use, or nil for the CPU reference.
-    public let device: Device?
+    public var device: Device? { deviceIndex.map { devices[$0] } }
+    /// The position of ``device`` in ``devices`` (its `opencl:N` number).
+    public let deviceIndex: Int?
     /// Why `auto` fell back to the CPU reference, when it did.
     public let fallbackReason: String?
     /// Every OpenCL device found (empty for an explicit `cpu` choice).

@@ -16,16 +16,8 @@ public final class CPUBackend: Backend {
         Tensor(shape: shape, storage: HostStorage(count: shape.elementCount))
     }
 
-    public func upload(_ values: [Float], shape: Shape) throws -> Tensor {
-        let tensor = try makeTensor(shape: shape)
-        try write(values, into: tensor)
-        return tensor
-    }
-
     public func write(_ values: [Float], into tensor: Tensor) throws {
-        guard values.count == tensor.elementCount else {
-            throw GlassboxError.shapeMismatch(operation: "write", expected: "\(values.count) values", actual: tensor.shape)
-        }
+        try ShapeChecks.count("write", tensor, values.count, "as many elements as values")
         let target = try host(tensor, "write")
         for i in 0..<values.count { target[i] = values[i] }
     }

@@ -13,7 +13,9 @@ public enum KernelVariant: String, Sendable, CaseIterable {
 struct KernelTuning: Equatable {
     var variant: KernelVariant
     /// Rows of C per work-item in `gemm_blocked`.
-    var gemmRows = 4
+    var gemmRows = 8
+    /// float16 column vectors per work-item in `gemm_blocked`.
+    var gemmVectors = 2
     /// Work-group edge of `gemm_tiled`.
     var gemmTile = 16
     /// Output pixels per work-item in `conv2d_forward_blocked`.
@@ -33,6 +35,6 @@ struct KernelTuning: Equatable {
     }
 
     var buildOptions: String {
-        "-D GEMM_ROWS=\(gemmRows) -D GEMM_TILE=\(gemmTile) -D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
+        "-D GEMM_ROWS=\(gemmRows) -D GEMM_VECTORS=\(gemmVectors) -D GEMM_TILE=\(gemmTile) -D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
     }
 }

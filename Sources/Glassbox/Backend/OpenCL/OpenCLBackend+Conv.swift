@@ -41,11 +41,11 @@ extension OpenCLBackend {
         let positions = g.batch * g.outputHeight * g.outputWidth
         let chunks = (positions + tuning.convReduceChunk - 1) / tuning.convReduceChunk
         let partials = try scratch("conv2d.kernelPartials", floats: chunks * rows * g.outputChannels)
-        let local = variant == .gpu ? [32, 1, 1] : [16, 1, 1]
-        try launch("conv2d_backward_kernel_partial", file: "conv2d", global: [g.outputChannels, rows, chunks], local: local,
+        try launch("conv2d_backward_kernel_partial", file: "conv2d", global: [(g.outputChannels + 15) / 16, rows, chunks],
+                   local: [1, 1, variant == .gpu ? 32 : 4],
                    shapeArguments(g) + [.buffer(try buffer(input, "conv2d backward")),
                                         .buffer(try buffer(gradOutput, "conv2d backward")), .buffer(partials)])
-        try launch("conv2d_backward_kernel_reduce", file: "conv2d", global: [g.outputChannels, rows], local: [local[0], 1],
+        try launch("conv2d_backward_kernel_reduce", file: "conv2d", global: [g.outputChannels, rows], local: [variant == .gpu ? 32 : 16, 1],
                    [.int(rows), .int(g.outputChannels), .int(chunks), .buffer(partials),
                     .buffer(try buffer(kernelGradient, "conv2d backward")),
                     .buffer(try biasGradient.map { try buffer($0, "conv2d backward") } ?? placeholder),

@@ -25,8 +25,8 @@ extension OpenCLBackend {
         ]
         switch variant {
         case .cpu:
-            let rows = tuning.gemmRows
-            try launch("gemm_blocked", file: "gemm", global: [(n + 15) / 16, (m + rows - 1) / rows], local: [1, 8], arguments)
+            let rows = tuning.gemmRows, columns = 16 * tuning.gemmVectors
+            try launch("gemm_blocked", file: "gemm", global: [(n + columns - 1) / columns, (m + rows - 1) / rows], local: [1, 4], arguments)
         case .gpu:
             try launch("gemm_tiled", file: "gemm", global: [n, m], local: [tuning.gemmTile, tuning.gemmTile], arguments)
         }

@@ -101,16 +101,8 @@ public final class OpenCLBackend: Backend {
         Tensor(shape: shape, storage: DeviceStorage(buffer: try Buffer(context: context, byteCount: shape.elementCount * 4)))
     }
 
-    public func upload(_ values: [Float], shape: Shape) throws -> Tensor {
-        let tensor = try makeTensor(shape: shape)
-        try write(values, into: tensor)
-        return tensor
-    }
-
     public func write(_ values: [Float], into tensor: Tensor) throws {
-        guard values.count == tensor.elementCount else {
-            throw GlassboxError.shapeMismatch(operation: "write", expected: "\(values.count) values", actual: tensor.shape)
-        }
+        try ShapeChecks.count("write", tensor, values.count, "as many elements as values")
         let buffer = try buffer(tensor, "write")
         try values.withUnsafeBytes { bytes in
             try checkCL(clEnqueueWriteBuffer(queue.handle, buffer.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),

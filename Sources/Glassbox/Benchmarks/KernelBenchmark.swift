@@ -1,0 +1,81 @@
+import Foundation
+
+/// Times the GEMM and Conv2D ops at the reference CNN's shapes on one backend.
+///
+/// Each case runs once untimed (building programs, touching buffers), then `repeats` times; the
+/// fastest run is reported, with the device synchronised before and after each run.
+public struct KernelBenchmark {
+    /// One measured case.
+    public struct Result {
+        public let name: String
+        public let backend: String
+        public let seconds: Double
+        public let flops: Double
+        public var gflops: Double { flops / seconds / 1e9 }
+    }
+
+    public let backend: any Backend
+    public let repeats: Int
+
+    public init(backend: any Backend, repeats: Int) {
+        self.backend = backend
+        self.repeats = repeats
+    }
+
+    /// The cases: the Dense 5408x128 layer's three GEMMs at batch 32 (forward, weight gradient,
+    /// input gradient), its forward at batch 4,096 (a perturbation sweep's chunk), and Conv2D(32,
+    /// 3x3) on 28x28x1 forward and backward at batch 32.
+    public func runAll(progress: (String) -> Void = { _ in }) throws -> [Result] {
+        var random = SystemRandomNumberGenerator()
+        func tensor(_ shape: Shape) throws -> Tensor {
+            try backend.upload((0..<shape.elementCount).map { _ in Float.random(in: -1...1, using: &random) }, shape: shape)
+        }
+        var results: [Result] = []
+        func measure(_ name: String, flops: Double, _ body: () throws -> Void) throws {
+            progress("\(backend.name): \(name)")
+            try body()
+            try backend.synchronize()
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                try backend.synchronize()
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            results.append(Result(name: name, backend: backend.name, seconds: best, flops: flops))
+        }
+
+        let (k, n) = (5408, 128)
+        let weights = try tensor([k, n]), bias = try tensor([n])
+        for m in [32, 4096] {
+            let x = try tensor([m, k]), y = try tensor([m, n])
+            try measure("gemm \(m)x\(k)x\(n)", flops: 2 * Double(m * n * k)) {
+                try backend.gemm(x, weights, into: y, bias: bias)
+            }
+        }
+        let x32 = try tensor([32, k]), dy32 = try tensor([32, n]), dw = try tensor([k, n]), dx32 = try tensor([32, k])
+        try measure("gemm dW (x^T dy) 5408x32x128", flops: 2 * Double(32 * n * k)) {
+            try backend.gemm(x32, dy32, into: dw, transposeA: true)
+        }
+        try measure("gemm dX (dy W^T) 32x128x5408", flops: 2 * Double(32 * n * k)) {
+            try backend.gemm(dy32, weights, into: dx32, transposeB: true)
+        }
+
+        let geometry = try Conv2DGeometry(inputShape: [32, 28, 28, 1], kernelShape: [3, 3, 1, 32])
+        let images = try tensor(geometry.inputShape), kernel = try tensor(geometry.kernelShape)
+        let convBias = try tensor([32]), output = try tensor(geometry.outputShape)
+        let gradOutput = try tensor(geometry.outputShape), gradInput = try tensor(geometry.inputShape)
+        let gradKernel = try tensor(geometry.kernelShape), gradBias = try tensor([32])
+        try measure("conv2d forward 32x28x28x1 k3x3x1x32", flops: geometry.forwardFLOPs) {
+            try backend.conv2dForward(input: images, kernel: kernel, bias: convBias, geometry: geometry, into: output)
+        }
+        try measure("conv2d backward input 32x28x28x1 k3x3x1x32", flops: geometry.forwardFLOPs) {
+            try backend.conv2dBackwardInput(gradOutput: gradOutput, kernel: kernel, geometry: geometry, into: gradInput)
+        }
+        try measure("conv2d backward kernel 32x28x28x1 k3x3x1x32", flops: geometry.forwardFLOPs) {
+            try backend.conv2dBackwardKernel(input: images, gradOutput: gradOutput, geometry: geometry,
+                                             kernelGradient: gradKernel, biasGradient: gradBias)
+        }
+        return results
+    }
+}

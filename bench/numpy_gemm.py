@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""The peer for `glassbox bench kernels`: numpy's float32 BLAS (sgemm) at the same GEMM cases,
+best of N runs, printed as a JSON object {case name: GFLOP/s} for `--peer`."""
+import json
+import sys
+import time
+
+import numpy as np
+
+repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+rng = np.random.default_rng(0)
+K, N = 5408, 128
+
+
+def best_seconds(function):
+    function()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def matrix(*shape):
+    return rng.uniform(-1, 1, size=shape).astype(np.float32)
+
+
+results = {}
+weights, bias = matrix(K, N), matrix(N)
+for M in (32, 4096):
+    x, y = matrix(M, K), np.empty((M, N), np.float32)
+    seconds = best_seconds(lambda: np.add(np.matmul(x, weights, out=y), bias, out=y))
+    results[f"gemm {M}x{K}x{N}"] = 2 * M * N * K / seconds / 1e9
+x32, dy32 = matrix(32, K), matrix(32, N)
+results[f"gemm dW (x^T dy) {K}x32x{N}"] = 2 * 32 * N * K / best_seconds(lambda: x32.T @ dy32) / 1e9
+results[f"gemm dX (dy W^T) 32x{N}x{K}"] = 2 * 32 * N * K / best_seconds(lambda: dy32 @ weights.T) / 1e9
+print(json.dumps(results, indent=1))
+print(f"numpy {np.__version__}", file=sys.stderr)
