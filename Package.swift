@@ -17,6 +17,12 @@ let package = Package(
             path: "Sources/COpenCL",
             providers: [.apt(["ocl-icd-opencl-dev"])]
         ),
+        // zlib, for gzip-compressed IDX files and PNG (Debian: zlib1g-dev).
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Turns Kernels/*.cl into Swift string constants at build time, so the binary carries
         // its kernels and Kernels/ stays their single source.
         .executableTarget(name: "EmbedKernels", path: "Sources/EmbedKernels"),
@@ -34,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "Glassbox",
-            dependencies: ["COpenCL", "GlassboxKernels"],
+            dependencies: ["COpenCL", "CZlib", "GlassboxKernels"],
             path: "Sources/Glassbox"
         ),
         .executableTarget(

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Glassbox needs from Debian's packages, only when missing:
-# the OpenCL ICD loader and headers, and PoCL (OpenCL on the CPU).
+# the OpenCL ICD loader and headers, PoCL (OpenCL on the CPU) and zlib.
 set -euo pipefail
 
-packages=(ocl-icd-opencl-dev pocl-opencl-icd)
+packages=(ocl-icd-opencl-dev pocl-opencl-icd zlib1g-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -13,6 +13,11 @@ public enum GlassboxError: Error, Equatable, CustomStringConvertible {
     case deviceUnavailable(String)
     /// A `GLASSBOX_DEVICE` value or `--device` flag that does not parse.
     case invalidDeviceChoice(String)
+    /// A file that cannot be read as what it should be: the path, the byte offset where the
+    /// problem was found (when there is one) and what is wrong.
+    case malformedFile(path: String, offset: Int?, reason: String)
+    /// A file or folder that cannot be opened, read or written.
+    case fileAccess(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +33,10 @@ public enum GlassboxError: Error, Equatable, CustomStringConvertible {
             return "device unavailable: \(reason)"
         case let .invalidDeviceChoice(value):
             return "invalid device choice '\(value)': use auto, cpu, opencl, opencl:N or a device-name substring"
+        case let .malformedFile(path, offset, reason):
+            return "\(path)\(offset.map { " (at byte \($0))" } ?? ""): \(reason)"
+        case let .fileAccess(path, reason):
+            return "\(path): \(reason)"
         }
     }
 }

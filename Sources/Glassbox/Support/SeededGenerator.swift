@@ -1,7 +1,8 @@
-/// A repeatable random number generator (SplitMix64, Steele, Lea & Flood 2014), so that every test
-/// draws the same data on every run and machine.
-public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
+/// A repeatable random number generator (SplitMix64, Steele, Lea & Flood 2014): the same seed gives
+/// the same numbers on every run and machine. Weight initialisation, shuffling and the tests use it.
+public struct SeededGenerator: RandomNumberGenerator, Equatable, Sendable {
+    /// The whole state: saving it and restoring it resumes the sequence exactly.
+    public var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 
