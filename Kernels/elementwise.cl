@@ -23,3 +23,46 @@ __kernel void fill(const int count, const float value, __global float* y) {
     const int i = get_global_id(0);
     if (i < count) y[i] = value;
 }
+
+// Logistic sigmoid and tanh; their backward passes use the forward output y:
+//   sigmoid' = y (1 - y),   tanh' = 1 - y^2.
+__kernel void sigmoid_forward(const int count, __global const float* x, __global float* y) {
+    const int i = get_global_id(0);
+    if (i < count) y[i] = 1.0f / (1.0f + exp(-x[i]));
+}
+
+__kernel void sigmoid_backward(const int count, __global const float* gradOutput, __global const float* y,
+                               __global float* gradInput) {
+    const int i = get_global_id(0);
+    if (i < count) gradInput[i] = gradOutput[i] * y[i] * (1.0f - y[i]);
+}
+
+__kernel void tanh_forward(const int count, __global const float* x, __global float* y) {
+    const int i = get_global_id(0);
+    if (i < count) y[i] = tanh(x[i]);
+}
+
+__kernel void tanh_backward(const int count, __global const float* gradOutput, __global const float* y,
+                            __global float* gradInput) {
+    const int i = get_global_id(0);
+    if (i < count) gradInput[i] = gradOutput[i] * (1.0f - y[i] * y[i]);
+}
+
+// Inverted dropout with a counter-based mask: element i is kept when the top 24 bits of
+// dropout_hash(i * 0x9E3779B9 + seed) are at least `threshold` (= rate * 2^24, from the host), and
+// kept elements are multiplied by `scale` (= 1 / (1 - rate)). The mask depends only on (seed, i),
+// so the backward pass recomputes it and the CPU reference computes the same bits.
+inline uint dropout_hash(uint x) {
+    x ^= x >> 16; x *= 0x7feb352du;
+    x ^= x >> 15; x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+__kernel void dropout_forward(const int count, __global const float* x, __global float* y,
+                              const uint seed, const uint threshold, const float scale) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    const bool keep = (dropout_hash((uint)i * 0x9E3779B9u + seed) >> 8) >= threshold;
+    y[i] = keep ? x[i] * scale : 0.0f;
+}

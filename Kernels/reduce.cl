@@ -18,7 +18,8 @@ __kernel void sum_partial(const int count, const int chunk, __global const float
     partials[i] = total;
 }
 
-__kernel void sum_final(const int chunks, __global const float* partials, __global float* result) {
+// result[0] = sum of partials, plus result[0]'s old value when `accumulate` is set.
+__kernel void sum_final(const int chunks, __global const float* partials, __global float* result, const int accumulate) {
     if (get_global_id(0) != 0) return;
     float total = 0.0f;
     float compensation = 0.0f;
@@ -28,5 +29,5 @@ __kernel void sum_final(const int chunks, __global const float* partials, __glob
         compensation = (t - total) - y;
         total = t;
     }
-    result[0] = total;
+    result[0] = accumulate ? result[0] + total : total;
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glassbox
 
 /// The `--device` flag shared by every subcommand that runs ops.
@@ -20,4 +21,45 @@ struct DeviceOptions: ParsableArguments {
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ error: Error) { description = "\(error)" }
+}
+
+/// `--data` and `--classes`: where the IDX files are.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Folder with the four IDX files (optionally .gz) of MNIST or Fashion-MNIST.")
+    var data: String = Dataset.defaultFolder
+
+    @Option(help: "A file of class names, one per line (default: detected from the data set).")
+    var classes: String?
+
+    func load() throws -> Dataset {
+        do {
+            return try Dataset.load(folder: URL(fileURLWithPath: data), classNamesFile: classes.map { URL(fileURLWithPath: $0) })
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+}
+
+/// `--model`: a model file to read.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "A model file written by `glassbox train` (safetensors).")
+    var model: String
+
+    func load() throws -> Sequential {
+        do { return try Sequential.load(from: URL(fileURLWithPath: model)) } catch { throw CommandFailure(error) }
+    }
+}
+
+extension DeviceOptions {
+    /// The backend the flag or `GLASSBOX_DEVICE` names.
+    func backend() throws -> any Backend {
+        do { return try choice().makeBackend() } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
+    }
+}
+
+/// Runs `body`, turning any error into a ``CommandFailure`` so the user sees one clear line.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as ValidationError { throw error } catch let error as CommandFailure { throw error } catch {
+        throw CommandFailure(error)
+    }
 }

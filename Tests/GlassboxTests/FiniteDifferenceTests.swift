@@ -64,6 +64,40 @@ final class FiniteDifferenceTests: XCTestCase {
         XCTAssertLessThan(relativeError(try backend.download(gx), numeric), tolerance)
     }
 
+    func testSigmoidAndTanhGradients() throws {
+        var random = SeededGenerator(seed: 26)
+        let x = random.floats(30, in: -3...3), w = random.floats(30)
+        for (name, forward, backward) in [
+            ("sigmoid", { (x: Tensor, y: Tensor) in try self.backend.sigmoid(x, into: y) },
+             { (g: Tensor, y: Tensor, gx: Tensor) in try self.backend.sigmoidBackward(gradOutput: g, output: y, into: gx) }),
+            ("tanh", { (x: Tensor, y: Tensor) in try self.backend.tanh(x, into: y) },
+             { (g: Tensor, y: Tensor, gx: Tensor) in try self.backend.tanhBackward(gradOutput: g, output: y, into: gx) }),
+        ] {
+            func f(_ input: [Float]) throws -> [Float] {
+                let y = try backend.makeTensor(shape: [30])
+                try forward(try backend.upload(input, shape: [30]), y)
+                return try backend.download(y)
+            }
+            let gx = try backend.makeTensor(shape: [30])
+            try backward(try backend.upload(w, shape: [30]), try backend.upload(try f(x), shape: [30]), gx)
+            XCTAssertLessThan(relativeError(try backend.download(gx), try numericGradient(x, step: 1e-3, weights: w, f)), tolerance, name)
+        }
+    }
+
+    /// Dropout is linear in x for a fixed mask: its backward is itself with the same seed.
+    func testDropoutGradient() throws {
+        var random = SeededGenerator(seed: 27)
+        let x = random.floats(50), w = random.floats(50)
+        func f(_ input: [Float]) throws -> [Float] {
+            let y = try backend.makeTensor(shape: [50])
+            try backend.dropout(try backend.upload(input, shape: [50]), into: y, rate: 0.3, seed: 99)
+            return try backend.download(y)
+        }
+        let gx = try backend.makeTensor(shape: [50])
+        try backend.dropout(try backend.upload(w, shape: [50]), into: gx, rate: 0.3, seed: 99)
+        XCTAssertLessThan(relativeError(try backend.download(gx), try numericGradient(x, step: 1e-2, weights: w, f)), tolerance)
+    }
+
     func testConv2DGradients() throws {
         var random = SeededGenerator(seed: 22)
         for padding in Padding.allCases {

@@ -41,6 +41,19 @@ public protocol Backend: AnyObject {
     func relu(_ x: Tensor, into y: Tensor) throws
     /// `gradInput = gradOutput` where `input > 0`, else 0.
     func reluBackward(gradOutput: Tensor, input: Tensor, into gradInput: Tensor) throws
+    /// `y = 1 / (1 + exp(-x))`.
+    func sigmoid(_ x: Tensor, into y: Tensor) throws
+    /// `gradInput = gradOutput * y * (1 - y)`, from the forward output `y`.
+    func sigmoidBackward(gradOutput: Tensor, output: Tensor, into gradInput: Tensor) throws
+    /// `y = tanh(x)`.
+    func tanh(_ x: Tensor, into y: Tensor) throws
+    /// `gradInput = gradOutput * (1 - y^2)`, from the forward output `y`.
+    func tanhBackward(gradOutput: Tensor, output: Tensor, into gradInput: Tensor) throws
+    /// Inverted dropout: each element is zeroed with probability `rate` and the rest are scaled by
+    /// `1 / (1 - rate)`. The mask is a fixed function of `(seed, element index)` (see
+    /// ``DropoutMask``), the same on every backend; the backward pass is this op applied to the
+    /// gradient with the same seed.
+    func dropout(_ x: Tensor, into y: Tensor, rate: Float, seed: UInt32) throws
     /// Row-wise softmax over the last dimension of a `[rows, classes]` tensor.
     func softmax(_ logits: Tensor, into probabilities: Tensor) throws
     /// The gradient of the logits given the gradient of the softmax probabilities.
@@ -74,10 +87,11 @@ public protocol Backend: AnyObject {
     func sgdUpdate(parameter: Tensor, gradient: Tensor, learningRate: Float) throws
     /// The first index of each row's maximum, as floats: `[rows, classes] -> [rows]`.
     func argmax(_ x: Tensor, into indices: Tensor) throws
-    /// How many rows' argmax equals their label, into a `[1]` tensor.
-    func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor) throws
-    /// The sum of all elements, into a `[1]` tensor.
-    func sum(_ x: Tensor, into result: Tensor) throws
+    /// How many rows' argmax equals their label, into a `[1]` tensor (added to it when `accumulate`).
+    func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor, accumulate: Bool) throws
+    /// The sum of all elements, into a `[1]` tensor (added to it when `accumulate`), so that
+    /// running totals stay on the device.
+    func sum(_ x: Tensor, into result: Tensor, accumulate: Bool) throws
 }
 
 extension Backend {
@@ -85,6 +99,14 @@ extension Backend {
     public func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool = false, transposeB: Bool = false,
                      bias: Tensor? = nil, accumulate: Bool = false) throws {
         try gemm(a, b, into: c, transposeA: transposeA, transposeB: transposeB, bias: bias, accumulate: accumulate)
+    }
+
+    /// The sum of all elements into a `[1]` tensor, overwriting it.
+    public func sum(_ x: Tensor, into result: Tensor) throws { try sum(x, into: result, accumulate: false) }
+
+    /// How many rows' argmax equals their label, into a `[1]` tensor, overwriting it.
+    public func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor) throws {
+        try accuracyCount(logits: logits, labels: labels, into: count, accumulate: false)
     }
 
     /// A tensor holding `values` (row-major).

@@ -40,16 +40,50 @@ extension OpenCLBackend {
     }
 
     public func relu(_ x: Tensor, into y: Tensor) throws {
-        try ShapeChecks.same("relu output", x.shape, y)
-        try launch1D("relu_forward", file: "elementwise", count: x.elementCount,
-                     [.int(x.elementCount), .buffer(try buffer(x, "relu")), .buffer(try buffer(y, "relu"))])
+        try elementwise("relu_forward", x, y)
     }
 
     public func reluBackward(gradOutput: Tensor, input: Tensor, into gradInput: Tensor) throws {
-        try ShapeChecks.same("relu backward", gradOutput.shape, input, gradInput)
-        try launch1D("relu_backward", file: "elementwise", count: input.elementCount,
-                     [.int(input.elementCount), .buffer(try buffer(gradOutput, "relu backward")),
-                      .buffer(try buffer(input, "relu backward")), .buffer(try buffer(gradInput, "relu backward"))])
+        try elementwiseBackward("relu_backward", gradOutput, input, gradInput)
+    }
+
+    public func sigmoid(_ x: Tensor, into y: Tensor) throws {
+        try elementwise("sigmoid_forward", x, y)
+    }
+
+    public func sigmoidBackward(gradOutput: Tensor, output: Tensor, into gradInput: Tensor) throws {
+        try elementwiseBackward("sigmoid_backward", gradOutput, output, gradInput)
+    }
+
+    public func tanh(_ x: Tensor, into y: Tensor) throws {
+        try elementwise("tanh_forward", x, y)
+    }
+
+    public func tanhBackward(gradOutput: Tensor, output: Tensor, into gradInput: Tensor) throws {
+        try elementwiseBackward("tanh_backward", gradOutput, output, gradInput)
+    }
+
+    public func dropout(_ x: Tensor, into y: Tensor, rate: Float, seed: UInt32) throws {
+        try ShapeChecks.same("dropout output", x.shape, y)
+        let mask = try DropoutMask(rate: rate, seed: seed)
+        try launch1D("dropout_forward", file: "elementwise", count: x.elementCount,
+                     [.int(x.elementCount), .buffer(try buffer(x, "dropout")), .buffer(try buffer(y, "dropout")),
+                      .uint(mask.seed), .uint(mask.threshold), .float(mask.scale)])
+    }
+
+    /// `y = f(x)` element-wise by kernel `name(count, x, y)`.
+    private func elementwise(_ name: String, _ x: Tensor, _ y: Tensor) throws {
+        try ShapeChecks.same("\(name) output", x.shape, y)
+        try launch1D(name, file: "elementwise", count: x.elementCount,
+                     [.int(x.elementCount), .buffer(try buffer(x, name)), .buffer(try buffer(y, name))])
+    }
+
+    /// `gradInput = gradOutput * f'(...)` by kernel `name(count, gradOutput, saved, gradInput)`.
+    private func elementwiseBackward(_ name: String, _ gradOutput: Tensor, _ saved: Tensor, _ gradInput: Tensor) throws {
+        try ShapeChecks.same(name, gradOutput.shape, saved, gradInput)
+        try launch1D(name, file: "elementwise", count: gradOutput.elementCount,
+                     [.int(gradOutput.elementCount), .buffer(try buffer(gradOutput, name)),
+                      .buffer(try buffer(saved, name)), .buffer(try buffer(gradInput, name))])
     }
 
     public func softmax(_ logits: Tensor, into probabilities: Tensor) throws {
@@ -100,7 +134,7 @@ extension OpenCLBackend {
                      [.int(rows), .int(classes), .buffer(try buffer(x, "argmax")), .buffer(try buffer(indices, "argmax"))])
     }
 
-    public func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor) throws {
+    public func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor, accumulate: Bool) throws {
         let (rows, classes) = try ShapeChecks.matrix("accuracy logits", logits)
         try ShapeChecks.same("accuracy labels", [rows], labels)
         try ShapeChecks.same("accuracy count", [1], count)
@@ -108,20 +142,20 @@ extension OpenCLBackend {
         try launch1D("correct_rows", file: "loss", count: rows,
                      [.int(rows), .int(classes), .buffer(try buffer(logits, "accuracy")),
                       .buffer(try buffer(labels, "accuracy")), .buffer(correct)])
-        try sum(correct, count: rows, into: try buffer(count, "accuracy"))
+        try sum(correct, count: rows, into: try buffer(count, "accuracy"), accumulate: accumulate)
     }
 
-    public func sum(_ x: Tensor, into result: Tensor) throws {
+    public func sum(_ x: Tensor, into result: Tensor, accumulate: Bool) throws {
         try ShapeChecks.same("sum output", [1], result)
-        try sum(try buffer(x, "sum"), count: x.elementCount, into: try buffer(result, "sum"))
+        try sum(try buffer(x, "sum"), count: x.elementCount, into: try buffer(result, "sum"), accumulate: accumulate)
     }
 
-    private func sum(_ x: Buffer, count: Int, into result: Buffer) throws {
+    private func sum(_ x: Buffer, count: Int, into result: Buffer, accumulate: Bool) throws {
         let chunk = tuning.sumChunk
         let chunks = (count + chunk - 1) / chunk
         let partials = try scratch("sum.partials", floats: chunks)
         try launch1D("sum_partial", file: "reduce", count: chunks,
                      [.int(count), .int(chunk), .buffer(x), .buffer(partials), .int(chunks)])
-        try launch("sum_final", file: "reduce", global: [1], local: [1], [.int(chunks), .buffer(partials), .buffer(result)])
+        try launch("sum_final", file: "reduce", global: [1], local: [1], [.int(chunks), .buffer(partials), .buffer(result), .flag(accumulate)])
     }
 }

@@ -1,4 +1,6 @@
 import COpenCL
+import Dispatch
+import Foundation
 import GlassboxKernels
 
 /// The OpenCL implementation of ``Backend``: tensors live in device buffers and every op is one or
@@ -19,6 +21,10 @@ public final class OpenCLBackend: Backend {
     private var programs: [String: Program] = [:]
     private var kernels: [String: Kernel] = [:]
     private var scratchBuffers: [String: Buffer] = [:]
+    /// With `GLASSBOX_PROFILE=1`, every launch waits for its kernel and its time is added here
+    /// (seconds and launches by kernel name); see ``profileReport()``.
+    private var profile: [String: (seconds: Double, launches: Int)]? =
+        ProcessInfo.processInfo.environment["GLASSBOX_PROFILE"] == "1" ? [:] : nil
     /// Bound to unused buffer arguments (an absent bias), since a kernel argument cannot be NULL.
     private(set) lazy var placeholder: Buffer = try! Buffer(context: context, byteCount: 16)
 
@@ -66,6 +72,15 @@ public final class OpenCLBackend: Backend {
         try kernel.setArguments(arguments)
         var globalSize = zip(global, local).map { g, l in ((max(g, 1) + l - 1) / l) * l }
         var localSize = local
+        let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        defer {
+            if profile != nil {
+                clFinish(queue.handle)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let old = profile![name] ?? (0, 0)
+                profile![name] = (old.seconds + seconds, old.launches + 1)
+            }
+        }
         try checkCL(clEnqueueNDRangeKernel(queue.handle, kernel.handle, cl_uint(global.count), nil,
                                            &globalSize, &localSize, 0, nil, nil),
                     "clEnqueueNDRangeKernel(\(name), global: \(globalSize), local: \(localSize))")
@@ -83,6 +98,16 @@ public final class OpenCLBackend: Backend {
         let buffer = try Buffer(context: context, byteCount: floats * 4)
         scratchBuffers[slot] = buffer
         return buffer
+    }
+
+    /// Time per kernel when `GLASSBOX_PROFILE=1` was set, slowest first; nil otherwise.
+    public func profileReport() -> String? {
+        guard let profile else { return nil }
+        let total = profile.values.reduce(0) { $0 + $1.seconds }
+        return profile.sorted { $0.value.seconds > $1.value.seconds }.map { name, entry in
+            String(format: "%-34@ %9.3f ms %7d launches %8.1f us/launch %5.1f%%", name as NSString, entry.seconds * 1e3,
+                   entry.launches, entry.seconds / Double(entry.launches) * 1e6, entry.seconds / total * 100)
+        }.joined(separator: "\n")
     }
 
     /// Waits for all queued work.

@@ -46,6 +46,7 @@ enum KernelArgument {
     case buffer(Buffer)
     case int(Int32)
     case float(Float)
+    case uint(UInt32)
 
     static func int(_ value: Int) -> KernelArgument { .int(Int32(value)) }
     static func flag(_ value: Bool) -> KernelArgument { .int(value ? 1 : 0) }
@@ -79,6 +80,8 @@ final class Kernel {
                 status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<cl_mem>.size, &memory)
             case .int(var value):
                 status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<Int32>.size, &value)
+            case .uint(var value):
+                status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<UInt32>.size, &value)
             case .float(var value):
                 status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<Float>.size, &value)
             }

@@ -30,22 +30,22 @@ extension CPUBackend {
         for row in 0..<rows { out[row] = Float(Self.rowArgmax(values, row: row, classes: classes)) }
     }
 
-    public func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor) throws {
+    public func accuracyCount(logits: Tensor, labels: Tensor, into count: Tensor, accumulate: Bool) throws {
         let (rows, classes) = try ShapeChecks.matrix("accuracy logits", logits)
         try ShapeChecks.same("accuracy labels", [rows], labels)
         try ShapeChecks.same("accuracy count", [1], count)
         let values = try host(logits, "accuracy"), y = try host(labels, "accuracy"), out = try host(count, "accuracy")
         var correct = 0
         for row in 0..<rows where Float(Self.rowArgmax(values, row: row, classes: classes)) == y[row] { correct += 1 }
-        out[0] = Float(correct)
+        out[0] = accumulate ? out[0] + Float(correct) : Float(correct)
     }
 
-    public func sum(_ x: Tensor, into result: Tensor) throws {
+    public func sum(_ x: Tensor, into result: Tensor, accumulate: Bool) throws {
         try ShapeChecks.same("sum output", [1], result)
         let values = try host(x, "sum"), out = try host(result, "sum")
         var total = 0.0
         for i in 0..<x.elementCount { total += Double(values[i]) }
-        out[0] = Float(total)
+        out[0] = accumulate ? Float(Double(out[0]) + total) : Float(total)
     }
 
     /// The class a float label names, or nil when it is no integer in `0..<classes`.

@@ -14,6 +14,39 @@ extension CPUBackend {
         for i in 0..<gradOutput.elementCount { gi[i] = x[i] > 0 ? g[i] : 0 }
     }
 
+    public func sigmoid(_ x: Tensor, into y: Tensor) throws {
+        try ShapeChecks.same("sigmoid output", x.shape, y)
+        let x = try host(x, "sigmoid"), y = try host(y, "sigmoid")
+        for i in 0..<x.count where i < y.count { y[i] = Float(1 / (1 + exp(-Double(x[i])))) }
+    }
+
+    public func sigmoidBackward(gradOutput: Tensor, output: Tensor, into gradInput: Tensor) throws {
+        try ShapeChecks.same("sigmoid backward", gradOutput.shape, output, gradInput)
+        let g = try host(gradOutput, "sigmoid backward"), y = try host(output, "sigmoid backward")
+        let gi = try host(gradInput, "sigmoid backward")
+        for i in 0..<gradOutput.elementCount { gi[i] = Float(Double(g[i]) * Double(y[i]) * (1 - Double(y[i]))) }
+    }
+
+    public func tanh(_ x: Tensor, into y: Tensor) throws {
+        try ShapeChecks.same("tanh output", x.shape, y)
+        let x = try host(x, "tanh"), y = try host(y, "tanh")
+        for i in 0..<x.count where i < y.count { y[i] = Float(Foundation.tanh(Double(x[i]))) }
+    }
+
+    public func tanhBackward(gradOutput: Tensor, output: Tensor, into gradInput: Tensor) throws {
+        try ShapeChecks.same("tanh backward", gradOutput.shape, output, gradInput)
+        let g = try host(gradOutput, "tanh backward"), y = try host(output, "tanh backward")
+        let gi = try host(gradInput, "tanh backward")
+        for i in 0..<gradOutput.elementCount { gi[i] = Float(Double(g[i]) * (1 - Double(y[i]) * Double(y[i]))) }
+    }
+
+    public func dropout(_ x: Tensor, into y: Tensor, rate: Float, seed: UInt32) throws {
+        try ShapeChecks.same("dropout output", x.shape, y)
+        let mask = try DropoutMask(rate: rate, seed: seed)
+        let x = try host(x, "dropout"), y = try host(y, "dropout")
+        for i in 0..<min(x.count, y.count) { y[i] = mask.keeps(i) ? x[i] * mask.scale : 0 }
+    }
+
     public func softmax(_ logits: Tensor, into probabilities: Tensor) throws {
         let (rows, classes) = try ShapeChecks.matrix("softmax logits", logits)
         try ShapeChecks.same("softmax output", logits.shape, probabilities)

@@ -1,0 +1,193 @@
+import Foundation
+
+/// An image classification data set in memory: MNIST, Fashion-MNIST, or any folder of IDX files
+/// laid out like them.
+///
+/// Images are stored flat and row-major, image after image (`count * rows * columns` values,
+/// each pixel / 255 in 0...1), ready for a `[batch, rows, columns, 1]` tensor. Labels are class
+/// indices stored as `Float` (0, 1, 2, ...) to upload without conversion.
+public struct Dataset: Sendable {
+    /// `trainCount * rows * columns` pixel values in 0...1.
+    public let trainImages: [Float]
+    /// `trainCount` class indices.
+    public let trainLabels: [Float]
+    /// `testCount * rows * columns` pixel values in 0...1.
+    public let testImages: [Float]
+    /// `testCount` class indices.
+    public let testLabels: [Float]
+    /// The height of each image.
+    public let rows: Int
+    /// The width of each image.
+    public let columns: Int
+    /// The name of each class, indexed by label.
+    public let classNames: [String]
+    /// `"fashion-mnist"`, `"mnist"`, or the folder's name.
+    public let name: String
+
+    /// The number of training images.
+    public var trainCount: Int { trainLabels.count }
+    /// The number of test images.
+    public var testCount: Int { testLabels.count }
+
+    /// Where Fashion-MNIST is installed on the project's machines.
+    public static let defaultFolder = "/usr/share/datasets/fashion-mnist"
+
+    /// Fashion-MNIST's classes, by label (Xiao, Rasul and Vollgraf 2017, table 1).
+    public static let fashionClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    /// MNIST's classes: the digits.
+    public static let digitClassNames = (0...9).map(String.init)
+
+    /// A data set from arrays already in memory (synthetic data in tests, a subset).
+    ///
+    /// Traps when the sizes disagree: that is a programming error, not bad input.
+    public init(name: String, rows: Int, columns: Int, classNames: [String],
+                trainImages: [Float], trainLabels: [Float], testImages: [Float], testLabels: [Float]) {
+        precondition(rows >= 1 && columns >= 1, "image size \(rows)x\(columns) must be at least 1x1")
+        precondition(trainImages.count == trainLabels.count * rows * columns,
+                     "\(trainImages.count) train pixels for \(trainLabels.count) labels of \(rows)x\(columns)")
+        precondition(testImages.count == testLabels.count * rows * columns,
+                     "\(testImages.count) test pixels for \(testLabels.count) labels of \(rows)x\(columns)")
+        self.name = name
+        self.rows = rows
+        self.columns = columns
+        self.classNames = classNames
+        self.trainImages = trainImages
+        self.trainLabels = trainLabels
+        self.testImages = testImages
+        self.testLabels = testLabels
+    }
+
+    /// Loads the four IDX files of an MNIST-style folder.
+    ///
+    /// The folder must hold `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
+    /// `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, each optionally gzip-compressed with
+    /// a `.gz` suffix, or named with a dot before `idx` (`train-images.idx3-ubyte`).
+    ///
+    /// Class names come from `classNamesFile` (one per line, blank lines ignored) when given;
+    /// otherwise Fashion-MNIST's when the data set looks like Fashion-MNIST (the folder's path
+    /// contains "fashion", or the first ten training labels are Fashion-MNIST's
+    /// `9 0 0 3 0 2 7 2 5 5`), else the digits 0 to 9.
+    /// - Parameters:
+    ///   - folder: The folder holding the four files.
+    ///   - classNamesFile: A text file of class names, one per line, or nil.
+    /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` for a missing folder or file (naming
+    ///   the names looked for); ``GlassboxError/malformedFile(path:offset:reason:)`` for any
+    ///   problem ``IDX`` reports, image and label counts that disagree, train and test images of
+    ///   different sizes, a label with no class, or an empty classes file.
+    /// - Complexity: O(n) in the total size of the files.
+    public static func load(folder: URL, classNamesFile: URL? = nil) throws -> Dataset {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw GlassboxError.fileAccess(path: folder.path, reason: "no such folder (expected a folder of MNIST-style IDX files)")
+        }
+        let trainImagesFile = try find("train-images", dimensions: 3, in: folder)
+        let trainLabelsFile = try find("train-labels", dimensions: 1, in: folder)
+        let testImagesFile = try find("t10k-images", dimensions: 3, in: folder)
+        let testLabelsFile = try find("t10k-labels", dimensions: 1, in: folder)
+
+        let train = try IDX.readImages(at: trainImagesFile)
+        let trainLabels = try IDX.readLabels(at: trainLabelsFile)
+        let test = try IDX.readImages(at: testImagesFile)
+        let testLabels = try IDX.readLabels(at: testLabelsFile)
+
+        try checkCounts(images: train, at: trainImagesFile, labels: trainLabels, at: trainLabelsFile)
+        try checkCounts(images: test, at: testImagesFile, labels: testLabels, at: testLabelsFile)
+        guard test.rows == train.rows, test.columns == train.columns else {
+            throw GlassboxError.malformedFile(
+                path: testImagesFile.path, offset: 8,
+                reason: "test images are \(test.rows)x\(test.columns) but the train images of \(trainImagesFile.path) are \(train.rows)x\(train.columns)")
+        }
+
+        let looksLikeFashion = folder.path.lowercased().contains("fashion")
+            || Array(trainLabels.prefix(10)) == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+        let looksLikeMNIST = folder.lastPathComponent.lowercased() == "mnist"
+            || Array(trainLabels.prefix(10)) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+        let classNames: [String]
+        if let classNamesFile {
+            classNames = try readClassNames(classNamesFile)
+        } else {
+            classNames = looksLikeFashion ? fashionClassNames : digitClassNames
+        }
+        for (labels, file) in [(trainLabels, trainLabelsFile), (testLabels, testLabelsFile)] {
+            try checkRange(labels, at: file, classCount: classNames.count, classNamesFile: classNamesFile)
+        }
+
+        return Dataset(name: looksLikeFashion ? "fashion-mnist" : looksLikeMNIST ? "mnist" : folder.lastPathComponent,
+                       rows: train.rows, columns: train.columns, classNames: classNames,
+                       trainImages: unitFloats(train.pixels), trainLabels: trainLabels.map(Float.init),
+                       testImages: unitFloats(test.pixels), testLabels: testLabels.map(Float.init))
+    }
+
+    /// The first `train` training and first `test` test examples (all of them where there are
+    /// fewer), for quick tests and smoke runs.
+    public func subset(train: Int, test: Int) -> Dataset {
+        precondition(train >= 0 && test >= 0, "subset sizes must not be negative (train \(train), test \(test))")
+        let trainKept = min(train, trainCount)
+        let testKept = min(test, testCount)
+        let imageSize = rows * columns
+        return Dataset(name: name, rows: rows, columns: columns, classNames: classNames,
+                       trainImages: Array(trainImages.prefix(trainKept * imageSize)),
+                       trainLabels: Array(trainLabels.prefix(trainKept)),
+                       testImages: Array(testImages.prefix(testKept * imageSize)),
+                       testLabels: Array(testLabels.prefix(testKept)))
+    }
+
+    /// The first of the accepted names for `stem` (`train-images`) that exists in `folder`.
+    private static func find(_ stem: String, dimensions: Int, in folder: URL) throws -> URL {
+        let candidates = ["-", "."].flatMap { separator in
+            ["", ".gz"].map { suffix in "\(stem)\(separator)idx\(dimensions)-ubyte\(suffix)" }
+        }
+        for name in candidates {
+            let url = folder.appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: url.path) { return url }
+        }
+        throw GlassboxError.fileAccess(path: folder.path, reason: "missing file: looked for \(candidates.joined(separator: ", "))")
+    }
+
+    private static func checkCounts(images: IDXImages, at imagesFile: URL, labels: [UInt8], at labelsFile: URL) throws {
+        guard images.count == labels.count else {
+            throw GlassboxError.malformedFile(
+                path: labelsFile.path, offset: 4,
+                reason: "counts disagree: \(labels.count) labels here but \(images.count) images in \(imagesFile.path)")
+        }
+    }
+
+    /// Every label must name a class; the first that does not is reported with its offset.
+    private static func checkRange(_ labels: [UInt8], at file: URL, classCount: Int, classNamesFile: URL?) throws {
+        guard let index = labels.firstIndex(where: { Int($0) >= classCount }) else { return }
+        let source = classNamesFile.map { "the classes file \($0.path) names only \(classCount) classes" } ?? "there are \(classCount) classes"
+        throw GlassboxError.malformedFile(
+            path: file.path, offset: 8 + index,
+            reason: "label \(labels[index]) of example \(index) is out of range: \(source) (labels 0...\(classCount - 1))")
+    }
+
+    /// Reads a classes file: one class name per line, in label order; blank lines are ignored
+    /// and spaces around a name trimmed.
+    /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` when the file cannot be read;
+    ///   ``GlassboxError/malformedFile(path:offset:reason:)`` when it is not UTF-8 or names no class.
+    public static func readClassNames(_ url: URL) throws -> [String] {
+        let data = try FileBytes.read(url)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw GlassboxError.malformedFile(path: url.path, offset: nil, reason: "the classes file is not UTF-8 text")
+        }
+        let names = text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        guard !names.isEmpty else {
+            throw GlassboxError.malformedFile(path: url.path, offset: nil, reason: "the classes file names no classes (expected one name per line)")
+        }
+        return names
+    }
+
+    /// Pixels scaled to 0...1 through a 256-entry table: exact p / 255, fast even unoptimized.
+    private static func unitFloats(_ pixels: [UInt8]) -> [Float] {
+        let table = (0...255).map { Float($0) / 255 }
+        return [Float](unsafeUninitializedCapacity: pixels.count) { buffer, initialized in
+            pixels.withUnsafeBufferPointer { source in
+                for index in source.indices { buffer[index] = table[Int(source[index])] }
+            }
+            initialized = pixels.count
+        }
+    }
+}

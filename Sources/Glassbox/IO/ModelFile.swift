@@ -1,0 +1,173 @@
+import Foundation
+
+/// Saving and loading ``Sequential`` models as safetensors.
+///
+/// Tensors: `layers.<i>.kernel` and `layers.<i>.bias` for layer `i` of the Sequential, in Keras
+/// layouts (conv `[kh, kw, in, out]`, dense `[in, out]`), so they drop into the same Keras model
+/// with `set_weights`; optimizer state as `optimizer.layers.<i>.<kernel|bias>.<slot>` (Adam's
+/// slots `m` and `v`). Metadata (all strings): `format` = `glassbox`, `format_version` = `1`,
+/// `architecture` (JSON: `input_shape` and `layers`, each a ``LayerConfiguration``), and when the
+/// model has been compiled `training` (JSON: optimizer, loss, step, epochs completed, seed, batch
+/// size); `class_names` (JSON array) when known.
+extension Sequential {
+    static let parameterNames = ["kernel", "bias"]
+    static let slotNames = ["m", "v"]
+
+    /// The model, optimizer state included, as a safetensors value.
+    public func safetensors() throws -> Safetensors {
+        var file = Safetensors()
+        for (layer, shapes) in parameterShapes.enumerated() {
+            for (index, shape) in shapes.enumerated() {
+                let name = "layers.\(layer).\(Self.parameterNames[index])"
+                file.tensors[name] = .init(shape: shape.dimensions, values: parameters[layer][index])
+                if let training, training.slots.indices.contains(layer) {
+                    for (slot, values) in training.slots[layer][index].enumerated() {
+                        file.tensors["optimizer.\(name).\(Self.slotNames[slot])"] = .init(shape: shape.dimensions, values: values)
+                    }
+                }
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let architecture = ArchitectureRecord(inputShape: inputShape, layers: layers.map(\.configuration))
+        file.metadata["format"] = "glassbox"
+        file.metadata["format_version"] = "1"
+        file.metadata["architecture"] = String(decoding: try encoder.encode(architecture), as: UTF8.self)
+        if let training { file.metadata["training"] = String(decoding: try encoder.encode(TrainingRecord(training)), as: UTF8.self) }
+        if let classNames { file.metadata["class_names"] = String(decoding: try encoder.encode(classNames), as: UTF8.self) }
+        return file
+    }
+
+    /// Writes the model atomically: a failed or interrupted save leaves any old file intact.
+    public func save(to url: URL) throws {
+        try safetensors().write(to: url)
+    }
+
+    /// Reads a model written by ``save(to:)`` (or by Keras with the same names and metadata).
+    /// - Throws: ``GlassboxError/malformedFile(path:offset:reason:)`` naming the missing or
+    ///   mis-shaped tensor or metadata.
+    public static func load(from url: URL) throws -> Sequential {
+        try load(try Safetensors.read(from: url), path: url.path)
+    }
+
+    static func load(_ file: Safetensors, path: String) throws -> Sequential {
+        func malformed(_ reason: String) -> GlassboxError { .malformedFile(path: path, offset: nil, reason: reason) }
+        guard let architectureText = file.metadata["architecture"] else {
+            throw malformed("no 'architecture' in the metadata: not a Glassbox model file")
+        }
+        let decoder = JSONDecoder()
+        let architecture: ArchitectureRecord
+        do { architecture = try decoder.decode(ArchitectureRecord.self, from: Data(architectureText.utf8)) } catch {
+            throw malformed("metadata 'architecture' does not parse: \(error)")
+        }
+        var model: Sequential
+        do {
+            model = try Sequential(inputShape: architecture.inputShape, layers: try architecture.layers.map { try $0.makeLayer() })
+        } catch {
+            throw malformed("architecture: \(error)")
+        }
+        var values = model.parameters
+        for (layer, shapes) in model.parameterShapes.enumerated() {
+            for (index, shape) in shapes.enumerated() {
+                let name = "layers.\(layer).\(parameterNames[index])"
+                guard let entry = file.tensors[name] else { throw malformed("missing tensor '\(name)' of shape \(shape)") }
+                guard entry.shape == shape.dimensions else {
+                    throw malformed("tensor '\(name)' has shape \(entry.shape), the architecture needs \(shape)")
+                }
+                values[layer][index] = entry.values
+            }
+        }
+        try model.setParameters(values)
+        if let text = file.metadata["class_names"] {
+            do { model.classNames = try decoder.decode([String].self, from: Data(text.utf8)) } catch {
+                throw malformed("metadata 'class_names' is not a JSON list of strings")
+            }
+        }
+        if let text = file.metadata["training"] {
+            let record: TrainingRecord
+            do { record = try decoder.decode(TrainingRecord.self, from: Data(text.utf8)) } catch {
+                throw malformed("metadata 'training' does not parse: \(error)")
+            }
+            var state = try record.state(path: path)
+            if record.step > 0 {
+                state.slots = try model.parameterShapes.enumerated().map { layer, shapes in
+                    try shapes.enumerated().map { index, shape in
+                        try (0..<state.optimizer.slotCount).map { slot in
+                            let name = "optimizer.layers.\(layer).\(parameterNames[index]).\(slotNames[slot])"
+                            guard let entry = file.tensors[name], entry.shape == shape.dimensions else {
+                                throw malformed("missing or mis-shaped optimizer tensor '\(name)' (needs \(shape))")
+                            }
+                            return entry.values
+                        }
+                    }
+                }
+            }
+            model.training = state
+        }
+        return model
+    }
+}
+
+/// The `architecture` metadata.
+struct ArchitectureRecord: Codable {
+    var inputShape: [Int]
+    var layers: [LayerConfiguration]
+    enum CodingKeys: String, CodingKey { case inputShape = "input_shape", layers }
+}
+
+/// The `training` metadata.
+struct TrainingRecord: Codable {
+    var optimizer: String
+    var learningRate: Float
+    var beta1: Float?
+    var beta2: Float?
+    var epsilon: Float?
+    var loss: String
+    var fromLogits: Bool
+    var step: Int
+    var epochsCompleted: Int
+    var seed: String   // a UInt64 in decimal: JSON numbers lose precision past 2^53
+    var batchSize: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case optimizer, learningRate = "learning_rate", beta1 = "beta_1", beta2 = "beta_2", epsilon, loss
+        case fromLogits = "from_logits", step, epochsCompleted = "epochs_completed", seed, batchSize = "batch_size"
+    }
+
+    init(_ state: TrainingState) {
+        switch state.optimizer {
+        case .adam(let h):
+            optimizer = "adam"; learningRate = h.learningRate; beta1 = h.beta1; beta2 = h.beta2; epsilon = h.epsilon
+        case .sgd(let rate):
+            optimizer = "sgd"; learningRate = rate
+        }
+        switch state.loss {
+        case .sparseCategoricalCrossentropy(let logits): loss = "sparse_categorical_crossentropy"; fromLogits = logits
+        }
+        step = state.step
+        epochsCompleted = state.epochsCompleted
+        seed = String(state.seed)
+        batchSize = state.batchSize
+    }
+
+    func state(path: String) throws -> TrainingState {
+        func malformed(_ reason: String) -> GlassboxError { .malformedFile(path: path, offset: nil, reason: "metadata 'training': \(reason)") }
+        let optimizerValue: Optimizer
+        switch optimizer {
+        case "adam":
+            optimizerValue = .adam(AdamHyperparameters(learningRate: learningRate, beta1: beta1 ?? 0.9, beta2: beta2 ?? 0.999, epsilon: epsilon ?? 1e-7))
+        case "sgd":
+            optimizerValue = .sgd(learningRate: learningRate)
+        default:
+            throw malformed("unknown optimizer '\(optimizer)'")
+        }
+        guard loss == "sparse_categorical_crossentropy" else { throw malformed("unknown loss '\(loss)'") }
+        guard let seedValue = UInt64(seed) else { throw malformed("seed '\(seed)' is not an unsigned integer") }
+        guard step >= 0, epochsCompleted >= 0 else { throw malformed("negative step or epoch count") }
+        var state = TrainingState(optimizer: optimizerValue, loss: .sparseCategoricalCrossentropy(fromLogits: fromLogits), seed: seedValue)
+        state.step = step
+        state.epochsCompleted = epochsCompleted
+        state.batchSize = batchSize
+        return state
+    }
+}

@@ -1,0 +1,38 @@
+/// An activation function applied after a layer's linear part, by Keras's names.
+public enum Activation: String, Codable, Sendable, CaseIterable {
+    case linear, relu, sigmoid, tanh, softmax
+
+    /// Applies the activation to `y` in place; `softmax` runs over the last dimension.
+    func apply(_ backend: any Backend, _ y: Tensor) throws {
+        switch self {
+        case .linear: break
+        case .relu: try backend.relu(y, into: y)
+        case .sigmoid: try backend.sigmoid(y, into: y)
+        case .tanh: try backend.tanh(y, into: y)
+        case .softmax:
+            let rows = try Self.rows(y)
+            try backend.softmax(rows, into: rows)
+        }
+    }
+
+    /// Turns the gradient of the activation's output into the gradient of its input, in place,
+    /// from the forward output `y`. Every kernel involved reads an element (or, for softmax, a
+    /// row) before writing it, so working in place is safe on both backends.
+    func backward(_ backend: any Backend, output y: Tensor, gradient: Tensor) throws {
+        switch self {
+        case .linear: break
+        case .relu: try backend.reluBackward(gradOutput: gradient, input: y, into: gradient)   // y > 0 exactly where x > 0
+        case .sigmoid: try backend.sigmoidBackward(gradOutput: gradient, output: y, into: gradient)
+        case .tanh: try backend.tanhBackward(gradOutput: gradient, output: y, into: gradient)
+        case .softmax:
+            let gradientRows = try Self.rows(gradient)
+            try backend.softmaxBackward(probabilities: try Self.rows(y), gradOutput: gradientRows, into: gradientRows)
+        }
+    }
+
+    /// The tensor seen as `[everything else, last dimension]`.
+    static func rows(_ x: Tensor) throws -> Tensor {
+        let columns = x.shape.dimensions.last!
+        return try x.reshaped(try Shape([x.elementCount / columns, columns]))
+    }
+}

@@ -1,0 +1,98 @@
+/// A 2-D convolution layer, as Keras's `Conv2D`: NHWC input, kernel `[kh, kw, in, filters]`, a
+/// bias per filter, then an activation.
+public struct Conv2D: Layer {
+    public let filters: Int
+    public let kernelSize: (height: Int, width: Int)
+    public let strides: (height: Int, width: Int)
+    public let padding: Padding
+    public let activation: Activation
+    public var typeName: String { "Conv2D" }
+
+    /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` for sizes below 1.
+    public init(filters: Int, kernelSize: (Int, Int), strides: (Int, Int) = (1, 1), padding: Padding = .valid,
+                activation: Activation = .linear) throws {
+        guard filters >= 1, kernelSize.0 >= 1, kernelSize.1 >= 1, strides.0 >= 1, strides.1 >= 1 else {
+            throw GlassboxError.invalidArgument(operation: "Conv2D",
+                reason: "filters \(filters), kernel size \(kernelSize) and strides \(strides) must be at least 1")
+        }
+        self.filters = filters
+        self.kernelSize = (kernelSize.0, kernelSize.1)
+        self.strides = (strides.0, strides.1)
+        self.padding = padding
+        self.activation = activation
+    }
+
+    /// A square kernel: `Conv2D(filters: 32, kernelSize: 3, activation: .relu)`.
+    public init(filters: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid, activation: Activation = .linear) throws {
+        try self.init(filters: filters, kernelSize: (kernelSize, kernelSize), strides: (stride, stride), padding: padding, activation: activation)
+    }
+
+    func geometry(_ inputShape: [Int], batch: Int) throws -> Conv2DGeometry {
+        try requireRank("Conv2D", inputShape, 3, "[height, width, channels]")
+        return try Conv2DGeometry(inputShape: try Shape([batch] + inputShape),
+                                  kernelShape: try Shape([kernelSize.height, kernelSize.width, inputShape[2], filters]),
+                                  strideHeight: strides.height, strideWidth: strides.width, padding: padding)
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        Array(try geometry(inputShape, batch: 1).outputShape.dimensions.dropFirst())
+    }
+
+    public func parameterShapes(for inputShape: [Int]) throws -> [Shape] {
+        let g = try geometry(inputShape, batch: 1)
+        return [g.kernelShape, [filters]]
+    }
+
+    public func initialParameters(for inputShape: [Int], generator: inout SeededGenerator) throws -> [[Float]] {
+        let g = try geometry(inputShape, batch: 1)
+        let receptive = kernelSize.height * kernelSize.width
+        return [glorotUniform(count: g.kernelShape.elementCount, fanIn: receptive * g.inputChannels,
+                              fanOut: receptive * filters, generator: &generator),
+                [Float](repeating: 0, count: filters)]
+    }
+
+    public var configuration: LayerConfiguration {
+        var c = LayerConfiguration(type: typeName)
+        c.filters = filters
+        c.kernelSize = [kernelSize.height, kernelSize.width]
+        c.strides = [strides.height, strides.width]
+        c.padding = padding.rawValue
+        c.activation = activation.rawValue
+        return c
+    }
+
+    public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
+        let g = try geometry(inputShape, batch: batchSize)
+        return Runner(backend: backend, geometry: g, output: try backend.makeTensor(shape: g.outputShape),
+                      activation: isOutputLayer && activation == .softmax ? .linear : activation)
+    }
+
+    final class Runner: LayerRunner {
+        let backend: any Backend
+        let geometry: Conv2DGeometry
+        let output: Tensor
+        let activation: Activation
+        private var gradInput: Tensor?
+
+        init(backend: any Backend, geometry: Conv2DGeometry, output: Tensor, activation: Activation) {
+            self.backend = backend; self.geometry = geometry; self.output = output; self.activation = activation
+        }
+
+        func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
+            try backend.conv2dForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry, into: output)
+            try activation.apply(backend, output)
+            return output
+        }
+
+        func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],
+                      parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor? {
+            try activation.backward(backend, output: output, gradient: gradOutput)
+            try backend.conv2dBackwardKernel(input: input, gradOutput: gradOutput, geometry: geometry,
+                                             kernelGradient: parameterGradients[0], biasGradient: parameterGradients[1])
+            guard needInputGradient else { return nil }
+            if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
+            try backend.conv2dBackwardInput(gradOutput: gradOutput, kernel: parameters[0], geometry: geometry, into: gradInput!)
+            return gradInput
+        }
+    }
+}

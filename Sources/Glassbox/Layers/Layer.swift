@@ -1,0 +1,56 @@
+/// One layer of a ``Sequential`` model: its shapes, its parameters and how it runs.
+///
+/// A layer value is a description (filters, kernel size, activation...). Running it on a backend
+/// goes through a ``LayerRunner`` that owns the layer's activation buffers for one batch size.
+/// Shapes here are per sample (no batch dimension), e.g. `[28, 28, 1]`.
+public protocol Layer: Sendable {
+    /// The Keras class name, e.g. `Conv2D`.
+    var typeName: String { get }
+    /// The shape of one sample's output for one sample's input.
+    /// - Throws: ``GlassboxError`` naming the input shape when the layer cannot take it.
+    func outputShape(for inputShape: [Int]) throws -> [Int]
+    /// The shapes of the layer's parameters in Keras's order and layout (`kernel`, then `bias`),
+    /// or none.
+    func parameterShapes(for inputShape: [Int]) throws -> [Shape]
+    /// Keras's initial values: Glorot-uniform kernels, zero biases, drawn from `generator`.
+    func initialParameters(for inputShape: [Int], generator: inout SeededGenerator) throws -> [[Float]]
+    /// The layer's settings, for the model file.
+    var configuration: LayerConfiguration { get }
+    /// A runner for batches of `batchSize` samples of `inputShape` on `backend`.
+    /// - Parameter isOutputLayer: true for the model's last layer, whose softmax (if any) the model
+    ///   applies itself, fused with the loss when training.
+    func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner
+}
+
+extension Layer {
+    public func parameterShapes(for inputShape: [Int]) throws -> [Shape] { [] }
+    public func initialParameters(for inputShape: [Int], generator: inout SeededGenerator) throws -> [[Float]] { [] }
+}
+
+/// Runs one layer over batches of a fixed size, owning its output and gradient buffers.
+public protocol LayerRunner: AnyObject {
+    /// Computes the layer's output for `input` (`[batch] + inputShape`). The result may be the
+    /// runner's own buffer or a view of `input` (Flatten, Dropout at inference).
+    /// - Parameters:
+    ///   - training: dropout is active only when training.
+    ///   - seed: varies per step, for dropout masks.
+    func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor
+    /// Given the gradient of the loss with respect to the output of the last `forward` (which
+    /// the runner may overwrite), writes the parameters' gradients and returns the gradient with
+    /// respect to `input`, or nil when `needInputGradient` is false (the first layer).
+    func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],
+                  parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor?
+}
+
+/// Glorot (Xavier) uniform initialisation: `U(-limit, limit)`, `limit = sqrt(6 / (fanIn + fanOut))`
+/// (Glorot & Bengio 2010, eq. 16), Keras's default for kernels.
+func glorotUniform(count: Int, fanIn: Int, fanOut: Int, generator: inout SeededGenerator) -> [Float] {
+    let limit = (6 / Double(fanIn + fanOut)).squareRoot()
+    return (0..<count).map { _ in Float(Double.random(in: -limit...limit, using: &generator)) }
+}
+
+func requireRank(_ layer: String, _ inputShape: [Int], _ rank: Int, _ meaning: String) throws {
+    guard inputShape.count == rank else {
+        throw GlassboxError.invalidArgument(operation: layer, reason: "expects input \(meaning), got \(inputShape)")
+    }
+}

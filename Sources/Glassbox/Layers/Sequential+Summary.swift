@@ -1,0 +1,38 @@
+extension Sequential {
+    /// A table like Keras's `model.summary()`: each layer's name and type, output shape (with
+    /// `None` for the batch) and parameter count, then the totals.
+    public func summary() -> String {
+        let rows = zip(layerNames, layers).enumerated().map { index, pair in
+            ["\(pair.0) (\(pair.1.typeName))",
+             "(None, " + outputShapes[index].map(String.init).joined(separator: ", ") + ")",
+             Self.grouped(parameterCounts[index])]
+        }
+        let header = ["Layer (type)", "Output Shape", "Param #"]
+        let widths = (0..<3).map { column in max(header[column].count, rows.map { $0[column].count }.max() ?? 0) + 4 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined()
+                .trimmingCharacters(in: .whitespaces)
+        }
+        let rule = String(repeating: "━", count: widths.reduce(0, +))
+        var lines = ["Model: \"sequential\"", rule, line(header), rule]
+        for row in rows { lines.append(line(row)) }
+        lines.append(rule)
+        lines.append("Total params: \(Self.grouped(parameterCount))")
+        lines.append("Trainable params: \(Self.grouped(parameterCount))")
+        lines.append("Non-trainable params: 0")
+        return lines.joined(separator: "\n")
+    }
+
+    /// 693962 -> "693,962".
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value)
+        var result = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
+            result.append(character)
+        }
+        return result
+    }
+}
+
+import Foundation

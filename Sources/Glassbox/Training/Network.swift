@@ -1,0 +1,96 @@
+/// A ``Sequential`` model's parameters on one backend, and its layer runners per batch size.
+/// Parameters, activations and gradients stay on the device between steps.
+final class Network {
+    let backend: any Backend
+    let model: Sequential
+    let parameters: [[Tensor]]
+    private var stacks: [Int: Stack] = [:]
+
+    /// The runners and buffers for one batch size.
+    final class Stack {
+        let batchSize: Int
+        let runners: [any LayerRunner]
+        let input: Tensor
+        let labels: Tensor
+        let losses: Tensor
+        let gradLogits: Tensor
+        let probabilities: Tensor
+        init(batchSize: Int, runners: [any LayerRunner], input: Tensor, labels: Tensor, losses: Tensor,
+             gradLogits: Tensor, probabilities: Tensor) {
+            self.batchSize = batchSize; self.runners = runners; self.input = input; self.labels = labels
+            self.losses = losses; self.gradLogits = gradLogits; self.probabilities = probabilities
+        }
+    }
+
+    init(model: Sequential, backend: any Backend) throws {
+        self.model = model
+        self.backend = backend
+        parameters = try zip(model.parameterShapes, model.parameters).map { shapes, values in
+            try zip(shapes, values).map { try backend.upload($1, shape: $0) }
+        }
+    }
+
+    func stack(batchSize: Int) throws -> Stack {
+        if let stack = stacks[batchSize] { return stack }
+        var shape = model.inputShape
+        var runners: [any LayerRunner] = []
+        for (index, layer) in model.layers.enumerated() {
+            runners.append(try layer.makeRunner(backend: backend, inputShape: shape, batchSize: batchSize,
+                                                isOutputLayer: index == model.layers.count - 1))
+            shape = model.outputShapes[index]
+        }
+        let classes = model.outputCount
+        let stack = Stack(batchSize: batchSize, runners: runners,
+                          input: try backend.makeTensor(shape: try Shape([batchSize] + model.inputShape)),
+                          labels: try backend.makeTensor(shape: try Shape([batchSize])),
+                          losses: try backend.makeTensor(shape: try Shape([batchSize])),
+                          gradLogits: try backend.makeTensor(shape: try Shape([batchSize, classes])),
+                          probabilities: try backend.makeTensor(shape: try Shape([batchSize, classes])))
+        stacks[batchSize] = stack
+        return stack
+    }
+
+    /// Runs the layers on `stack.input`; returns every layer's input and output. The last output
+    /// is the logits when the model ends in softmax (which the caller applies or fuses).
+    func forward(_ stack: Stack, training: Bool, seed: UInt32) throws -> (inputs: [Tensor], outputs: [Tensor]) {
+        var inputs: [Tensor] = [], outputs: [Tensor] = []
+        var current = stack.input
+        for (index, runner) in stack.runners.enumerated() {
+            inputs.append(current)
+            current = try runner.forward(current, parameters: parameters[index], training: training,
+                                         seed: Self.layerSeed(seed, layer: index))
+            outputs.append(current)
+        }
+        return (inputs, outputs)
+    }
+
+    /// The model's final output as a `[batch, classes]` matrix: probabilities when the model ends
+    /// in softmax (applied here), else the raw outputs.
+    func predictions(_ stack: Stack, output: Tensor) throws -> Tensor {
+        let matrix = try output.reshaped(try Shape([stack.batchSize, model.outputCount]))
+        guard model.endsInSoftmax else { return matrix }
+        try backend.softmax(matrix, into: stack.probabilities)
+        return stack.probabilities
+    }
+
+    /// Back-propagates `gradLogits` through every layer, writing the parameter gradients.
+    func backward(_ stack: Stack, inputs: [Tensor], outputs: [Tensor], gradient: Tensor, gradients: [[Tensor]], seed: UInt32) throws {
+        var current: Tensor? = try gradient.reshaped(outputs.last!.shape)
+        for index in stride(from: stack.runners.count - 1, through: 0, by: -1) {
+            guard let gradOutput = current else { break }
+            current = try stack.runners[index].backward(input: inputs[index], output: outputs[index], gradOutput: gradOutput,
+                                                        parameters: parameters[index], parameterGradients: gradients[index],
+                                                        needInputGradient: index > 0, seed: Self.layerSeed(seed, layer: index))
+        }
+    }
+
+    /// The parameters, read back from the device.
+    func downloadParameters() throws -> [[[Float]]] {
+        try parameters.map { try $0.map { try backend.download($0) } }
+    }
+
+    /// A per-layer seed for dropout masks, mixed from the step's seed.
+    static func layerSeed(_ seed: UInt32, layer: Int) -> UInt32 {
+        DropoutMask.hash(seed &+ DropoutMask.hash(UInt32(truncatingIfNeeded: layer) &+ 0x68E3_1DA4))
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+
+extension Sequential {
+    /// Chooses the optimizer and loss, as Keras's `compile`, and resets training progress.
+    /// - Parameter seed: orders the per-epoch shuffles and dropout masks.
+    /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when the loss does not fit
+    ///   the last layer (cross-entropy on probabilities needs a final softmax).
+    public mutating func compile(optimizer: Optimizer = .adam, loss: Loss = .sparseCategoricalCrossentropy, seed: UInt64 = 0) throws {
+        switch loss {
+        case .sparseCategoricalCrossentropy(let fromLogits):
+            if !fromLogits && !endsInSoftmax {
+                throw GlassboxError.invalidArgument(operation: "compile",
+                    reason: "sparse categorical cross-entropy on probabilities needs a last layer with softmax activation (or fromLogits: true)")
+            }
+            if fromLogits && endsInSoftmax {
+                throw GlassboxError.invalidArgument(operation: "compile", reason: "fromLogits: true needs a last layer without softmax")
+            }
+        }
+        training = TrainingState(optimizer: optimizer, loss: loss, seed: seed)
+    }
+
+    /// Trains on `x` (`n` samples of ``inputShape``, row-major) with class labels `y`, as Keras's
+    /// `fit`: each epoch shuffles the samples (from the seed given to `compile` and the epoch's
+    /// number), runs mini-batches of `batchSize` (the last one smaller when `n` is no multiple),
+    /// and updates the parameters after each. Everything stays on `backend` during the run; the
+    /// parameters and optimizer state come back to the host at the end of every epoch.
+    ///
+    /// - Parameters:
+    ///   - epochs: the epoch to train up to, counting those already done (Keras's `epochs` with
+    ///     `initial_epoch` at the epochs completed), so a resumed model continues its count.
+    ///   - progress: called during an epoch, at most every `progressInterval` seconds and after its
+    ///     last step (each call reads two numbers back from the device).
+    ///   - onEpochEnd: called after each epoch with its report and the model as it is then (for
+    ///     checkpoints); an error it throws stops training.
+    /// - Returns: one report per epoch trained.
+    /// - Throws: ``GlassboxError`` for data that does not fit the model or labels outside the
+    ///   classes, and anything the backend throws.
+    /// - Complexity: per epoch, forward and backward passes over `n` samples (about 3x the
+    ///   forward FLOPs).
+    @discardableResult
+    public mutating func fit(x: [Float], y: [Float], epochs: Int, batchSize: Int = 32, validation: Validation = .none,
+                             backend: any Backend, progressInterval: Double = 0.1,
+                             progress: ((StepProgress) -> Void)? = nil,
+                             onEpochEnd: ((EpochReport, Sequential) throws -> Void)? = nil) throws -> [EpochReport] {
+        guard var state = training else {
+            throw GlassboxError.invalidArgument(operation: "fit", reason: "call compile(optimizer:loss:) before fit")
+        }
+        guard batchSize >= 1 else { throw GlassboxError.invalidArgument(operation: "fit", reason: "batch size \(batchSize) must be at least 1") }
+        guard epochs >= 1 else { throw GlassboxError.invalidArgument(operation: "fit", reason: "epochs \(epochs) must be at least 1") }
+        var (trainX, trainY) = (x, y)
+        let count = try checkSamples(x: x, y: y, operation: "fit")
+        var validationData: (x: [Float], y: [Float])?
+        switch validation {
+        case .none: break
+        case .split(let fraction):
+            guard fraction > 0, fraction < 1 else {
+                throw GlassboxError.invalidArgument(operation: "fit", reason: "validation split \(fraction) must be between 0 and 1")
+            }
+            let held = Int((Double(count) * fraction).rounded(.down))
+            let kept = count - held
+            guard held >= 1, kept >= 1 else {
+                throw GlassboxError.invalidArgument(operation: "fit", reason: "validation split \(fraction) of \(count) samples leaves an empty set")
+            }
+            let size = sampleSize
+            validationData = (Array(x[(kept * size)...]), Array(y[kept...]))
+            trainX = Array(x[..<(kept * size)])
+            trainY = Array(y[..<kept])
+        case .data(let vx, let vy):
+            _ = try checkSamples(x: vx, y: vy, operation: "fit validation data")
+            validationData = (vx, vy)
+        }
+
+        let network = try Network(model: self, backend: backend)
+        let gradients = try parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
+        let slots: [[[Tensor]]] = try parameterShapes.enumerated().map { layer, shapes in
+            try shapes.enumerated().map { index, shape in
+                try (0..<state.optimizer.slotCount).map { slot in
+                    if state.slots.indices.contains(layer), state.slots[layer].indices.contains(index),
+                       state.slots[layer][index].indices.contains(slot) {
+                        return try backend.upload(state.slots[layer][index][slot], shape: shape)
+                    }
+                    return try backend.makeTensor(shape: shape, filledWith: 0)
+                }
+            }
+        }
+        let lossTotal = try backend.makeTensor(shape: [1]), correctTotal = try backend.makeTensor(shape: [1])
+        let samples = trainY.count
+        let steps = (samples + batchSize - 1) / batchSize
+        let size = sampleSize
+        var staging = [Float](repeating: 0, count: batchSize * size)
+        var labelStaging = [Float](repeating: 0, count: batchSize)
+        var reports: [EpochReport] = []
+
+        while state.epochsCompleted < epochs {
+            let epoch = state.epochsCompleted + 1
+            let start = Date()
+            var lastProgress = start
+            try backend.fill(lossTotal, with: 0)
+            try backend.fill(correctTotal, with: 0)
+            let order = Self.shuffledOrder(count: samples, seed: state.seed, epoch: epoch)
+            for step in 0..<steps {
+                let first = step * batchSize
+                let rows = min(batchSize, samples - first)
+                let stack = try network.stack(batchSize: rows)
+                for row in 0..<rows {
+                    let sample = order[first + row]
+                    staging.withUnsafeMutableBufferPointer { target in
+                        trainX.withUnsafeBufferPointer { source in
+                            (target.baseAddress! + row * size).update(from: source.baseAddress! + sample * size, count: size)
+                        }
+                    }
+                    labelStaging[row] = trainY[sample]
+                }
+                try backend.write(rows == batchSize ? staging : Array(staging[..<(rows * size)]), into: stack.input)
+                try backend.write(rows == batchSize ? labelStaging : Array(labelStaging[..<rows]), into: stack.labels)
+
+                state.step += 1
+                let seed = UInt32(truncatingIfNeeded: state.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(state.step))
+                let (inputs, outputs) = try network.forward(stack, training: true, seed: seed)
+                let logits = try outputs.last!.reshaped(try Shape([rows, outputCount]))
+                try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses,
+                                                gradLogits: stack.gradLogits, scale: 1 / Float(rows))
+                try backend.sum(stack.losses, into: lossTotal, accumulate: true)
+                try backend.accuracyCount(logits: logits, labels: stack.labels, into: correctTotal, accumulate: true)
+                try network.backward(stack, inputs: inputs, outputs: outputs, gradient: stack.gradLogits, gradients: gradients, seed: seed)
+                for layer in 0..<layers.count {
+                    for index in network.parameters[layer].indices {
+                        try state.optimizer.update(backend, parameter: network.parameters[layer][index],
+                                                   gradient: gradients[layer][index], slots: slots[layer][index], step: state.step)
+                    }
+                }
+                if let progress, step == steps - 1 || Date().timeIntervalSince(lastProgress) >= progressInterval {
+                    lastProgress = Date()
+                    let seen = Double(first + rows)
+                    progress(StepProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps,
+                                          loss: Double(try backend.download(lossTotal)[0]) / seen,
+                                          accuracy: Double(try backend.download(correctTotal)[0]) / seen,
+                                          seconds: lastProgress.timeIntervalSince(start)))
+                }
+            }
+            let loss = Double(try backend.download(lossTotal)[0]) / Double(samples)
+            let accuracy = Double(try backend.download(correctTotal)[0]) / Double(samples)
+            let seconds = Date().timeIntervalSince(start)
+            parameters = try network.downloadParameters()
+            state.slots = try slots.map { try $0.map { try $0.map { try backend.download($0) } } }
+            state.epochsCompleted = epoch
+            state.batchSize = batchSize
+            training = state
+            var validationResult: (loss: Double, accuracy: Double)?
+            if let validationData {
+                validationResult = try evaluate(x: validationData.x, y: validationData.y, batchSize: max(batchSize, 256),
+                                                network: network)
+            }
+            let report = EpochReport(epoch: epoch, loss: loss, accuracy: accuracy, validationLoss: validationResult?.loss,
+                                     validationAccuracy: validationResult?.accuracy, seconds: seconds, steps: steps)
+            reports.append(report)
+            try onEpochEnd?(report, self)
+        }
+        return reports
+    }
+
+    /// The number of floats in one sample.
+    public var sampleSize: Int { inputShape.reduce(1, *) }
+
+    /// Checks that `x` holds whole samples, one label each, and that every label names a class.
+    /// - Returns: the number of samples.
+    func checkSamples(x: [Float], y: [Float], operation: String) throws -> Int {
+        let size = sampleSize
+        guard x.count % size == 0 else {
+            throw GlassboxError.invalidArgument(operation: operation,
+                reason: "\(x.count) input values are not a whole number of samples of shape \(inputShape) (\(size) values each)")
+        }
+        let count = x.count / size
+        guard count >= 1 else { throw GlassboxError.invalidArgument(operation: operation, reason: "no samples") }
+        guard y.count == count else {
+            throw GlassboxError.invalidArgument(operation: operation, reason: "\(count) samples but \(y.count) labels")
+        }
+        let classes = outputCount
+        if let bad = y.firstIndex(where: { CPUBackend.classIndex($0, classes: classes) == nil }) {
+            throw GlassboxError.invalidArgument(operation: operation,
+                reason: "label \(y[bad]) of sample \(bad) is not a class index in 0..<\(classes)")
+        }
+        return count
+    }
+
+    /// The sample order of one epoch: a Fisher-Yates shuffle from a generator seeded by the
+    /// training seed and the epoch number alone, so a resumed run draws the same orders.
+    static func shuffledOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var generator = SeededGenerator(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03))
+        var order = Array(0..<count)
+        if count > 1 {
+            for i in stride(from: count - 1, to: 0, by: -1) {
+                order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+            }
+        }
+        return order
+    }
+}

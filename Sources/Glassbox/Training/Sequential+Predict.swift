@@ -1,0 +1,60 @@
+extension Sequential {
+    /// The model's outputs for `x` (`n` samples, row-major): `n x classes` probabilities when the
+    /// model ends in softmax. Samples run in batches of `batchSize`, so memory stays bounded.
+    /// - Throws: ``GlassboxError`` when `x` is not a whole number of samples.
+    /// - Complexity: one forward pass per sample.
+    public func predict(_ x: [Float], batchSize: Int = 1024, backend: any Backend) throws -> [Float] {
+        let size = sampleSize
+        guard !x.isEmpty, x.count % size == 0 else {
+            throw GlassboxError.invalidArgument(operation: "predict",
+                reason: "\(x.count) input values are not a whole, non-zero number of samples of shape \(inputShape)")
+        }
+        guard batchSize >= 1 else { throw GlassboxError.invalidArgument(operation: "predict", reason: "batch size must be at least 1") }
+        let network = try Network(model: self, backend: backend)
+        let count = x.count / size
+        var result: [Float] = []
+        result.reserveCapacity(count * outputCount)
+        var first = 0
+        while first < count {
+            let rows = min(batchSize, count - first)
+            let stack = try network.stack(batchSize: rows)
+            try backend.write(Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
+            let (_, outputs) = try network.forward(stack, training: false, seed: 0)
+            result += try backend.download(try network.predictions(stack, output: outputs.last!))
+            first += rows
+        }
+        return result
+    }
+
+    /// Mean loss and accuracy over `x` and labels `y`, as Keras's `evaluate`.
+    /// - Throws: ``GlassboxError`` for data that does not fit, or without ``compile(optimizer:loss:seed:)``.
+    public func evaluate(x: [Float], y: [Float], batchSize: Int = 256, backend: any Backend) throws -> (loss: Double, accuracy: Double) {
+        try evaluate(x: x, y: y, batchSize: batchSize, network: try Network(model: self, backend: backend))
+    }
+
+    func evaluate(x: [Float], y: [Float], batchSize: Int, network: Network) throws -> (loss: Double, accuracy: Double) {
+        let count = try checkSamples(x: x, y: y, operation: "evaluate")
+        guard endsInSoftmax || training?.loss == .sparseCategoricalCrossentropy(fromLogits: true) else {
+            throw GlassboxError.invalidArgument(operation: "evaluate",
+                reason: "the loss needs a model ending in softmax, or one compiled with fromLogits: true")
+        }
+        let backend = network.backend
+        let size = sampleSize
+        let lossTotal = try backend.makeTensor(shape: [1], filledWith: 0)
+        let correctTotal = try backend.makeTensor(shape: [1], filledWith: 0)
+        var first = 0
+        while first < count {
+            let rows = min(batchSize, count - first)
+            let stack = try network.stack(batchSize: rows)
+            try backend.write(Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
+            try backend.write(Array(y[first..<(first + rows)]), into: stack.labels)
+            let (_, outputs) = try network.forward(stack, training: false, seed: 0)
+            let logits = try outputs.last!.reshaped(try Shape([rows, outputCount]))
+            try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses, gradLogits: nil, scale: 1)
+            try backend.sum(stack.losses, into: lossTotal, accumulate: true)
+            try backend.accuracyCount(logits: logits, labels: stack.labels, into: correctTotal, accumulate: true)
+            first += rows
+        }
+        return (Double(try backend.download(lossTotal)[0]) / Double(count), Double(try backend.download(correctTotal)[0]) / Double(count))
+    }
+}

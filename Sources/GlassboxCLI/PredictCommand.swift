@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox predict`: class probabilities for test images or a user's own image.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Class probabilities for test images (--data, --index) or an image file (--image).")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "Folder with the IDX files; with --index, predicts test images.")
+    var data: String?
+
+    @Option(help: "The first test image.")
+    var index: Int?
+
+    @Option(help: "How many test images from --index.")
+    var count = 1
+
+    @Option(help: "An 8-bit grayscale PNG or PGM of the model's input size.")
+    var image: String?
+
+    @Option(help: "A file of class names, one per line.")
+    var classes: String?
+
+    @Option(help: "text or json.")
+    var format = "text"
+
+    func validate() throws {
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
+        guard (image == nil) != (index == nil && data == nil) || (image == nil && index != nil) else {
+            throw ValidationError("give either --image FILE or --data DIR --index I")
+        }
+        if image != nil && (index != nil || data != nil) { throw ValidationError("--image cannot be combined with --data/--index") }
+        if image == nil && index == nil { throw ValidationError("give either --image FILE or --index I (with --data DIR)") }
+        if let index, index < 0 { throw ValidationError("--index must be at least 0 (got \(index))") }
+        guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }
+    }
+
+    struct Row: Encodable {
+        let index: Int?
+        let image: String?
+        let label: Int?
+        let predicted: Int
+        let probabilities: [Float]
+    }
+
+    func run() throws {
+        let model = try modelOptions.load()
+        let backend = try deviceOptions.backend()
+        let rows: [Row]
+        var names = model.classNames
+        if let image {
+            let picture = try reportingErrors { try GrayImage.load(from: URL(fileURLWithPath: image)) }
+            guard model.inputShape == [picture.height, picture.width, 1] else {
+                throw CommandFailure(GlassboxError.invalidArgument(operation: "predict",
+                    reason: "\(image) is \(picture.width)x\(picture.height) but the model takes \(model.inputShape[1])x\(model.inputShape[0]) grayscale images"))
+            }
+            let probabilities = try reportingErrors { try model.predict(picture.floats(), backend: backend) }
+            rows = [Row(index: nil, image: image, label: nil, predicted: Self.argmax(probabilities), probabilities: probabilities)]
+        } else {
+            let dataset = try reportingErrors {
+                try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder), classNamesFile: classes.map { URL(fileURLWithPath: $0) })
+            }
+            if classes != nil || names == nil { names = dataset.classNames }
+            let first = index!
+            guard first < dataset.testCount else {
+                throw ValidationError("--index \(first) is past the last test image (\(dataset.testCount) images)")
+            }
+            let last = min(first + count, dataset.testCount)
+            let size = dataset.rows * dataset.columns
+            guard model.inputShape == [dataset.rows, dataset.columns, 1] else {
+                throw CommandFailure(GlassboxError.invalidArgument(operation: "predict",
+                    reason: "the model takes \(model.inputShape) images but the data has \(dataset.rows)x\(dataset.columns)"))
+            }
+            let probabilities = try reportingErrors {
+                try model.predict(Array(dataset.testImages[(first * size)..<(last * size)]), backend: backend)
+            }
+            let classCount = model.outputCount
+            rows = (first..<last).map { (i: Int) -> Row in
+                let p = Array(probabilities[((i - first) * classCount)..<((i - first + 1) * classCount)])
+                let label = Int(dataset.testLabels[i])
+                return Row(index: i, image: nil, label: label, predicted: Self.argmax(p), probabilities: p)
+            }
+        }
+        if let classes { names = try reportingErrors { try Dataset.readClassNames(URL(fileURLWithPath: classes)) } }
+        if format == "json" {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            return
+        }
+        func name(_ index: Int) -> String {
+            guard let names, names.indices.contains(index) else { return "class \(index)" }
+            return "\(names[index]) (\(index))"
+        }
+        for row in rows {
+            var head = row.index.map { "test image \($0)" } ?? row.image!
+            head += ": predicted \(name(row.predicted))"
+            if let label = row.label { head += ", label \(name(label))\(label == row.predicted ? "" : "  <- wrong")" }
+            print(head)
+            for (index, probability) in row.probabilities.enumerated() {
+                let label = name(index)
+                print("    \(label.padding(toLength: max(18, label.count), withPad: " ", startingAt: 0)) \(String(format: "%.4f", probability))")
+            }
+        }
+    }
+
+    static func argmax(_ values: [Float]) -> Int {
+        values.indices.max { values[$0] < values[$1] || (values[$0] == values[$1] && $0 > $1) } ?? 0
+    }
+}

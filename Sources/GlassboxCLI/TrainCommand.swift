@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox train`: the reference CNN on an IDX data set, Keras-style.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the reference CNN (Conv2D 32 3x3 relu, MaxPool 2x2, Dense 128 relu, Dense softmax) with Adam."
+    )
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "Epochs to train up to (with --resume, counting those already done).")
+    var epochs = 5
+
+    @Option(help: "Samples per mini-batch.")
+    var batchSize = 32
+
+    @Option(help: "Seed of the initial weights, the shuffles and dropout.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Where the model goes; it is also rewritten (atomically) after every epoch as a checkpoint.")
+    var out = "model.safetensors"
+
+    @Flag(help: "Continue from the checkpoint at --out, optimizer state included.")
+    var resume = false
+
+    @Option(help: "Optimizer: adam or sgd.")
+    var optimizer = "adam"
+
+    @Option(help: "Learning rate (default: 0.001 for adam, 0.01 for sgd).")
+    var learningRate: Float?
+
+    @Option(help: "Fraction of the training data held out for validation (0 for none).")
+    var validationSplit = 0.0
+
+    @Option(help: "Train on only the first N training images (for quick runs).")
+    var limit: Int?
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+        guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd (got \(optimizer))") }
+        guard (0..<1).contains(validationSplit) else { throw ValidationError("--validation-split must be in [0, 1) (got \(validationSplit))") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
+        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive (got \(learningRate))") }
+    }
+
+    func run() throws {
+        let backend = try deviceOptions.backend()
+        let dataset = try dataOptions.load()
+        let outURL = URL(fileURLWithPath: out)
+        var model: Sequential = try reportingErrors {
+            if resume {
+                guard FileManager.default.fileExists(atPath: outURL.path) else {
+                    throw ValidationError("--resume: no checkpoint at \(out)")
+                }
+                let loaded = try Sequential.load(from: outURL)
+                guard loaded.training != nil else { throw ValidationError("--resume: \(out) holds no training state") }
+                return loaded
+            }
+            var model = try Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count, seed: seed)
+            let chosen: Optimizer = optimizer == "sgd"
+                ? .sgd(learningRate: learningRate ?? 0.01)
+                : .adam(AdamHyperparameters(learningRate: learningRate ?? 0.001))
+            try model.compile(optimizer: chosen, loss: .sparseCategoricalCrossentropy, seed: seed)
+            return model
+        }
+        guard model.inputShape == [dataset.rows, dataset.columns, 1] else {
+            throw CommandFailure(GlassboxError.invalidArgument(operation: "train",
+                reason: "the model takes \(model.inputShape) images but \(dataOptions.data) has \(dataset.rows)x\(dataset.columns)"))
+        }
+        model.classNames = dataset.classNames
+        let count = min(limit ?? dataset.trainCount, dataset.trainCount)
+        let x = limit == nil ? dataset.trainImages : Array(dataset.trainImages[..<(count * dataset.rows * dataset.columns)])
+        let y = limit == nil ? dataset.trainLabels : Array(dataset.trainLabels[..<count])
+        let done = model.training?.epochsCompleted ?? 0
+        print("backend: \(backend.name)")
+        print("data: \(dataset.name), \(count) training and \(dataset.testCount) test images of \(dataset.rows)x\(dataset.columns)")
+        if done >= epochs { print("already trained for \(done) epochs (--epochs \(epochs)); nothing to do") }
+        let bar = ProgressBar()
+        var announced = done
+        try reportingErrors {
+            try model.fit(x: x, y: y, epochs: epochs, batchSize: resume ? (model.training?.batchSize ?? batchSize) : batchSize,
+                          validation: validationSplit > 0 ? .split(validationSplit) : .none, backend: backend,
+                          progress: { step in
+                              if step.epoch > announced { bar.epochStarted(step.epoch, of: epochs); announced = step.epoch }
+                              bar.update(step)
+                          },
+                          onEpochEnd: { report, snapshot in
+                              if report.epoch > announced { bar.epochStarted(report.epoch, of: epochs); announced = report.epoch }
+                              bar.epochEnded(report)
+                              try snapshot.save(to: outURL)
+                          })
+            let (loss, accuracy) = try model.evaluate(x: dataset.testImages, y: dataset.testLabels, backend: backend)
+            print("test accuracy: \(String(format: "%.4f", accuracy)) - test loss: \(String(format: "%.4f", loss))")
+            try model.save(to: outURL)
+            print("model: \(out)")
+            if let report = (backend as? OpenCLBackend)?.profileReport() { FileHandle.standardError.write(Data((report + "\n").utf8)) }
+        }
+    }
+}
