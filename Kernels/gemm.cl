@@ -20,6 +20,12 @@
 #ifndef GEMM_TILE
 #define GEMM_TILE 16
 #endif
+#ifndef NT_ROWS
+#define NT_ROWS 4       // rows of C per work-item in gemm_blocked_nt
+#endif
+#ifndef NT_COLUMNS
+#define NT_COLUMNS 4    // columns of C per work-item in gemm_blocked_nt
+#endif
 
 #define GEMM_COLUMNS (16 * GEMM_VECTORS)
 #define A_AT(m, k) A[(m) * aRowStride + (k) * aColStride]
@@ -93,6 +99,57 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
                 for (int k = 0; k < K; ++k) acc = fma(A_AT(m0 + r, k), B_AT(k, n), acc);
                 const int cIndex = (m0 + r) * ldc + n;
                 C[cIndex] = gemm_epilogue(acc, alpha, beta, C, cIndex, bias, hasBias, n);
+            }
+        }
+    }
+}
+
+inline float horizontal_sum(float16 v) {
+    const float8 a = v.lo + v.hi; const float4 b = a.lo + a.hi; const float2 c = b.lo + b.hi; return c.x + c.y;
+}
+// C = A B^T for the CPU variant, without transposing B: A is [M, K] and B is stored [N, K], both
+// with contiguous rows, so every C element is a dot product of two contiguous rows. One work-item
+// computes NT_ROWS x NT_COLUMNS elements with float16 accumulators, summed across lanes at the end.
+// Global size: (ceil(N / NT_COLUMNS), ceil(M / NT_ROWS)).
+__kernel void gemm_blocked_nt(const int M, const int N, const int K,
+                              __global const float* A, const int lda, __global const float* B, const int ldb,
+                              __global float* C, const int ldc, __global const float* bias, const int hasBias,
+                              const float alpha, const float beta) {
+    const int n0 = get_global_id(0) * NT_COLUMNS;
+    const int m0 = get_global_id(1) * NT_ROWS;
+    if (n0 >= N || m0 >= M) return;
+    __global const float* a[NT_ROWS];
+    __global const float* b[NT_COLUMNS];
+    #pragma unroll
+    for (int r = 0; r < NT_ROWS; ++r) a[r] = A + min(m0 + r, M - 1) * lda;
+    #pragma unroll
+    for (int j = 0; j < NT_COLUMNS; ++j) b[j] = B + min(n0 + j, N - 1) * ldb;
+    float16 acc[NT_ROWS][NT_COLUMNS];
+    #pragma unroll
+    for (int r = 0; r < NT_ROWS; ++r)
+        #pragma unroll
+        for (int j = 0; j < NT_COLUMNS; ++j) acc[r][j] = (float16)(0.0f);
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        float16 bv[NT_COLUMNS];
+        #pragma unroll
+        for (int j = 0; j < NT_COLUMNS; ++j) bv[j] = vload16(0, b[j] + k);
+        #pragma unroll
+        for (int r = 0; r < NT_ROWS; ++r) {
+            const float16 av = vload16(0, a[r] + k);
+            #pragma unroll
+            for (int j = 0; j < NT_COLUMNS; ++j) acc[r][j] = fma(av, bv[j], acc[r][j]);
+        }
+    }
+    #pragma unroll
+    for (int r = 0; r < NT_ROWS; ++r) {
+        #pragma unroll
+        for (int j = 0; j < NT_COLUMNS; ++j) {
+            float total = horizontal_sum(acc[r][j]);
+            for (int kk = k; kk < K; ++kk) total = fma(a[r][kk], b[j][kk], total);
+            if (m0 + r < M && n0 + j < N) {
+                const int cIndex = (m0 + r) * ldc + n0 + j;
+                C[cIndex] = gemm_epilogue(total, alpha, beta, C, cIndex, bias, hasBias, n0 + j);
             }
         }
     }

@@ -7,7 +7,10 @@ final class PoolTests: XCTestCase {
         var random = SeededGenerator(seed: 6)
         // (input shape, pool, stride): overlapping windows (stride < pool) and leftover rows included.
         let cases: [(Shape, Int, Int)] = [([1, 5, 5, 1], 2, 2), ([3, 7, 9, 3], 2, 2), ([33, 26, 26, 32], 2, 2),
-                                          ([2, 29, 29, 7], 3, 2), ([1, 6, 5, 17], 3, 1)]
+                                          ([2, 29, 29, 7], 3, 2), ([1, 6, 5, 17], 3, 1),
+                                          // 16-channel vector kernels: windows that leave a row and a column
+                                          // uncovered, windows with gaps, and overlapping windows.
+                                          ([2, 7, 9, 16], 2, 2), ([3, 11, 10, 32], 2, 3), ([1, 9, 9, 16], 3, 2)]
         for (shape, pool, stride) in cases {
             let g = try Pool2DGeometry(inputShape: shape, poolHeight: pool, poolWidth: pool, strideHeight: stride, strideWidth: stride)
             let x = random.floats(shape.elementCount)

@@ -16,6 +16,9 @@ struct KernelTuning: Equatable {
     var gemmRows = 8
     /// float16 column vectors per work-item in `gemm_blocked`.
     var gemmVectors = 2
+    /// Rows and columns of C per work-item in `gemm_blocked_nt`.
+    var ntRows = 4
+    var ntColumns = 4
     /// Work-group edge of `gemm_tiled`.
     var gemmTile = 16
     /// Output pixels per work-item in `conv2d_forward_blocked`.
@@ -35,6 +38,6 @@ struct KernelTuning: Equatable {
     }
 
     var buildOptions: String {
-        "-D GEMM_ROWS=\(gemmRows) -D GEMM_VECTORS=\(gemmVectors) -D GEMM_TILE=\(gemmTile) -D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
+        "-D GEMM_ROWS=\(gemmRows) -D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile) -D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
     }
 }

@@ -54,18 +54,32 @@ extension OpenCLBackend {
 
     public func maxPool2dForward(input: Tensor, geometry g: Pool2DGeometry, into output: Tensor) throws {
         try ShapeChecks.pool(input, g, output)
-        try launch("maxpool2d_forward", file: "pool", global: [g.channels, g.outputWidth, g.batch * g.outputHeight],
-                   local: [min(g.channels, 16), 1, 1],
-                   poolArguments(g) + [.buffer(try buffer(input, "maxpool2d")), .buffer(try buffer(output, "maxpool2d"))])
+        let arguments = poolArguments(g) + [.buffer(try buffer(input, "maxpool2d")), .buffer(try buffer(output, "maxpool2d"))]
+        if variant == .cpu && g.channels % 16 == 0 {
+            try launch1D("maxpool2d_forward16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
+                         local: 4, arguments)
+        } else {
+            try launch("maxpool2d_forward", file: "pool", global: [g.channels, g.outputWidth, g.batch * g.outputHeight],
+                       local: [min(g.channels, 16), 1, 1], arguments)
+        }
     }
 
     public func maxPool2dBackward(input: Tensor, gradOutput: Tensor, geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
         try ShapeChecks.poolBackward(input, gradOutput, g, gradInput)
-        try launch("maxpool2d_backward", file: "pool", global: [g.channels, g.inputWidth, g.batch * g.inputHeight],
-                   local: [min(g.channels, 16), 1, 1],
-                   poolArguments(g) + [.buffer(try buffer(input, "maxpool2d backward")),
-                                       .buffer(try buffer(gradOutput, "maxpool2d backward")),
-                                       .buffer(try buffer(gradInput, "maxpool2d backward"))])
+        let arguments = poolArguments(g) + [.buffer(try buffer(input, "maxpool2d backward")),
+                                            .buffer(try buffer(gradOutput, "maxpool2d backward")),
+                                            .buffer(try buffer(gradInput, "maxpool2d backward"))]
+        let disjoint = g.strideHeight >= g.poolHeight && g.strideWidth >= g.poolWidth
+        if variant == .cpu && g.channels % 16 == 0 && disjoint {
+            let tiles = g.strideHeight == g.poolHeight && g.strideWidth == g.poolWidth
+                && g.outputHeight * g.strideHeight == g.inputHeight && g.outputWidth * g.strideWidth == g.inputWidth
+            if !tiles { try fill(gradInput, with: 0) }
+            try launch1D("maxpool2d_backward16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
+                         local: 4, arguments)
+        } else {
+            try launch("maxpool2d_backward", file: "pool", global: [g.channels, g.inputWidth, g.batch * g.inputHeight],
+                       local: [min(g.channels, 16), 1, 1], arguments)
+        }
     }
 
     private func poolArguments(_ g: Pool2DGeometry) -> [KernelArgument] {

@@ -4,6 +4,15 @@ extension OpenCLBackend {
     public func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool, transposeB: Bool,
                      bias: Tensor?, accumulate: Bool) throws {
         let (m, n, k) = try ShapeChecks.gemm(a, b, c, transposeA: transposeA, transposeB: transposeB, bias: bias)
+        let biasArguments: [KernelArgument] = [.buffer(try bias.map { try buffer($0, "gemm") } ?? placeholder), .flag(bias != nil),
+                                               .float(1), .float(accumulate ? 1 : 0)]
+        if variant == .cpu && transposeB && !transposeA {
+            // Rows of A and of the stored B are both contiguous in k: dot products, no transpose.
+            try launch("gemm_blocked_nt", file: "gemm", global: [(n + tuning.ntColumns - 1) / tuning.ntColumns, (m + tuning.ntRows - 1) / tuning.ntRows],
+                       local: [1, 1], [.int(m), .int(n), .int(k), .buffer(try buffer(a, "gemm")), .int(k),
+                                       .buffer(try buffer(b, "gemm")), .int(k), .buffer(try buffer(c, "gemm")), .int(n)] + biasArguments)
+            return
+        }
         var bBuffer = try buffer(b, "gemm")
         var (bRowStride, bColStride) = transposeB ? (1, k) : (n, 1)
         if variant == .cpu && transposeB {
@@ -20,9 +29,7 @@ extension OpenCLBackend {
             .buffer(try buffer(a, "gemm")), .int(aRowStride), .int(aColStride),
             .buffer(bBuffer), .int(bRowStride), .int(bColStride),
             .buffer(try buffer(c, "gemm")), .int(n),
-            .buffer(try bias.map { try buffer($0, "gemm") } ?? placeholder), .flag(bias != nil),
-            .float(1), .float(accumulate ? 1 : 0),
-        ]
+        ] + biasArguments
         switch variant {
         case .cpu:
             let rows = tuning.gemmRows, columns = 16 * tuning.gemmVectors

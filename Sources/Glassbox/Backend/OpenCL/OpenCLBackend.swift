@@ -86,9 +86,10 @@ public final class OpenCLBackend: Backend {
                     "clEnqueueNDRangeKernel(\(name), global: \(globalSize), local: \(localSize))")
     }
 
-    /// A one-dimensional launch over `count` items.
-    func launch1D(_ name: String, file: String, count: Int, _ arguments: [KernelArgument]) throws {
-        try launch(name, file: file, global: [count], local: [tuning.elementwiseGroup], arguments)
+    /// A one-dimensional launch over `count` items, in work-groups of `local` (by default the
+    /// variant's element-wise group size).
+    func launch1D(_ name: String, file: String, count: Int, local: Int? = nil, _ arguments: [KernelArgument]) throws {
+        try launch(name, file: file, global: [count], local: [local ?? tuning.elementwiseGroup], arguments)
     }
 
     /// A reusable device buffer of at least `floats` floats for intermediate results, one per
