@@ -197,3 +197,69 @@ __kernel void conv2d_backward_kernel_reduce(const int rows, const int CO, const 
     if (row < rows - 1) gradKernel[row * CO + co] = acc;
     else if (hasBias) gradBias[co] = acc;
 }
+
+// Shape-specialised convolution, optionally fused with max pooling, bias and activation, for
+// CO % 16 == 0. Every size except the batch is a compile-time constant (the host builds one
+// program per shape and caches it), so the window loops unroll fully and the padding checks
+// vanish when there is no padding. One work-item computes 16 output channels of one output
+// position: the PH x PW conv outputs of its pooling window (1 x 1 without pooling), their maximum,
+// plus bias, then the activation (monotonic, so pooling before it equals pooling after it).
+//   S_H, S_W, S_CI, S_CO, S_KH, S_KW, S_SH, S_SW, S_PT, S_PL: the convolution
+//   S_PH, S_PW, S_QSH, S_QSW, S_QH, S_QW: the pooling window, its stride, the final output size
+//   S_ACTIVATION: 0 linear, 1 relu, 2 sigmoid, 3 tanh
+//   S_BOUNDS: 1 when some window reaches into the zero padding (then reads are checked)
+// Global size: (N * S_QH * S_QW * S_CO / 16).
+#ifdef S_CO
+__kernel void conv2d_pool_forward_specialized(const int N, __global const float* input, __global const float* weights,
+                                              __global const float* bias, const int hasBias, __global float* output) {
+    const int i = get_global_id(0);
+    const int blocks = S_CO / 16;
+    if (i >= N * S_QH * S_QW * blocks) return;
+    const int co0 = (i % blocks) * 16;
+    const int position = i / blocks;
+    const int qw = position % S_QW;
+    const int qh = (position / S_QW) % S_QH;
+    const int n = position / (S_QW * S_QH);
+    __global const float* image = input + (long)n * S_H * S_W * S_CI;
+    float16 acc[S_PH * S_PW];
+    #pragma unroll
+    for (int p = 0; p < S_PH * S_PW; ++p) acc[p] = (float16)(0.0f);
+    #pragma unroll
+    for (int kh = 0; kh < S_KH; ++kh) {
+        #pragma unroll
+        for (int kw = 0; kw < S_KW; ++kw) {
+            #pragma unroll
+            for (int ci = 0; ci < S_CI; ++ci) {
+                const float16 w = vload16(0, weights + ((kh * S_KW + kw) * S_CI + ci) * S_CO + co0);
+                #pragma unroll
+                for (int ph = 0; ph < S_PH; ++ph) {
+                    #pragma unroll
+                    for (int pw = 0; pw < S_PW; ++pw) {
+                        const int ih = (qh * S_QSH + ph) * S_SH + kh - S_PT;
+                        const int iw = (qw * S_QSW + pw) * S_SW + kw - S_PL;
+                        float x;
+                        if (S_BOUNDS) {
+                            x = (ih >= 0 && ih < S_H && iw >= 0 && iw < S_W) ? image[(ih * S_W + iw) * S_CI + ci] : 0.0f;
+                        } else {
+                            x = image[(ih * S_W + iw) * S_CI + ci];
+                        }
+                        acc[ph * S_PW + pw] = fma((float16)(x), w, acc[ph * S_PW + pw]);
+                    }
+                }
+            }
+        }
+    }
+    float16 best = acc[0];
+    #pragma unroll
+    for (int p = 1; p < S_PH * S_PW; ++p) best = fmax(best, acc[p]);
+    if (hasBias) best += vload16(0, bias + co0);
+#if S_ACTIVATION == 1
+    best = fmax(best, 0.0f);
+#elif S_ACTIVATION == 2
+    best = 1.0f / (1.0f + exp(-best));
+#elif S_ACTIVATION == 3
+    best = tanh(best);
+#endif
+    vstore16(best, 0, output + (long)position * S_CO + co0);
+}
+#endif

@@ -58,6 +58,36 @@ final class Conv2DTests: XCTestCase {
         }
     }
 
+    /// The fused inference block against the reference's three separate steps, on shapes that
+    /// take the shape-specialised kernel (16 and 32 filters) and ones that do not (7, 17).
+    func testFusedConvPoolAgreesWithReference() throws {
+        var random = SeededGenerator(seed: 14)
+        let cases: [(Case, pool: (Int, Int)?, Activation)] = [
+            (Case(n: 3, h: 28, w: 28, ci: 1, co: 32, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), (2, 2), .relu),
+            (Case(n: 2, h: 11, w: 9, ci: 3, co: 16, kh: 3, kw: 2, sh: 2, sw: 1, padding: .same), (2, 2), .tanh),
+            (Case(n: 1, h: 13, w: 12, ci: 2, co: 16, kh: 5, kw: 5, sh: 1, sw: 1, padding: .same), (3, 2), .sigmoid),
+            (Case(n: 2, h: 9, w: 9, ci: 1, co: 32, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), nil, .relu),
+            (Case(n: 5, h: 10, w: 10, ci: 2, co: 7, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), (2, 2), .relu),
+            (Case(n: 1, h: 8, w: 8, ci: 1, co: 17, kh: 2, kw: 2, sh: 1, sw: 1, padding: .same), (2, 2), .linear),
+        ]
+        for (c, poolSize, activation) in cases {
+            let g = try geometry(c)
+            let pool = try poolSize.map { try Pool2DGeometry(inputShape: g.outputShape, poolHeight: $0.0, poolWidth: $0.0, strideHeight: $0.1, strideWidth: $0.1) }
+            try assertBackendsAgree("conv2d+pool \(g.inputShape) k\(g.kernelShape) \(c.padding) pool \(String(describing: poolSize)) \(activation)", [
+                .input("x", g.inputShape, random.floats(g.inputShape.elementCount)),
+                .input("k", g.kernelShape, random.floats(g.kernelShape.elementCount)),
+                .input("b", [c.co], random.floats(c.co)), .output("y", pool?.outputShape ?? g.outputShape),
+            ], tolerance: 1e-5) { backend, t in
+                try backend.conv2dPoolForward(input: t["x"]!, kernel: t["k"]!, bias: t["b"], geometry: g, pool: pool,
+                                              activation: activation, into: t["y"]!)
+            }
+        }
+        let g = try geometry(cases[0].0)
+        XCTAssertThrowsError(try TestBackends.reference.conv2dPoolForward(
+            input: try TestBackends.reference.makeTensor(shape: g.inputShape), kernel: try TestBackends.reference.makeTensor(shape: g.kernelShape),
+            bias: nil, geometry: g, pool: nil, activation: .softmax, into: try TestBackends.reference.makeTensor(shape: g.outputShape)))
+    }
+
     /// A 3x3 image, a 2x2 kernel, worked by hand:
     ///   x = 1 2 3    k = 1 0    y = 1*1+5*-1 = -4   2*1+6*-1 = -4     (+ bias 0.5)
     ///       4 5 6        0 -1       4*1+8*-1 = -4   5*1+9*-1 = -4

@@ -64,6 +64,12 @@ public protocol Backend: AnyObject {
     /// 2-D convolution (cross-correlation), NHWC input, HWIO kernel, optional bias `[CO]`.
     /// - Complexity: ``Conv2DGeometry/forwardFLOPs``.
     func conv2dForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry: Conv2DGeometry, into output: Tensor) throws
+    /// Inference's fused convolution block: `maxpool(activation(conv2d(input) + bias))`, written
+    /// straight to the pooled `output` without materialising the convolution. `pool` describes
+    /// pooling of the convolution's output; `nil` means no pooling. The activation must be
+    /// monotonic (linear, relu, sigmoid or tanh), so that pooling and activation commute.
+    func conv2dPoolForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry: Conv2DGeometry, pool: Pool2DGeometry?,
+                           activation: Activation, into output: Tensor) throws
     /// The gradient of the convolution's input.
     func conv2dBackwardInput(gradOutput: Tensor, kernel: Tensor, geometry: Conv2DGeometry, into gradInput: Tensor) throws
     /// The gradients of the kernel and (when given) of the bias, summed over the batch.

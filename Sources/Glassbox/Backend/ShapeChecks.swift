@@ -50,10 +50,14 @@ enum ShapeChecks {
     }
 
     static func conv2dForward(_ input: Tensor, _ kernel: Tensor, _ bias: Tensor?, _ g: Conv2DGeometry, _ output: Tensor) throws {
+        try conv2dOperands(input, kernel, bias, g)
+        try same("conv2d output", g.outputShape, output)
+    }
+
+    static func conv2dOperands(_ input: Tensor, _ kernel: Tensor, _ bias: Tensor?, _ g: Conv2DGeometry) throws {
         try same("conv2d input", g.inputShape, input)
         try same("conv2d kernel", g.kernelShape, kernel)
         if let bias { try same("conv2d bias", [g.outputChannels], bias) }
-        try same("conv2d output", g.outputShape, output)
     }
 
     static func conv2dBackwardInput(_ gradOutput: Tensor, _ kernel: Tensor, _ g: Conv2DGeometry, _ gradInput: Tensor) throws {
@@ -68,6 +72,17 @@ enum ShapeChecks {
         try same("conv2d backward gradOutput", g.outputShape, gradOutput)
         try same("conv2d backward kernelGradient", g.kernelShape, kernelGradient)
         if let biasGradient { try same("conv2d backward biasGradient", [g.outputChannels], biasGradient) }
+    }
+
+    static func conv2dPool(_ g: Conv2DGeometry, _ pool: Pool2DGeometry?, _ activation: Activation, _ output: Tensor) throws {
+        guard activation != .softmax else {
+            throw GlassboxError.invalidArgument(operation: "conv2d_pool", reason: "softmax does not commute with pooling; use a monotonic activation")
+        }
+        if let pool, pool.inputShape != g.outputShape {
+            throw GlassboxError.shapeMismatch(operation: "conv2d_pool pooling", expected: "the convolution's output \(g.outputShape)",
+                                              actual: pool.inputShape)
+        }
+        try same("conv2d_pool output", pool?.outputShape ?? g.outputShape, output)
     }
 
     static func pool(_ input: Tensor, _ g: Pool2DGeometry, _ output: Tensor) throws {

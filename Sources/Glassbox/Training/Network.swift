@@ -52,14 +52,31 @@ final class Network {
 
     /// Runs the layers on `stack.input`; returns every layer's input and output. The last output
     /// is the logits when the model ends in softmax (which the caller applies or fuses).
+    /// In inference, a Conv2D followed by a MaxPool2D runs as one fused op
+    /// (``Backend/conv2dPoolForward(input:kernel:bias:geometry:pool:activation:into:)``); the
+    /// convolution's own output is then not computed, and its entry in `outputs` is the pooled one.
     func forward(_ stack: Stack, training: Bool, seed: UInt32) throws -> (inputs: [Tensor], outputs: [Tensor]) {
         var inputs: [Tensor] = [], outputs: [Tensor] = []
         var current = stack.input
-        for (index, runner) in stack.runners.enumerated() {
+        var index = 0
+        while index < stack.runners.count {
             inputs.append(current)
-            current = try runner.forward(current, parameters: parameters[index], training: training,
-                                         seed: Self.layerSeed(seed, layer: index))
+            if !training, index + 1 < stack.runners.count,
+               let conv = stack.runners[index] as? Conv2D.Runner, let pool = stack.runners[index + 1] as? MaxPool2D.Runner,
+               conv.activation != .softmax {
+                try backend.conv2dPoolForward(input: current, kernel: parameters[index][0], bias: parameters[index][1],
+                                              geometry: conv.geometry, pool: pool.geometry, activation: conv.activation, into: pool.output)
+                current = pool.output
+                outputs.append(current)
+                inputs.append(current)
+                outputs.append(current)
+                index += 2
+                continue
+            }
+            current = try stack.runners[index].forward(current, parameters: parameters[index], training: training,
+                                                       seed: Self.layerSeed(seed, layer: index))
             outputs.append(current)
+            index += 1
         }
         return (inputs, outputs)
     }

@@ -4,26 +4,7 @@ extension Sequential {
     /// - Throws: ``GlassboxError`` when `x` is not a whole number of samples.
     /// - Complexity: one forward pass per sample.
     public func predict(_ x: [Float], batchSize: Int = 1024, backend: any Backend) throws -> [Float] {
-        let size = sampleSize
-        guard !x.isEmpty, x.count % size == 0 else {
-            throw GlassboxError.invalidArgument(operation: "predict",
-                reason: "\(x.count) input values are not a whole, non-zero number of samples of shape \(inputShape)")
-        }
-        guard batchSize >= 1 else { throw GlassboxError.invalidArgument(operation: "predict", reason: "batch size must be at least 1") }
-        let network = try Network(model: self, backend: backend)
-        let count = x.count / size
-        var result: [Float] = []
-        result.reserveCapacity(count * outputCount)
-        var first = 0
-        while first < count {
-            let rows = min(batchSize, count - first)
-            let stack = try network.stack(batchSize: rows)
-            try backend.write(Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
-            let (_, outputs) = try network.forward(stack, training: false, seed: 0)
-            result += try backend.download(try network.predictions(stack, output: outputs.last!))
-            first += rows
-        }
-        return result
+        try InferenceSession(model: self, backend: backend).predict(x, batchSize: batchSize)
     }
 
     /// Mean loss and accuracy over `x` and labels `y`, as Keras's `evaluate`.
@@ -56,5 +37,46 @@ extension Sequential {
             first += rows
         }
         return (Double(try backend.download(lossTotal)[0]) / Double(count), Double(try backend.download(correctTotal)[0]) / Double(count))
+    }
+}
+
+/// A model loaded onto a backend for repeated inference: the parameters are uploaded once and
+/// the buffers of each batch size are kept, so many calls (an explainer's perturbation sweeps, a
+/// benchmark) pay for setup once.
+public final class InferenceSession {
+    public let model: Sequential
+    public var backend: any Backend { network.backend }
+    let network: Network
+
+    /// Uploads the model's parameters to `backend`.
+    public init(model: Sequential, backend: any Backend) throws {
+        self.model = model
+        network = try Network(model: model, backend: backend)
+    }
+
+    /// The model's outputs for `x` (`n` samples, row-major): `n x classes` probabilities when the
+    /// model ends in softmax. Samples run in batches of `batchSize`, so memory stays bounded.
+    /// - Throws: ``GlassboxError`` when `x` is not a whole, non-zero number of samples.
+    /// - Complexity: one forward pass per sample.
+    public func predict(_ x: [Float], batchSize: Int = 1024) throws -> [Float] {
+        let size = model.sampleSize
+        guard !x.isEmpty, x.count % size == 0 else {
+            throw GlassboxError.invalidArgument(operation: "predict",
+                reason: "\(x.count) input values are not a whole, non-zero number of samples of shape \(model.inputShape)")
+        }
+        guard batchSize >= 1 else { throw GlassboxError.invalidArgument(operation: "predict", reason: "batch size must be at least 1") }
+        let count = x.count / size
+        var result: [Float] = []
+        result.reserveCapacity(count * model.outputCount)
+        var first = 0
+        while first < count {
+            let rows = min(batchSize, count - first)
+            let stack = try network.stack(batchSize: rows)
+            try backend.write(rows == count ? x : Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
+            let (_, outputs) = try network.forward(stack, training: false, seed: 0)
+            result += try backend.download(try network.predictions(stack, output: outputs.last!))
+            first += rows
+        }
+        return result
     }
 }

@@ -5,8 +5,57 @@ extension OpenCLBackend {
          g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft].map { .int($0) }
     }
 
+    public func conv2dPoolForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, pool: Pool2DGeometry?,
+                                  activation: Activation, into output: Tensor) throws {
+        try ShapeChecks.conv2dOperands(input, kernel, bias, g)
+        try ShapeChecks.conv2dPool(g, pool, activation, output)
+        guard g.outputChannels % 16 == 0 else {
+            // No specialised kernel for this channel count: the three ops one after another.
+            let convolved = pool == nil ? output : try makeTensor(shape: g.outputShape)
+            try conv2dForward(input: input, kernel: kernel, bias: bias, geometry: g, into: convolved)
+            try activation.apply(self, convolved)
+            if let pool { try maxPool2dForward(input: convolved, geometry: pool, into: output) }
+            return
+        }
+        try launchSpecialized(input: input, kernel: kernel, bias: bias, geometry: g, pool: pool, activation: activation, into: output)
+    }
+
+    /// `conv2d_pool_forward_specialized` with the geometry as compile-time constants.
+    private func launchSpecialized(input: Tensor, kernel: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, pool: Pool2DGeometry?,
+                                   activation: Activation, into output: Tensor) throws {
+        let activationCode: Int
+        switch activation {
+        case .linear: activationCode = 0
+        case .relu: activationCode = 1
+        case .sigmoid: activationCode = 2
+        case .tanh: activationCode = 3
+        case .softmax: throw GlassboxError.invalidArgument(operation: "conv2d_pool", reason: "softmax cannot be fused")
+        }
+        let bounds = g.padTop > 0 || g.padLeft > 0 || (g.outputHeight - 1) * g.strideHeight + g.kernelHeight > g.inputHeight
+            || (g.outputWidth - 1) * g.strideWidth + g.kernelWidth > g.inputWidth
+        let defines: [(String, Int)] = [
+            ("S_H", g.inputHeight), ("S_W", g.inputWidth), ("S_CI", g.inputChannels), ("S_CO", g.outputChannels),
+            ("S_KH", g.kernelHeight), ("S_KW", g.kernelWidth), ("S_SH", g.strideHeight), ("S_SW", g.strideWidth),
+            ("S_PT", g.padTop), ("S_PL", g.padLeft),
+            ("S_PH", pool?.poolHeight ?? 1), ("S_PW", pool?.poolWidth ?? 1),
+            ("S_QSH", pool?.strideHeight ?? 1), ("S_QSW", pool?.strideWidth ?? 1),
+            ("S_QH", pool?.outputHeight ?? g.outputHeight), ("S_QW", pool?.outputWidth ?? g.outputWidth),
+            ("S_ACTIVATION", activationCode), ("S_BOUNDS", bounds ? 1 : 0),
+        ]
+        let positions = g.batch * (pool?.outputHeight ?? g.outputHeight) * (pool?.outputWidth ?? g.outputWidth)
+        try launch("conv2d_pool_forward_specialized", file: "conv2d", defines: defines,
+                   global: [positions * g.outputChannels / 16], local: [variant == .gpu ? 64 : 16],
+                   [.int(g.batch), .buffer(try buffer(input, "conv2d")), .buffer(try buffer(kernel, "conv2d")),
+                    .buffer(try bias.map { try buffer($0, "conv2d") } ?? placeholder), .flag(bias != nil),
+                    .buffer(try buffer(output, "conv2d"))])
+    }
+
     public func conv2dForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, into output: Tensor) throws {
         try ShapeChecks.conv2dForward(input, kernel, bias, g, output)
+        if g.outputChannels % 16 == 0 {
+            try launchSpecialized(input: input, kernel: kernel, bias: bias, geometry: g, pool: nil, activation: .linear, into: output)
+            return
+        }
         let arguments = shapeArguments(g) + [
             .buffer(try buffer(input, "conv2d")), .buffer(try buffer(kernel, "conv2d")),
             .buffer(try bias.map { try buffer($0, "conv2d") } ?? placeholder), .flag(bias != nil),

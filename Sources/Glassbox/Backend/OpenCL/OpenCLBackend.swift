@@ -47,28 +47,34 @@ public final class OpenCLBackend: Backend {
         try Program(context: context, source: source, options: tuning.buildOptions, name: name)
     }
 
-    func kernel(_ name: String, file: String) throws -> Kernel {
-        if let kernel = kernels[name] { return kernel }
+    /// The kernel `name` of `Kernels/<file>.cl`. With `defines`, the file is built as its own
+    /// program with those `-D NAME=value` options added (one program per distinct set, cached):
+    /// how shape-specialised kernels get their sizes as compile-time constants.
+    func kernel(_ name: String, file: String, defines: [(String, Int)] = []) throws -> Kernel {
+        let key = defines.isEmpty ? file : file + "|" + defines.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        if let kernel = kernels[name + "@" + key] { return kernel }
         let program: Program
-        if let built = programs[file] {
+        if let built = programs[key] {
             program = built
         } else {
             guard let source = KernelSource.all[file] else {
                 throw GlassboxError.invalidArgument(operation: "kernel \(name)", reason: "no kernel file \(file).cl is embedded")
             }
-            program = try buildProgram(source: source, name: "\(file).cl")
-            programs[file] = program
+            let options = ([tuning.buildOptions] + defines.map { "-D \($0.0)=\($0.1)" }).joined(separator: " ")
+            program = try Program(context: context, source: source, options: options, name: "\(file).cl")
+            programs[key] = program
         }
         let kernel = try Kernel(program: program, name: name)
-        kernels[name] = kernel
+        kernels[name + "@" + key] = kernel
         return kernel
     }
 
     /// Queues one launch. `global` is rounded up to a multiple of `local`; kernels ignore the
     /// extra work-items, so any size works with OpenCL 1.2's uniform work-groups.
-    func launch(_ name: String, file: String, global: [Int], local: [Int], _ arguments: [KernelArgument]) throws {
+    func launch(_ name: String, file: String, defines: [(String, Int)] = [], global: [Int], local: [Int],
+                _ arguments: [KernelArgument]) throws {
         precondition(global.count == local.count && (1...3).contains(global.count))
-        let kernel = try kernel(name, file: file)
+        let kernel = try kernel(name, file: file, defines: defines)
         try kernel.setArguments(arguments)
         var globalSize = zip(global, local).map { g, l in ((max(g, 1) + l - 1) / l) * l }
         var localSize = local

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox bench training`: seconds per epoch of the reference CNN, as JSON, for comparison
+/// with `bench/keras_reference.py train` in the same run.
+struct TrainingBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "training",
+        abstract: "Seconds per epoch of the reference CNN on the data (JSON), beside bench/keras_reference.py train.")
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "Epochs to time.") var epochs = 1
+    @Option(help: "Samples per mini-batch.") var batchSize = 32
+    @Option(help: "Seed of weights and shuffles.") var seed: UInt64 = 0
+    @Option(help: "Train on the first N images only.") var limit: Int?
+
+    func run() throws {
+        let dataset = try dataOptions.load()
+        let backend = try deviceOptions.backend()
+        try reportingErrors {
+            var model = try Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count, seed: seed)
+            try model.compile(optimizer: .adam, seed: seed)
+            let count = min(limit ?? dataset.trainCount, dataset.trainCount)
+            let size = dataset.rows * dataset.columns
+            let reports = try model.fit(x: Array(dataset.trainImages[..<(count * size)]), y: Array(dataset.trainLabels[..<count]),
+                                        epochs: epochs, batchSize: batchSize, backend: backend)
+            let (_, accuracy) = try model.evaluate(x: dataset.testImages, y: dataset.testLabels, backend: backend)
+            let result: [String: Any] = [
+                "framework": "glassbox", "backend": backend.name, "epochs": epochs, "batch_size": batchSize, "train_images": count,
+                "epoch_seconds": reports.map(\.seconds), "final_loss": reports.last!.loss, "final_accuracy": reports.last!.accuracy,
+                "test_accuracy": accuracy,
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+}
+
+/// `glassbox bench predict`: batched inference throughput of the reference CNN, as JSON.
+struct PredictBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "predict",
+        abstract: "Images per second of batched inference with the reference CNN (JSON), beside bench/keras_reference.py predict.")
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "Images per run (test images, repeated if needed).") var images = 4096
+    @Option(help: "Images per forward pass.") var batchSize = 4096
+    @Option(help: "Timed runs; the best is reported.") var repeats = 5
+
+    func run() throws {
+        let dataset = try dataOptions.load()
+        let backend = try deviceOptions.backend()
+        try reportingErrors {
+            let model = try Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count)
+            let size = dataset.rows * dataset.columns
+            var x: [Float] = []
+            x.reserveCapacity(images * size)
+            while x.count < images * size { x += dataset.testImages.prefix(images * size - x.count) }
+            let session = try InferenceSession(model: model, backend: backend)
+            _ = try session.predict(x, batchSize: batchSize)
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = Date()
+                _ = try session.predict(x, batchSize: batchSize)
+                best = min(best, Date().timeIntervalSince(start))
+            }
+            let result: [String: Any] = ["framework": "glassbox", "backend": backend.name, "images": images, "batch_size": batchSize,
+                                         "best_seconds": best, "images_per_second": Double(images) / best]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+}
