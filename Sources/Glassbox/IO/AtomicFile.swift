@@ -6,6 +6,12 @@ import Foundation
 public enum AtomicFile {
     /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` naming the file and the failed step.
     public static func write(_ data: Data, to url: URL) throws {
+        try write(data, to: url, injectedFailure: nil)
+    }
+
+    /// `injectedFailure`, for tests: a failure message that stands in for a failed write after half
+    /// of the data, to check that the old file survives and no temporary file is left behind.
+    static func write(_ data: Data, to url: URL, injectedFailure: String?) throws {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
@@ -16,6 +22,10 @@ public enum AtomicFile {
         data.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
+                if let injectedFailure, offset >= bytes.count / 2 {
+                    failure = injectedFailure
+                    return
+                }
                 let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
