@@ -21,12 +21,9 @@ public enum AtomicFile {
         var failure: String?
         data.withUnsafeBytes { bytes in
             var offset = 0
-            while offset < bytes.count {
-                if let injectedFailure, offset >= bytes.count / 2 {
-                    failure = injectedFailure
-                    return
-                }
-                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            let limit = injectedFailure == nil ? bytes.count : bytes.count / 2
+            while offset < limit {
+                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, limit - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     failure = "write failed after \(offset) bytes: \(String(cString: strerror(errno)))"
@@ -34,6 +31,7 @@ public enum AtomicFile {
                 }
                 offset += written
             }
+            if let injectedFailure { failure = injectedFailure }
         }
         if failure == nil && fsync(descriptor) != 0 { failure = "fsync failed: \(String(cString: strerror(errno)))" }
         if close(descriptor) != 0 && failure == nil { failure = "close failed: \(String(cString: strerror(errno)))" }
