@@ -1,7 +1,10 @@
-.PHONY: demo test bench
+.PHONY: demo test bench bench-kernels bench-models
 demo:
 	scripts/demo.sh
 test:
 	scripts/test.sh
-bench:
+bench: bench-kernels bench-models
+bench-kernels:
 	scripts/bench-kernels.sh
+bench-models:
+	scripts/bench-models.sh
