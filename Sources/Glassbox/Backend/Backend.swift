@@ -80,6 +80,15 @@ public protocol Backend: AnyObject {
     /// Routes each window's gradient to its first maximal input element (row-major window order).
     func maxPool2dBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws
 
+    // MARK: Perturbations
+
+    /// Expands coalitions into model inputs: for each mask `masks[i]` (bit `s` set = segment `s`
+    /// present, up to 64 segments), `output[i]` is `input` where the pixel's segment is present and
+    /// `baseline` elsewhere. `input` and `baseline` hold one sample (`sampleSize` floats, pixels of
+    /// `channels` values each); `segments` holds each pixel's segment id (0...63, as floats);
+    /// `output` holds `masks.count` samples.
+    func expandMasks(_ masks: [UInt64], input: Tensor, baseline: Tensor, segments: Tensor, into output: Tensor) throws
+
     // MARK: Loss, optimizers, metrics
 
     /// Fused sparse softmax cross-entropy: `losses[r] = logsumexp(z_r) - z_r[label_r]` and, when

@@ -85,6 +85,17 @@ enum ShapeChecks {
         try same("conv2d_pool output", pool?.outputShape ?? g.outputShape, output)
     }
 
+    /// Returns the number of channels per pixel.
+    static func expandMasks(_ masks: [UInt64], _ input: Tensor, _ baseline: Tensor, _ segments: Tensor, _ output: Tensor) throws -> Int {
+        try same("expand_masks baseline", input.shape, baseline)
+        guard segments.elementCount >= 1, input.elementCount % segments.elementCount == 0 else {
+            throw GlassboxError.shapeMismatch(operation: "expand_masks segments",
+                expected: "one id per pixel of the input \(input.shape)", actual: segments.shape)
+        }
+        try count("expand_masks output", output, masks.count * input.elementCount, "\(masks.count) samples of \(input.shape)")
+        return input.elementCount / segments.elementCount
+    }
+
     static func pool(_ input: Tensor, _ g: Pool2DGeometry, _ output: Tensor) throws {
         try same("maxpool2d input", g.inputShape, input)
         try same("maxpool2d output", g.outputShape, output)

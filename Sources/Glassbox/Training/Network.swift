@@ -55,13 +55,13 @@ final class Network {
     /// In inference, a Conv2D followed by a MaxPool2D runs as one fused op
     /// (``Backend/conv2dPoolForward(input:kernel:bias:geometry:pool:activation:into:)``); the
     /// convolution's own output is then not computed, and its entry in `outputs` is the pooled one.
-    func forward(_ stack: Stack, training: Bool, seed: UInt32) throws -> (inputs: [Tensor], outputs: [Tensor]) {
+    func forward(_ stack: Stack, training: Bool, seed: UInt32, fuse: Bool = true) throws -> (inputs: [Tensor], outputs: [Tensor]) {
         var inputs: [Tensor] = [], outputs: [Tensor] = []
         var current = stack.input
         var index = 0
         while index < stack.runners.count {
             inputs.append(current)
-            if !training, index + 1 < stack.runners.count,
+            if !training, fuse, index + 1 < stack.runners.count,
                let conv = stack.runners[index] as? Conv2D.Runner, let pool = stack.runners[index + 1] as? MaxPool2D.Runner,
                conv.activation != .softmax {
                 try backend.conv2dPoolForward(input: current, kernel: parameters[index][0], bias: parameters[index][1],
@@ -90,15 +90,19 @@ final class Network {
         return stack.probabilities
     }
 
-    /// Back-propagates `gradLogits` through every layer, writing the parameter gradients.
-    func backward(_ stack: Stack, inputs: [Tensor], outputs: [Tensor], gradient: Tensor, gradients: [[Tensor]], seed: UInt32) throws {
+    /// Back-propagates `gradLogits` through every layer, writing the parameter gradients; with
+    /// `inputGradient`, also through the first layer, returning the gradient of the input.
+    @discardableResult
+    func backward(_ stack: Stack, inputs: [Tensor], outputs: [Tensor], gradient: Tensor, gradients: [[Tensor]], seed: UInt32,
+                  inputGradient: Bool = false) throws -> Tensor? {
         var current: Tensor? = try gradient.reshaped(outputs.last!.shape)
         for index in stride(from: stack.runners.count - 1, through: 0, by: -1) {
             guard let gradOutput = current else { break }
             current = try stack.runners[index].backward(input: inputs[index], output: outputs[index], gradOutput: gradOutput,
                                                         parameters: parameters[index], parameterGradients: gradients[index],
-                                                        needInputGradient: index > 0, seed: Self.layerSeed(seed, layer: index))
+                                                        needInputGradient: index > 0 || inputGradient, seed: Self.layerSeed(seed, layer: index))
         }
+        return current
     }
 
     /// The parameters, read back from the device.

@@ -54,6 +54,49 @@ public final class InferenceSession {
         network = try Network(model: model, backend: backend)
     }
 
+    private var parameterGradients: [[Tensor]]?
+
+    /// The gradient of output `targets[i]` (the class probability when the model ends in softmax)
+    /// with respect to sample `i` of `x`, for every sample: the backward kernels run with the
+    /// output gradient one-hot at the target, through the softmax when there is one.
+    /// - Returns: one gradient per input value, laid out like `x`.
+    /// - Throws: ``GlassboxError`` for a bad sample count or a target outside the classes.
+    /// - Complexity: one forward and one backward pass per sample.
+    public func gradients(_ x: [Float], targets: [Int], batchSize: Int = 256) throws -> [Float] {
+        let size = model.sampleSize, classes = model.outputCount
+        guard !x.isEmpty, x.count % size == 0, x.count / size == targets.count else {
+            throw GlassboxError.invalidArgument(operation: "gradients",
+                reason: "\(x.count) input values and \(targets.count) targets do not make whole samples of shape \(model.inputShape)")
+        }
+        if let bad = targets.first(where: { !(0..<classes).contains($0) }) {
+            throw GlassboxError.invalidArgument(operation: "gradients", reason: "target class \(bad) is not in 0..<\(classes)")
+        }
+        if parameterGradients == nil {
+            parameterGradients = try model.parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
+        }
+        var result: [Float] = []
+        result.reserveCapacity(x.count)
+        var first = 0
+        while first < targets.count {
+            let rows = min(batchSize, targets.count - first)
+            let stack = try network.stack(batchSize: rows)
+            try backend.write(Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
+            let (inputs, outputs) = try network.forward(stack, training: false, seed: 0, fuse: false)
+            var oneHot = [Float](repeating: 0, count: rows * classes)
+            for row in 0..<rows { oneHot[row * classes + targets[first + row]] = 1 }
+            try backend.write(oneHot, into: stack.gradLogits)
+            if model.endsInSoftmax {
+                let probabilities = try network.predictions(stack, output: outputs.last!)
+                try backend.softmaxBackward(probabilities: probabilities, gradOutput: stack.gradLogits, into: stack.gradLogits)
+            }
+            let gradient = try network.backward(stack, inputs: inputs, outputs: outputs, gradient: stack.gradLogits,
+                                                gradients: parameterGradients!, seed: 0, inputGradient: true)
+            result += try backend.download(gradient!)
+            first += rows
+        }
+        return result
+    }
+
     /// The model's outputs for `x` (`n` samples, row-major): `n x classes` probabilities when the
     /// model ends in softmax. Samples run in batches of `batchSize`, so memory stays bounded.
     /// - Throws: ``GlassboxError`` when `x` is not a whole, non-zero number of samples.

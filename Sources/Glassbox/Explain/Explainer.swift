@@ -1,0 +1,62 @@
+import Foundation
+
+/// What every explainer is given: the model on its backend, the input, what masked segments
+/// show, the segments, the class to explain, and the sampling settings.
+public struct ExplanationRequest {
+    public let session: InferenceSession
+    /// One sample of the model's input shape.
+    public let input: [Float]
+    /// What absent segments show (same size as `input`).
+    public let baseline: [Float]
+    public let segmentation: Segmentation
+    /// The class whose output (probability) is explained.
+    public let target: Int
+    /// The sample budget; nil for the method's default.
+    public var samples: Int?
+    /// Seeds every random draw: the same seed gives the same samples and values.
+    public var seed: UInt64
+
+    /// - Throws: ``GlassboxError`` when the input, baseline or segments do not fit the model, or
+    ///   the target is not one of its classes.
+    public init(session: InferenceSession, input: [Float], baseline: [Float], segmentation: Segmentation, target: Int,
+                samples: Int? = nil, seed: UInt64 = 0) throws {
+        guard (0..<session.model.outputCount).contains(target) else {
+            throw GlassboxError.invalidArgument(operation: "explain",
+                reason: "target class \(target) is not in 0..<\(session.model.outputCount)")
+        }
+        if let samples, samples < 1 { throw GlassboxError.invalidArgument(operation: "explain", reason: "--samples must be at least 1") }
+        self.session = session
+        self.input = input
+        self.baseline = baseline
+        self.segmentation = segmentation
+        self.target = target
+        self.samples = samples
+        self.seed = seed
+        _ = try makeEngine()   // validates sizes and segment count
+    }
+
+    /// A perturbation engine over this request's input, baseline and segments.
+    public func makeEngine(chunkSize: Int = 2048) throws -> PerturbationEngine {
+        try PerturbationEngine(session: session, input: input, baseline: baseline, segmentation: segmentation, chunkSize: chunkSize)
+    }
+
+    /// Image size, for per-pixel maps.
+    public var width: Int { segmentation.width }
+    public var height: Int { segmentation.height }
+}
+
+/// An explanation method: it turns a request into an ``Explanation``. Explainers run on the
+/// ``Backend`` protocol through ``InferenceSession`` and ``PerturbationEngine``, never on OpenCL
+/// directly, so every method works and agrees on every backend.
+public protocol Explainer {
+    /// The name used by `--method`, e.g. `exact`.
+    var name: String { get }
+    func explain(_ request: ExplanationRequest) throws -> Explanation
+}
+
+/// Wall-clock seconds of `body`.
+func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let start = Date()
+    let result = try body()
+    return (result, Date().timeIntervalSince(start))
+}

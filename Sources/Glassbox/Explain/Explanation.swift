@@ -1,0 +1,37 @@
+/// The result of one explainer on one input: what every method returns, so that reports, metrics
+/// and the CLI treat them alike (as shap's `Explanation`).
+public struct Explanation: Sendable {
+    /// The method's name, e.g. `kernel`.
+    public var method: String
+    /// The class explained.
+    public var target: Int
+    /// The model's output for the baseline (all segments absent): the reference the values add to.
+    public var baseValue: Double
+    /// The model's output for the input itself.
+    public var prediction: Double
+    /// One attribution per segment, in segment-id order (row-major for grids); empty for methods
+    /// that attribute to pixels only.
+    public var values: [Double]
+    /// One attribution per pixel (row-major): each segment's value spread over its pixels, or the
+    /// method's own per-pixel map (occlusion, gradients).
+    public var pixelMap: [Double]
+    /// Named figures of the method and of the explanation's quality (efficiency gap, R^2, ...).
+    public var metrics: [String: Double]
+    /// Model evaluations (forward passes, or forward+backward for gradients) used.
+    public var samples: Int
+    /// Wall-clock seconds.
+    public var seconds: Double
+    /// Per-value standard errors, for sampling methods that estimate them.
+    public var standardErrors: [Double]?
+
+    public init(method: String, target: Int, baseValue: Double, prediction: Double, values: [Double], pixelMap: [Double],
+                metrics: [String: Double] = [:], samples: Int, seconds: Double, standardErrors: [Double]? = nil) {
+        self.method = method; self.target = target; self.baseValue = baseValue; self.prediction = prediction
+        self.values = values; self.pixelMap = pixelMap; self.metrics = metrics; self.samples = samples
+        self.seconds = seconds; self.standardErrors = standardErrors
+    }
+
+    /// `sum(values) - (prediction - baseValue)`: zero for methods that satisfy efficiency
+    /// (Shapley values; Lundberg & Lee 2017, property 1 "local accuracy").
+    public var efficiencyGap: Double { values.reduce(0, +) - (prediction - baseValue) }
+}
