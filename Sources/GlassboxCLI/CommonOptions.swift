@@ -57,6 +57,11 @@ extension DeviceOptions {
     }
 }
 
+/// With `GLASSBOX_PROFILE=1`, prints the per-kernel time table of an OpenCL backend to stderr.
+func printProfile(_ backend: any Backend) {
+    if let report = (backend as? OpenCLBackend)?.profileReport() { FileHandle.standardError.write(Data((report + "\n").utf8)) }
+}
+
 /// Runs `body`, turning any error into a ``CommandFailure`` so the user sees one clear line.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ValidationError { throw error } catch let error as CommandFailure { throw error } catch {

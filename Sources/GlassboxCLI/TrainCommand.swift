@@ -98,7 +98,7 @@ struct TrainCommand: ParsableCommand {
             print("test accuracy: \(String(format: "%.4f", accuracy)) - test loss: \(String(format: "%.4f", loss))")
             try model.save(to: outURL)
             print("model: \(out)")
-            if let report = (backend as? OpenCLBackend)?.profileReport() { FileHandle.standardError.write(Data((report + "\n").utf8)) }
+            printProfile(backend)
         }
     }
 }

@@ -1,0 +1,211 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox explain`: attributions for test images or an image file, with metrics, PNG heatmaps
+/// and an HTML report.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "explain",
+        abstract: "Explain predictions with SHAP, LIME, occlusion and gradient methods, with trust metrics.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "Folder with the IDX files (test images for --index; training images for the mean baseline and gradient-shap).")
+    var data: String?
+    @Option(help: "The first test image to explain.") var index: Int?
+    @Option(help: "How many test images from --index (results stream, one per image).") var count = 1
+    @Option(help: "An 8-bit grayscale PNG or PGM of the model's input size.") var image: String?
+    @Option(help: "Comma-separated methods: \(ExplanationMethods.names.joined(separator: ", ")).") var method = "exact"
+    @Option(help: "grid:G, superpixels:N, or a PGM/PNG file of segment ids.") var segments = "grid:4"
+    @Option(help: "zero, mean (training-set mean image), blur[:SIGMA], or an image file.") var baseline = "zero"
+    @Option(help: "Sample budget of the sampling methods (default: each method's own).") var samples: Int?
+    @Option(help: "predicted, or a class index.") var target = "predicted"
+    @Option(help: "Seed of every random draw.") var seed: UInt64 = 0
+    @Option(help: "text or json.") var format = "text"
+    @Option(help: "Write the image and one heatmap per method to this PNG (with --count > 1, -<index> is added).") var png: String?
+    @Option(help: "Write a self-contained HTML report (with --count > 1, -<index> is added).") var report: String?
+    @Option(help: "Draws of the maximum-sensitivity stability metric (0 to skip; each draw reruns the method).") var stability = 0
+
+    func validate() throws {
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
+        if image != nil && index != nil { throw ValidationError("give either --image FILE or --index I (with --data DIR), not both") }
+        if image == nil && index == nil { throw ValidationError("give --image FILE or --index I (with --data DIR)") }
+        if let index, index < 0 { throw ValidationError("--index must be at least 0 (got \(index))") }
+        guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }
+        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1 (got \(samples))") }
+        guard stability >= 0 else { throw ValidationError("--stability must be 0 or more (got \(stability))") }
+        if target != "predicted" && Int(target) == nil { throw ValidationError("--target must be 'predicted' or a class index (got \(target))") }
+    }
+
+    func run() throws {
+        let model = try modelOptions.load()
+        let backend = try deviceOptions.backend()
+        let methods = method.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard model.inputShape.count == 3, model.inputShape[2] == 1 else {
+            throw CommandFailure(GlassboxError.invalidArgument(operation: "explain", reason: "explain takes models of single-channel images, not \(model.inputShape)"))
+        }
+        let (height, width) = (model.inputShape[0], model.inputShape[1])
+        let needsData = index != nil || baseline == "mean" || methods.contains("gradient-shap")
+        let dataset: Dataset? = needsData
+            ? try reportingErrors { try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder)) } : nil
+        var inputs: [(index: Int?, name: String, pixels: [Float], label: Int?)] = []
+        if let image {
+            let picture = try reportingErrors { try GrayImage.load(from: URL(fileURLWithPath: image)) }
+            guard picture.width == width, picture.height == height else {
+                throw CommandFailure(GlassboxError.invalidArgument(operation: "explain",
+                    reason: "\(image) is \(picture.width)x\(picture.height) but the model takes \(width)x\(height) images"))
+            }
+            inputs = [(nil, image, picture.floats(), nil)]
+        } else if let dataset, let first = index {
+            guard dataset.rows == height, dataset.columns == width else {
+                throw CommandFailure(GlassboxError.invalidArgument(operation: "explain",
+                    reason: "the data has \(dataset.columns)x\(dataset.rows) images but the model takes \(width)x\(height)"))
+            }
+            guard first < dataset.testCount else { throw ValidationError("--index \(first) is past the last test image (\(dataset.testCount))") }
+            let size = width * height
+            for i in first..<min(first + count, dataset.testCount) {
+                inputs.append((i, "test image \(i)", Array(dataset.testImages[(i * size)..<((i + 1) * size)]), Int(dataset.testLabels[i])))
+            }
+        }
+        let classNames = model.classNames ?? dataset?.classNames ?? (0..<model.outputCount).map { "class \($0)" }
+        try reportingErrors {
+            let session = try InferenceSession(model: model, backend: backend)
+            var background: [[Float]] = []
+            if methods.contains("gradient-shap"), let dataset {
+                var generator = SeededGenerator(seed: seed)
+                let size = width * height
+                background = (0..<64).map { _ in
+                    let i = Int(generator.next() % UInt64(dataset.trainCount))
+                    return Array(dataset.trainImages[(i * size)..<((i + 1) * size)])
+                }
+            }
+            let explainers = try methods.map { try ExplanationMethods.make($0, background: background) }
+            let meanImage = baseline == "mean" ? Baseline.mean(of: dataset!.trainImages, count: dataset!.trainCount) : nil
+            for (position, item) in inputs.enumerated() {
+                if inputs.count > 1 { FileHandle.standardError.write(Data("explaining \(item.name) (\(position + 1)/\(inputs.count))\n".utf8)) }
+                let segmentation = try makeSegmentation(item.pixels, width: width, height: height)
+                let baselineValues = try makeBaseline(meanImage).values(for: item.pixels, width: width, height: height)
+                let probabilities = try session.predict(item.pixels)
+                let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+                let targetClass = target == "predicted" ? predicted : Int(target)!
+                var request = try ExplanationRequest(session: session, input: item.pixels, baseline: baselineValues,
+                                                     segmentation: segmentation, target: targetClass, samples: samples, seed: seed)
+                var explanations: [Explanation] = []
+                var curves: [String: ExplanationMetrics.Faithfulness] = [:]
+                let engine = try request.makeEngine()
+                for explainer in explainers {
+                    var explanation = try explainer.explain(request)
+                    if explanation.values.count == segmentation.count {
+                        let faithfulness = try ExplanationMetrics.faithfulness(values: explanation.values, engine: engine, target: targetClass)
+                        curves[explanation.method] = faithfulness
+                        explanation.metrics["deletion_auc"] = faithfulness.deletionArea
+                        explanation.metrics["insertion_auc"] = faithfulness.insertionArea
+                    }
+                    if stability > 0 {
+                        let sensitivity = try ExplanationMetrics.maximumSensitivity(values: explanation.values, input: item.pixels,
+                                                                                    draws: stability, seed: seed) { perturbed in
+                            request = try ExplanationRequest(session: session, input: perturbed, baseline: baselineValues,
+                                                             segmentation: segmentation, target: targetClass, samples: samples, seed: seed)
+                            return try explainer.explain(request).values
+                        }
+                        explanation.metrics["max_sensitivity"] = sensitivity.absolute
+                        explanation.metrics["max_sensitivity_relative"] = sensitivity.relative
+                    }
+                    explanations.append(explanation)
+                }
+                var consistency: [String: Double] = [:]
+                for i in explanations.indices {
+                    for j in explanations.indices where j > i && explanations[i].values.count == explanations[j].values.count && !explanations[i].values.isEmpty {
+                        consistency["\(explanations[i].method)~\(explanations[j].method)"] =
+                            ExplanationMetrics.spearman(explanations[i].values, explanations[j].values)
+                    }
+                }
+                let suffix = inputs.count > 1 ? "-\(item.index ?? position)" : ""
+                if let png {
+                    let picture = AttributionImage.render(input: item.pixels, width: width, height: height, maps: explanations.map(\.pixelMap))
+                    try AtomicFile.write(try AttributionImage.png(picture), to: URL(fileURLWithPath: Self.suffixed(png, suffix)))
+                }
+                if let report {
+                    let page = ExplanationReport(title: "Glassbox explanation: \(item.name)", input: item.pixels, width: width, height: height,
+                                                 probabilities: probabilities, classNames: classNames, explanations: explanations,
+                                                 faithfulness: curves)
+                    try AtomicFile.write(Data(try page.html().utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
+                }
+                if format == "json" {
+                    let object: [String: Any] = [
+                        "index": item.index as Any? ?? NSNull(), "image": item.index == nil ? item.name : NSNull(),
+                        "label": item.label as Any? ?? NSNull(), "predicted": predicted, "target": targetClass,
+                        "probabilities": probabilities.map(Double.init), "segments": segmentation.count,
+                        "methods": explanations.map { Self.json($0, width: width) }, "consistency": consistency,
+                    ]
+                    let data = try JSONSerialization.data(withJSONObject: object, options: inputs.count > 1 ? [.sortedKeys] : [.sortedKeys, .prettyPrinted])
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print("\(item.name): predicted \(classNames[predicted]) (\(String(format: "%.4f", probabilities[predicted])))"
+                          + (item.label.map { ", label \(classNames[$0])" } ?? "") + "; explaining \(classNames[targetClass]) over \(segmentation.count) segments")
+                    for explanation in explanations { print(Self.text(explanation)) }
+                    for key in consistency.keys.sorted() { print("  consistency (Spearman) \(key): \(String(format: "%.3f", consistency[key]!))") }
+                }
+                fflush(stdout)
+            }
+            printProfile(backend)
+        }
+    }
+
+    func makeSegmentation(_ pixels: [Float], width: Int, height: Int) throws -> Segmentation {
+        if segments.hasPrefix("grid:") || segments.hasPrefix("superpixels:") {
+            return try Segmentation.parse(segments, image: pixels, width: width, height: height)
+        }
+        let map = try GrayImage.load(from: URL(fileURLWithPath: segments))
+        guard map.width == width, map.height == height else {
+            throw GlassboxError.invalidArgument(operation: "--segments",
+                reason: "segment map \(segments) is \(map.width)x\(map.height), the image \(width)x\(height)")
+        }
+        return try Segmentation.map(map.pixels.map(Int.init), width: width, height: height)
+    }
+
+    func makeBaseline(_ mean: [Float]?) throws -> Baseline {
+        switch baseline {
+        case "zero": return .zero
+        case "mean": return .image(mean!)
+        case "blur": return .blur(sigma: 2)
+        case let text where text.hasPrefix("blur:"):
+            guard let sigma = Double(text.dropFirst(5)), sigma > 0 else { throw ValidationError("--baseline blur:SIGMA needs a positive number") }
+            return .blur(sigma: sigma)
+        default:
+            let picture = try GrayImage.load(from: URL(fileURLWithPath: baseline))
+            return .image(picture.floats())
+        }
+    }
+
+    static func suffixed(_ path: String, _ suffix: String) -> String {
+        guard !suffix.isEmpty else { return path }
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        return url.deletingPathExtension().path + suffix + (ext.isEmpty ? "" : "." + ext)
+    }
+
+    static func json(_ e: Explanation, width: Int) -> [String: Any] {
+        var object: [String: Any] = [
+            "method": e.method, "target": e.target, "base_value": e.baseValue, "prediction": e.prediction, "values": e.values,
+            "pixel_map": stride(from: 0, to: e.pixelMap.count, by: width).map { Array(e.pixelMap[$0..<min($0 + width, e.pixelMap.count)]) },
+            "metrics": e.metrics, "samples": e.samples, "seconds": e.seconds,
+        ]
+        if !e.values.isEmpty { object["efficiency_gap"] = e.efficiencyGap }
+        if let errors = e.standardErrors { object["standard_errors"] = errors }
+        return object
+    }
+
+    static func text(_ e: Explanation) -> String {
+        var lines = ["  \(e.method): base \(String(format: "%.4f", e.baseValue)), prediction \(String(format: "%.4f", e.prediction)), "
+                     + "\(e.samples) evaluations, \(String(format: "%.3f", e.seconds)) s"]
+        let top = e.values.indices.sorted { abs(e.values[$0]) > abs(e.values[$1]) }.prefix(5)
+        if !top.isEmpty {
+            lines.append("    top segments: " + top.map { "\($0): \(String(format: "%+.4f", e.values[$0]))" }.joined(separator: ", "))
+            lines.append("    efficiency gap: \(String(format: "%.2e", e.efficiencyGap))")
+        }
+        for key in e.metrics.keys.sorted() { lines.append("    \(key): \(String(format: "%.4g", e.metrics[key]!))") }
+        return lines.joined(separator: "\n")
+    }
+}
