@@ -4,8 +4,9 @@
 Subcommands (each prints one JSON object to stdout; versions and thread counts go to stderr):
   train    fit the reference model, report per-epoch wall seconds, final loss/accuracy, test accuracy
   predict  inference throughput with model.predict and with model(x, training=False) in chunks
-  export   write Keras-initialised (optionally trained) weights as a Glassbox safetensors file,
-           optionally with the model's probabilities on some test images
+  export   write Keras-initialised (optionally trained) weights as a loadable Glassbox model file
+           (with its `architecture` metadata), optionally with the model's probabilities on some
+           test images and those images' raw pixels
   check    load a Glassbox safetensors file into the Keras model and print its probabilities
 
 The model is Sequential([Input((28,28,1)), Conv2D(32,(3,3),relu), MaxPooling2D((2,2)), Flatten(),
@@ -235,8 +236,34 @@ def probabilities(model, x):
     return model.predict(x, batch_size=max(1, len(x)), verbose=0)
 
 
-def glassbox_metadata():
-    return {"format": "glassbox", "source": "keras"}
+def glassbox_architecture(model):
+    """The model as Glassbox's `architecture` metadata (JSON text): the input shape and one
+    LayerConfiguration per layer, so Glassbox rebuilds the same Sequential when it loads the file."""
+    layers = []
+    for layer in model.layers:
+        config = layer.get_config()
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            layers.append({"type": "Conv2D", "filters": config["filters"], "kernelSize": list(config["kernel_size"]),
+                           "strides": list(config["strides"]), "padding": config["padding"],
+                           "activation": config["activation"]})
+        elif kind == "MaxPooling2D" and config["padding"] == "valid":
+            layers.append({"type": "MaxPool2D", "poolSize": list(config["pool_size"]), "strides": list(config["strides"])})
+        elif kind == "Flatten":
+            layers.append({"type": "Flatten"})
+        elif kind == "Dense":
+            layers.append({"type": "Dense", "units": config["units"], "activation": config["activation"]})
+        elif kind == "Dropout":
+            layers.append({"type": "Dropout", "rate": config["rate"]})
+        else:
+            raise ValueError(f"layer {layer.name} ({kind}) has no Glassbox equivalent")
+    input_shape = [int(d) for d in model.inputs[0].shape[1:]]
+    return json.dumps({"input_shape": input_shape, "layers": layers}, sort_keys=True, separators=(",", ":"))
+
+
+def glassbox_metadata(model):
+    """Metadata that makes the file a loadable Glassbox model (see Sources/Glassbox/IO/ModelFile.swift)."""
+    return {"format": "glassbox", "format_version": "1", "architecture": glassbox_architecture(model), "source": "keras"}
 
 
 def emit(obj):
@@ -256,7 +283,7 @@ def cmd_train(args):
     history, seconds = fit(keras, model, x_train, y_train, args.epochs, args.batch_size)
     _, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
     if args.save_weights:
-        write_safetensors(args.save_weights, model_tensors(model), glassbox_metadata())
+        write_safetensors(args.save_weights, model_tensors(model), glassbox_metadata(model))
     emit({
         "framework": "keras",
         "tensorflow": tf.__version__,
@@ -326,13 +353,16 @@ def cmd_export(args):
     model = build_model(keras)
     if args.epochs > 0:
         fit(keras, model, x_train, y_train, args.epochs, args.batch_size)
-    write_safetensors(args.out, model_tensors(model), glassbox_metadata())
+    write_safetensors(args.out, model_tensors(model), glassbox_metadata(model))
     print(f"wrote {args.out}", file=sys.stderr)
     if args.probabilities:
         # Predict from the weights exactly as written (float32) so `check` reproduces them bit for bit.
         probs = probabilities(model, x_test[indices])
+        # The raw pixels too, so a test can feed the same images without the data set.
+        pixels = read_idx(find_idx(args.data, "t10k-images-idx3-ubyte"))[indices].reshape(len(indices), -1)
         with open(args.probabilities, "w") as f:
-            json.dump({"indices": indices, "probabilities": [[float(v) for v in row] for row in probs]}, f)
+            json.dump({"indices": indices, "probabilities": [[float(v) for v in row] for row in probs],
+                       "images": [[int(v) for v in row] for row in pixels]}, f)
             f.write("\n")
         print(f"wrote {args.probabilities}", file=sys.stderr)
 
@@ -390,7 +420,7 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=0, help="train this many epochs first (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--limit", type=positive_int, default=None, help="train on only the first N images")
-    p.add_argument("--probabilities", metavar="OUT.json", help="also write probabilities on test images")
+    p.add_argument("--probabilities", metavar="OUT.json", help="also write the probabilities and raw pixels of test images (--indices)")
     p.add_argument("--indices", default="0,1,2,3,4,5,6,7,8,9", help="comma-separated test image indices")
     p.set_defaults(func=cmd_export)
 

@@ -29,10 +29,7 @@ struct PredictCommand: ParsableCommand {
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
-        guard (image == nil) != (index == nil && data == nil) || (image == nil && index != nil) else {
-            throw ValidationError("give either --image FILE or --data DIR --index I")
-        }
-        if image != nil && (index != nil || data != nil) { throw ValidationError("--image cannot be combined with --data/--index") }
+        if image != nil && (index != nil || data != nil) { throw ValidationError("give either --image FILE or --data DIR --index I, not both") }
         if image == nil && index == nil { throw ValidationError("give either --image FILE or --index I (with --data DIR)") }
         if let index, index < 0 { throw ValidationError("--index must be at least 0 (got \(index))") }
         guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }

@@ -49,6 +49,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue,
+              FileManager.default.isWritableFile(atPath: folder) else {
+            throw ValidationError("--out \(out): the folder \(folder) does not exist or is not writable")
+        }
         let backend = try deviceOptions.backend()
         let dataset = try dataOptions.load()
         let outURL = URL(fileURLWithPath: out)
@@ -77,6 +83,9 @@ struct TrainCommand: ParsableCommand {
         let x = limit == nil ? dataset.trainImages : Array(dataset.trainImages[..<(count * dataset.rows * dataset.columns)])
         let y = limit == nil ? dataset.trainLabels : Array(dataset.trainLabels[..<count])
         let done = model.training?.epochsCompleted ?? 0
+        if resume, let state = model.training {
+            print("resuming \(out) after epoch \(done): its batch size \(state.batchSize ?? batchSize), seed \(state.seed) and optimizer \(state.optimizer.name) are kept")
+        }
         print("backend: \(backend.name)")
         print("data: \(dataset.name), \(count) training and \(dataset.testCount) test images of \(dataset.rows)x\(dataset.columns)")
         if done >= epochs { print("already trained for \(done) epochs (--epochs \(epochs)); nothing to do") }

@@ -3,35 +3,8 @@ import XCTest
 
 /// Runs the built `glassbox` binary as a user would, with and without an OpenCL platform.
 final class DevicesCommandTests: XCTestCase {
-    struct Result { let status: Int32; let standardOutput: String; let standardError: String }
-
-    /// The `glassbox` executable beside the test bundle in the build folder.
-    var binary: URL {
-        var folder = Bundle(for: Self.self).bundleURL
-        if folder.pathExtension == "xctest" { folder.deleteLastPathComponent() }
-        return folder.appendingPathComponent("glassbox")
-    }
-
-    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("glassbox binary not built at \(binary.path); run `swift build` first")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "GLASSBOX_DEVICE")
-        environment.merge(extra) { $1 }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-                      standardError: String(decoding: errData, as: UTF8.self))
+    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> GlassboxBinary.Result {
+        try GlassboxBinary.run(arguments, environment: extra)
     }
 
     func emptyVendorFolder() throws -> String {

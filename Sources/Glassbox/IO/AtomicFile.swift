@@ -36,6 +36,11 @@ public enum AtomicFile {
         if failure == nil && fsync(descriptor) != 0 { failure = "fsync failed: \(String(cString: strerror(errno)))" }
         if close(descriptor) != 0 && failure == nil { failure = "close failed: \(String(cString: strerror(errno)))" }
         if failure == nil && rename(temporary.path, url.path) != 0 { failure = "rename failed: \(String(cString: strerror(errno)))" }
+        if failure == nil {
+            // Make the rename itself durable: flush the folder's entry too.
+            let folderDescriptor = open(folder.path, O_RDONLY)
+            if folderDescriptor >= 0 { fsync(folderDescriptor); close(folderDescriptor) }
+        }
         if let failure {
             unlink(temporary.path)
             throw GlassboxError.fileAccess(path: url.path, reason: "\(failure); the previous file, if any, is unchanged")

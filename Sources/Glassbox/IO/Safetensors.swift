@@ -102,6 +102,9 @@ public struct Safetensors: Equatable {
         let names = tensors.keys.sorted()
         for name in names {
             let entry = tensors[name]!
+            guard entry.shape.allSatisfy({ $0 >= 0 }) else {
+                throw GlassboxError.invalidShape(entry.shape, reason: "safetensors tensor '\(name)' has a negative dimension")
+            }
             let count = entry.shape.reduce(1, *)
             guard count == entry.values.count else {
                 throw GlassboxError.shapeMismatch(operation: "safetensors tensor '\(name)'",

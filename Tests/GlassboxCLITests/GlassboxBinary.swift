@@ -1,0 +1,48 @@
+import Foundation
+import XCTest
+
+/// The built `glassbox` executable, run as a user would run it.
+enum GlassboxBinary {
+    struct Result {
+        let status: Int32
+        let standardOutput: String
+        let standardError: String
+        /// Both streams, for failure messages.
+        var transcript: String { "status \(status)\n--- stdout\n\(standardOutput)--- stderr\n\(standardError)" }
+    }
+
+    private final class BundleMarker {}
+
+    /// The executable beside the test bundle in the build folder.
+    static var url: URL {
+        var folder = Bundle(for: BundleMarker.self).bundleURL
+        if folder.pathExtension == "xctest" { folder.deleteLastPathComponent() }
+        return folder.appendingPathComponent("glassbox")
+    }
+
+    /// Runs `glassbox arguments` with `GLASSBOX_DEVICE` unset unless `extra` sets it, stdin empty
+    /// and stdout a pipe (not a terminal).
+    /// - Throws: `XCTSkip` when the binary has not been built.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw XCTSkip("glassbox binary not built at \(url.path); run `swift build` first")
+        }
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "GLASSBOX_DEVICE")
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+                      standardError: String(decoding: errData, as: UTF8.self))
+    }
+}
