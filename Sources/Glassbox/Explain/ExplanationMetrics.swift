@@ -15,6 +15,11 @@ public enum ExplanationMetrics {
         /// Areas under the curves over a [0, 1] fraction axis (trapezoid rule).
         public let deletionArea: Double
         public let insertionArea: Double
+
+        public init(deletion: [Double], insertion: [Double], deletionArea: Double, insertionArea: Double) {
+            self.deletion = deletion; self.insertion = insertion
+            self.deletionArea = deletionArea; self.insertionArea = insertionArea
+        }
     }
 
     /// Both curves in one batched sweep of `2 (M + 1)` evaluations.

@@ -52,7 +52,7 @@ public struct ExplanationReport {
         body += "</div>\n<h2>Metrics</h2>\n<table><tr><th>method</th><th>base value</th><th>prediction</th><th>efficiency gap</th><th>deletion AUC</th><th>insertion AUC</th><th>other</th><th>evaluations</th><th>seconds</th></tr>\n"
         for explanation in explanations {
             let curves = faithfulness[explanation.method]
-            let other = explanation.metrics.keys.sorted().map { "\($0) \(String(format: "%.4g", explanation.metrics[$0]!))" }.joined(separator: ", ")
+            let other = explanation.metrics.keys.sorted().filter { !["deletion_auc", "insertion_auc"].contains($0) }.map { "\($0) \(String(format: "%.4g", explanation.metrics[$0]!))" }.joined(separator: ", ")
             body += "<tr><td>\(escape(explanation.method))</td><td>\(String(format: "%.4f", explanation.baseValue))</td><td>\(String(format: "%.4f", explanation.prediction))</td>"
             body += "<td>\(explanation.values.isEmpty ? "-" : String(format: "%.2e", explanation.efficiencyGap))</td>"
             body += "<td>\(curves.map { String(format: "%.4f", $0.deletionArea) } ?? "-")</td><td>\(curves.map { String(format: "%.4f", $0.insertionArea) } ?? "-")</td>"
