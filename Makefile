@@ -1,10 +1,12 @@
-.PHONY: demo test bench bench-kernels bench-models
+.PHONY: demo test bench bench-kernels bench-models bench-explain
 demo:
 	scripts/demo.sh
 test:
 	scripts/test.sh
-bench: bench-kernels bench-models
+bench: bench-kernels bench-models bench-explain
 bench-kernels:
 	scripts/bench-kernels.sh
 bench-models:
 	scripts/bench-models.sh
+bench-explain:
+	scripts/bench-explain.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build in release mode, list the devices, train the reference CNN for 5 epochs on
-# Fashion-MNIST (or DATA=folder of IDX files), and write the model, its summary and diagram, and a
-# sample of predictions into ./out.
+# Fashion-MNIST (or DATA=folder of IDX files), and write into ./out the model, its summary and
+# diagram, a sample of predictions, explanations of three test images (heatmap PNGs, HTML
+# reports, JSON) and a global surrogate tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,4 +17,10 @@ $glassbox plot --model out/model.safetensors --out out/model.png
 $glassbox plot --model out/model.safetensors --out out/model.dot
 $glassbox predict --model out/model.safetensors --data "$data" --index 0 --count 10 --format json > out/predictions.json
 $glassbox predict --model out/model.safetensors --data "$data" --index 0 --count 10 | tee out/predictions.txt
-echo "wrote out/model.safetensors, out/summary.txt, out/model.png, out/model.dot, out/predictions.json, out/predictions.txt"
+$glassbox explain --model out/model.safetensors --data "$data" --index 0 --count 3 --segments grid:4 \
+    --method exact,kernel,partition,lime,occlusion,integrated-gradients,gradient-shap \
+    --png out/explain.png --report out/report.html --format json > out/explanations.jsonl
+$glassbox explain --model out/model.safetensors --data "$data" --index 0 --segments grid:4 --method exact,kernel,lime
+$glassbox surrogate --model out/model.safetensors --data "$data" --out out/surrogate.png | tee out/surrogate.txt
+echo "wrote into out/: model.safetensors, summary.txt, model.png, model.dot, predictions.json, predictions.txt,"
+echo "  explain-0.png ... explain-2.png, report-0.html ... report-2.html, explanations.jsonl, surrogate.png, surrogate.txt"

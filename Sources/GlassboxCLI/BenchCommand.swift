@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed.",
-        subcommands: [KernelBenchCommand.self, TrainingBenchCommand.self, PredictBenchCommand.self]
+        subcommands: [KernelBenchCommand.self, TrainingBenchCommand.self, PredictBenchCommand.self, ExplainBenchCommand.self]
     )
 }
 

@@ -72,3 +72,51 @@ struct PredictBenchCommand: ParsableCommand {
         }
     }
 }
+
+/// `glassbox bench explain`: seconds per explanation of one test image, as JSON, beside
+/// `bench/shap_reference.py` (the `shap` and `lime` packages) in the same run.
+struct ExplainBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "explain",
+        abstract: "Seconds of exact (grid:4), kernel (grid:7, 2,048 samples) and lime (grid:7, 1,000 samples) on one test image (JSON).")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "The test image.") var index = 0
+    @Option(help: "Comma-separated method:grid:samples cases.") var cases = "exact:4:0,kernel:7:2048,lime:7:1000"
+    @Option(help: "Timed runs per case after one untimed run; the best is reported.") var repeats = 3
+
+    func run() throws {
+        let model = try modelOptions.load()
+        let dataset = try dataOptions.load()
+        let backend = try deviceOptions.backend()
+        try reportingErrors {
+            let size = dataset.rows * dataset.columns
+            let input = Array(dataset.testImages[(index * size)..<((index + 1) * size)])
+            let session = try InferenceSession(model: model, backend: backend)
+            let probabilities = try session.predict(input)
+            let target = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+            var results: [String: Any] = [:]
+            for item in cases.split(separator: ",") {
+                let parts = item.split(separator: ":").map(String.init)
+                guard parts.count == 3, let grid = Int(parts[1]), let samples = Int(parts[2]) else {
+                    throw ValidationError("--cases takes method:grid:samples items (got \(item))")
+                }
+                let explainer = try ExplanationMethods.make(parts[0])
+                let request = try ExplanationRequest(session: session, input: input, baseline: [Float](repeating: 0, count: size),
+                                                     segmentation: try Segmentation.grid(grid, width: dataset.columns, height: dataset.rows),
+                                                     target: target, samples: samples > 0 ? samples : nil, seed: 0)
+                var explanation = try explainer.explain(request)
+                var best = explanation.seconds
+                for _ in 0..<repeats {
+                    explanation = try explainer.explain(request)
+                    best = min(best, explanation.seconds)
+                }
+                results[parts[0]] = ["seconds": best, "grid": grid, "evaluations": explanation.samples, "values": explanation.values] as [String: Any]
+            }
+            let object: [String: Any] = ["framework": "glassbox", "backend": backend.name, "index": index, "target": target, "methods": results]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+}
