@@ -13,3 +13,29 @@ __kernel void expand_masks(const int count, const int sampleSize, const int chan
     const bool present = (masks[i] >> segment) & 1UL;
     output[(long)i * sampleSize + e] = present ? input[e] : baseline[e];
 }
+
+// The segment-table sweep: a model whose first Dense layer follows a convolution and a pooling
+// sees each pooled position through a window that covers only a few segments, so the Dense
+// layer's pre-activation for any coalition is a sum of precomputed rows, one per group of
+// positions with the same segments:
+//   output[i, u] = bias[u] + sum_g table[offset[g] + code_g(masks[i]), u]
+// where code_g packs the coalition's bits of group g's segments (segments[g * 8 + t] for
+// t < sizes[g]) into an integer, bit t for segment t.
+// Global size: (ceil(units / 16), count). Needs units % 16 == 0.
+__kernel void segment_table_sweep(const int count, const int units, const int groups,
+                                  __global const ulong* masks, __global const float* table,
+                                  __global const int* offsets, __global const int* sizes, __global const int* segments,
+                                  __global const float* bias, __global float* output) {
+    const int u0 = get_global_id(0) * 16;
+    const int i = get_global_id(1);
+    if (u0 >= units || i >= count) return;
+    const ulong mask = masks[i];
+    float16 acc = vload16(0, bias + u0);
+    for (int g = 0; g < groups; ++g) {
+        int code = 0;
+        const int size = sizes[g];
+        for (int t = 0; t < size; ++t) code |= (int)((mask >> segments[g * 8 + t]) & 1UL) << t;
+        acc += vload16(0, table + (long)(offsets[g] + code) * units + u0);
+    }
+    vstore16(acc, 0, output + (long)i * units + u0);
+}

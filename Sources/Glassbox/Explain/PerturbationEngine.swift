@@ -17,6 +17,11 @@ public final class PerturbationEngine {
     private let inputTensor: Tensor
     private let baselineTensor: Tensor
     private let segmentsTensor: Tensor
+    /// Whether to try the ``SegmentTable`` shortcut.
+    public let allowsSegmentTable: Bool
+    private var table: SegmentTable?
+    private var tableTried = false
+    private var tableStacks: [Int: (preactivation: Tensor, runners: [any LayerRunner], probabilities: Tensor)] = [:]
 
     /// - Parameters:
     ///   - input: one sample of the model's input shape.
@@ -26,7 +31,10 @@ public final class PerturbationEngine {
     ///     the reference CNN).
     /// - Throws: ``GlassboxError`` when the sizes do not fit each other or the model, or there are
     ///   more than 64 segments.
-    public init(session: InferenceSession, input: [Float], baseline: [Float], segmentation: Segmentation, chunkSize: Int = 2048) throws {
+    ///   - allowsSegmentTable: use the ``SegmentTable`` shortcut when the model's shape allows it
+    ///     (the default); false always runs the full forward pass.
+    public init(session: InferenceSession, input: [Float], baseline: [Float], segmentation: Segmentation, chunkSize: Int = 2048,
+                allowsSegmentTable: Bool = true) throws {
         let model = session.model
         guard input.count == model.sampleSize else {
             throw GlassboxError.invalidArgument(operation: "explain",
@@ -49,12 +57,16 @@ public final class PerturbationEngine {
         self.input = input
         self.baseline = baseline
         self.chunkSize = chunkSize
+        self.allowsSegmentTable = allowsSegmentTable
         let backend = session.backend
         let shape = try Shape(model.inputShape)
         inputTensor = try backend.upload(input, shape: shape)
         baselineTensor = try backend.upload(baseline, shape: shape)
         segmentsTensor = try backend.upload(segmentation.segmentOfPixel.map(Float.init), shape: try Shape([segmentation.segmentOfPixel.count]))
     }
+
+    /// Whether sweeps run through a ``SegmentTable`` (known after the first evaluation).
+    public var usesSegmentTable: Bool { table != nil }
 
     /// All segments present: the input itself.
     public var fullMask: UInt64 { segmentation.count == 64 ? .max : (1 << UInt64(segmentation.count)) - 1 }
@@ -70,6 +82,12 @@ public final class PerturbationEngine {
         var result = [[Double]](repeating: [], count: classes.count)
         for c in classes.indices { result[c].reserveCapacity(masks.count) }
         guard !masks.isEmpty else { return result }
+        if allowsSegmentTable && !tableTried {
+            tableTried = true
+            table = try SegmentTable.build(session: session, segmentation: segmentation, input: inputTensor, baseline: baselineTensor,
+                                           segments: segmentsTensor)
+        }
+        if let table { return try evaluate(masks, classes: classes, table: table) }
         // One batch size for every chunk (the last is padded), so buffers are made once.
         let batch = min(chunkSize, (masks.count + 63) / 64 * 64)
         let network = session.network
@@ -84,6 +102,51 @@ public final class PerturbationEngine {
             let probabilities = try session.backend.download(try network.predictions(stack, output: layerOutputs.last!))
             for (c, target) in classes.enumerated() {
                 for row in 0..<rows { result[c].append(Double(probabilities[row * outputs + target])) }
+            }
+            first += rows
+        }
+        evaluations += masks.count
+        return result
+    }
+
+    /// The table path: the first Dense layer's pre-activation from the table, then the rest of
+    /// the model as usual.
+    private func evaluate(_ masks: [UInt64], classes: [Int], table: SegmentTable) throws -> [[Double]] {
+        let model = session.model, backend = session.backend
+        let outputs = model.outputCount
+        let batch = min(chunkSize * 4, (masks.count + 63) / 64 * 64)
+        if tableStacks[batch] == nil {
+            var runners: [any LayerRunner] = []
+            for index in 4..<model.layers.count {
+                runners.append(try model.layers[index].makeRunner(backend: backend, inputShape: model.outputShapes[index - 1], batchSize: batch,
+                                                                  isOutputLayer: index == model.layers.count - 1))
+            }
+            tableStacks[batch] = (try backend.makeTensor(shape: try Shape([batch, table.units])), runners,
+                                  try backend.makeTensor(shape: try Shape([batch, outputs])))
+        }
+        let (preactivation, runners, probabilities) = tableStacks[batch]!
+        let dense = model.layers[3] as! Dense
+        var result = [[Double]](repeating: [], count: classes.count)
+        var first = 0
+        while first < masks.count {
+            let rows = min(batch, masks.count - first)
+            var chunk = Array(masks[first..<(first + rows)])
+            if rows < batch { chunk += [UInt64](repeating: chunk.last!, count: batch - rows) }
+            try backend.segmentTableSweep(chunk, table: table.table, groups: table.groups, bias: table.bias, into: preactivation)
+            if !(runners.isEmpty && dense.activation == .softmax) { try dense.activation.apply(backend, preactivation) }
+            var current = preactivation
+            for (offset, runner) in runners.enumerated() {
+                current = try runner.forward(current, parameters: session.network.parameters[4 + offset], training: false, seed: 0)
+            }
+            let logits = try current.reshaped(try Shape([batch, outputs]))
+            var final = logits
+            if model.endsInSoftmax {
+                try backend.softmax(logits, into: probabilities)
+                final = probabilities
+            }
+            let values = try backend.download(final)
+            for (c, target) in classes.enumerated() {
+                for row in 0..<rows { result[c].append(Double(values[row * outputs + target])) }
             }
             first += rows
         }

@@ -98,13 +98,15 @@ public struct Segmentation: Equatable, Sendable {
                 centres[k] = (sums[k].y / sums[k].count, sums[k].x / sums[k].count, sums[k].value / sums[k].count)
             }
         }
-        return try Segmentation(width: width, height: height, segmentOfPixel: connectedRelabel(label, width: width, height: height))
+        let minimum = max(1, Int(step * step / 4))
+        return try Segmentation(width: width, height: height,
+                                segmentOfPixel: connectedRelabel(label, width: width, height: height, minimumSize: minimum))
     }
 
-    /// Splits labels into 4-connected pieces, merges pieces smaller than a quarter of the mean
-    /// size into the piece above or left of them (or the first neighbour found), and numbers the
-    /// result 0..<M in scan order.
-    static func connectedRelabel(_ label: [Int], width: Int, height: Int) -> [Int] {
+    /// Splits labels into 4-connected pieces, merges pieces smaller than `minimumSize` pixels (a
+    /// quarter of a superpixel's expected area) into a neighbouring piece, repeatedly until none
+    /// is left or nothing changes, and numbers the result 0..<M in scan order.
+    static func connectedRelabel(_ label: [Int], width: Int, height: Int, minimumSize: Int) -> [Int] {
         var piece = [Int](repeating: -1, count: label.count)
         var sizes: [Int] = []
         for start in 0..<label.count where piece[start] < 0 {
@@ -122,17 +124,28 @@ public struct Segmentation: Equatable, Sendable {
             }
             sizes.append(size)
         }
-        let minimum = max(1, label.count / max(sizes.count, 1) / 4)
-        var target = Array(0..<sizes.count)
-        for p in 0..<label.count where sizes[piece[p]] < minimum && target[piece[p]] == piece[p] {
-            let (py, px) = (p / width, p % width)
-            for (ny, nx) in [(py - 1, px), (py, px - 1), (py + 1, px), (py, px + 1)]
-            where ny >= 0 && ny < height && nx >= 0 && nx < width && piece[ny * width + nx] != piece[p] {
-                target[piece[p]] = piece[ny * width + nx]
-                break
+        // Merge small pieces into a neighbour, growing merged sizes as they go.
+        var owner = Array(0..<sizes.count)
+        func root(_ id: Int) -> Int { var id = id; while owner[id] != id { id = owner[id] }; return id }
+        var size = sizes
+        var changed = true
+        while changed {
+            changed = false
+            for p in 0..<label.count {
+                let r = root(piece[p])
+                guard size[r] < minimumSize else { continue }
+                let (py, px) = (p / width, p % width)
+                for (ny, nx) in [(py - 1, px), (py, px - 1), (py + 1, px), (py, px + 1)] where ny >= 0 && ny < height && nx >= 0 && nx < width {
+                    let other = root(piece[ny * width + nx])
+                    if other != r {
+                        owner[r] = other
+                        size[other] += size[r]
+                        changed = true
+                        break
+                    }
+                }
             }
         }
-        func root(_ id: Int) -> Int { var id = id; var seen = 0; while target[id] != id && seen < sizes.count { id = target[id]; seen += 1 }; return id }
         var compact: [Int: Int] = [:]
         return piece.map { id in
             let r = root(id)

@@ -1,0 +1,17 @@
+extension CPUBackend {
+    public func segmentTableSweep(_ masks: [UInt64], table: Tensor, groups: [SegmentTable.Group], bias: Tensor, into output: Tensor) throws {
+        let units = try ShapeChecks.segmentTableSweep(masks, table, groups, bias, output)
+        let t = try host(table, "segment_table_sweep"), b = try host(bias, "segment_table_sweep")
+        let y = try host(output, "segment_table_sweep")
+        for (i, mask) in masks.enumerated() {
+            var sums = (0..<units).map { Double(b[$0]) }
+            for group in groups {
+                var code = 0
+                for (bit, segment) in group.segments.enumerated() where (mask >> UInt64(segment)) & 1 == 1 { code |= 1 << bit }
+                let row = group.offset + code
+                for u in 0..<units { sums[u] += Double(t[row * units + u]) }
+            }
+            for u in 0..<units { y[i * units + u] = Float(sums[u]) }
+        }
+    }
+}
