@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Glassbox needs from Debian's packages, only when missing:
 # the OpenCL ICD loader and headers, PoCL (OpenCL on the CPU), zlib, Graphviz (model diagrams)
-# and Fashion-MNIST (the default data set, in /usr/share/datasets/fashion-mnist).
+# and Fashion-MNIST (the default data set, in /usr/share/datasets/fashion-mnist), plus any in
+# EXTRA_PACKAGES (the tests add chromium, to check that HTML reports render).
 set -euo pipefail
 
-packages=(ocl-icd-opencl-dev pocl-opencl-icd zlib1g-dev graphviz dataset-fashion-mnist)
+packages=(ocl-icd-opencl-dev pocl-opencl-icd zlib1g-dev graphviz dataset-fashion-mnist ${EXTRA_PACKAGES:-})
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

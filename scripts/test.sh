@@ -6,11 +6,11 @@
 #     that `auto` falls back to the CPU reference and that `opencl` fails clearly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+EXTRA_PACKAGES=chromium scripts/setup.sh
 swift build --build-tests
 
 echo "== pass 1: OpenCL (PoCL) required" >&2
-GLASSBOX_REQUIRE_OPENCL=1 swift test --skip-build
+GLASSBOX_REQUIRE_OPENCL=1 GLASSBOX_REQUIRE_CHROMIUM=1 swift test --skip-build
 
 echo "== pass 2: no OpenCL platform visible" >&2
 empty=$(mktemp -d)

@@ -89,7 +89,7 @@ struct ExplainCommand: ParsableCommand {
                 let probabilities = try session.predict(item.pixels)
                 let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
                 let targetClass = target == "predicted" ? predicted : Int(target)!
-                var request = try ExplanationRequest(session: session, input: item.pixels, baseline: baselineValues,
+                let request = try ExplanationRequest(session: session, input: item.pixels, baseline: baselineValues,
                                                      segmentation: segmentation, target: targetClass, samples: samples, seed: seed)
                 var explanations: [Explanation] = []
                 var curves: [String: ExplanationMetrics.Faithfulness] = [:]
@@ -105,9 +105,9 @@ struct ExplainCommand: ParsableCommand {
                     if stability > 0 {
                         let sensitivity = try ExplanationMetrics.maximumSensitivity(values: explanation.values, input: item.pixels,
                                                                                     draws: stability, seed: seed) { perturbed in
-                            request = try ExplanationRequest(session: session, input: perturbed, baseline: baselineValues,
-                                                             segmentation: segmentation, target: targetClass, samples: samples, seed: seed)
-                            return try explainer.explain(request).values
+                            let perturbedRequest = try ExplanationRequest(session: session, input: perturbed, baseline: baselineValues,
+                                                                          segmentation: segmentation, target: targetClass, samples: samples, seed: seed)
+                            return try explainer.explain(perturbedRequest).values
                         }
                         explanation.metrics["max_sensitivity"] = sensitivity.absolute
                         explanation.metrics["max_sensitivity_relative"] = sensitivity.relative

@@ -4,70 +4,6 @@ import XCTest
 /// `train`, `summary`, `plot`, `predict` and `evaluate` on a tiny data set, through the built
 /// binary on the CPU reference (deterministic, and no device needed).
 final class ModelCommandsTests: XCTestCase {
-    static let trainCount = 32
-    static let testCount = 16
-
-    /// Image `index`'s label: 0...9 in turn, the test set shifted by 3 (so neither begins like
-    /// MNIST or Fashion-MNIST, whose class names would then be assumed).
-    static func label(_ index: Int, test: Bool) -> UInt8 { UInt8((index + (test ? 3 : 0)) % 10) }
-
-    /// A 28x28 image of class `label`: faint noise and a bright 6x4 bar whose place is the class.
-    static func image(label: UInt8, noiseSeed: Int) -> [UInt8] {
-        var state = UInt32(truncatingIfNeeded: noiseSeed &* 2_654_435_761 &+ 1)
-        var pixels = (0..<784).map { _ -> UInt8 in
-            state = state &* 1_664_525 &+ 1_013_904_223
-            return UInt8(state >> 26)   // 0...63
-        }
-        let top = Int(label / 5) * 12 + 4, left = Int(label % 5) * 5 + 2
-        for row in top..<(top + 6) { for column in left..<(left + 4) { pixels[row * 28 + column] = 255 } }
-        return pixels
-    }
-
-    static func bigEndian(_ value: Int) -> [UInt8] { (0..<4).map { UInt8((value >> (24 - 8 * $0)) & 0xFF) } }
-
-    static func imageFile(count: Int, test: Bool) -> [UInt8] {
-        bigEndian(0x0803) + bigEndian(count) + bigEndian(28) + bigEndian(28)
-            + (0..<count).flatMap { image(label: label($0, test: test), noiseSeed: $0 + (test ? 1000 : 0)) }
-    }
-
-    static func labelFile(count: Int, test: Bool) -> [UInt8] {
-        bigEndian(0x0801) + bigEndian(count) + (0..<count).map { label($0, test: test) }
-    }
-
-    /// A gzip file (RFC 1952) of stored, uncompressed deflate blocks (RFC 1951, 3.2.4), built by
-    /// hand so the test needs neither zlib nor the library to make it.
-    static func gzipStored(_ bytes: [UInt8]) -> Data {
-        var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF]
-        var offset = 0
-        repeat {
-            let length = min(65_535, bytes.count - offset)
-            let isLast: UInt8 = offset + length == bytes.count ? 1 : 0
-            out += [isLast, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
-            out += bytes[offset..<(offset + length)]
-            offset += length
-        } while offset < bytes.count
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        let trailer = [~crc, UInt32(truncatingIfNeeded: bytes.count)].flatMap { value in (0..<4).map { UInt8((value >> (8 * $0)) & 0xFF) } }
-        return Data(out + trailer)
-    }
-
-    /// The four files of an MNIST-style folder; the training images gzip-compressed.
-    static func writeDataset(in folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try gzipStored(imageFile(count: trainCount, test: false)).write(to: folder.appendingPathComponent("train-images-idx3-ubyte.gz"))
-        try Data(labelFile(count: trainCount, test: false)).write(to: folder.appendingPathComponent("train-labels-idx1-ubyte"))
-        try Data(imageFile(count: testCount, test: true)).write(to: folder.appendingPathComponent("t10k-images-idx3-ubyte"))
-        try Data(labelFile(count: testCount, test: true)).write(to: folder.appendingPathComponent("t10k-labels-idx1-ubyte"))
-    }
-
-    static func pgm(width: Int, height: Int, pixels: [UInt8]) -> Data {
-        Data(Array("P5\n\(width) \(height)\n255\n".utf8) + pixels)
-    }
-
     /// A safetensors file's `__metadata__`, read with Foundation alone.
     static func metadata(of url: URL) throws -> [String: String] {
         let bytes = [UInt8](try Data(contentsOf: url))
@@ -84,29 +20,16 @@ final class ModelCommandsTests: XCTestCase {
 
     // MARK: One training run shared by the tests that only read its model (training is the slow part)
 
-    struct Trained {
-        let folder: URL
-        let data: URL
-        let model: URL
-        let result: GlassboxBinary.Result
-    }
+    nonisolated(unsafe) private static var shared: TrainedModel?
 
-    nonisolated(unsafe) private static var shared: Trained?
-
-    static func trained() throws -> Trained {
+    static func trained() throws -> TrainedModel {
         if let shared { return shared }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-cli-\(UUID().uuidString)")
-        let data = folder.appendingPathComponent("data")
-        try writeDataset(in: data)
-        let model = folder.appendingPathComponent("model.safetensors")
-        let result = try GlassboxBinary.run(["train", "--data", data.path, "--epochs", "1", "--batch-size", "16",
-                                             "--out", model.path, "--device", "cpu"])
-        shared = Trained(folder: folder, data: data, model: model, result: result)
+        shared = try TrainedModel.make()
         return shared!
     }
 
     /// The shared model file; an error (not a cascade of failures) when training failed.
-    func trainedModel() throws -> Trained {
+    func trainedModel() throws -> TrainedModel {
         let trained = try Self.trained()
         guard trained.result.status == 0 else {
             throw XCTSkip("the shared training run failed (testTrainWritesTheModelAndPlainProgressLines reports it)")
@@ -118,20 +41,6 @@ final class ModelCommandsTests: XCTestCase {
         if let shared { try? FileManager.default.removeItem(at: shared.folder) }
         shared = nil
         super.tearDown()
-    }
-
-    func temporaryFolder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
-        return folder
-    }
-
-    func assertFails(_ result: GlassboxBinary.Result, naming fragments: [String], line: UInt = #line) {
-        XCTAssertNotEqual(result.status, 0, result.transcript, line: line)
-        for fragment in fragments where !result.standardError.contains(fragment) {
-            XCTFail("stderr does not name \"\(fragment)\":\n\(result.transcript)", line: line)
-        }
     }
 
     // MARK: Tests
@@ -225,7 +134,7 @@ final class ModelCommandsTests: XCTestCase {
         for (offset, row) in rows.enumerated() {
             XCTAssertEqual(Set(row.keys), ["index", "label", "predicted", "probabilities"])
             XCTAssertEqual(row["index"] as? Int, 3 + offset)
-            XCTAssertEqual(row["label"] as? Int, Int(Self.label(3 + offset, test: true)))
+            XCTAssertEqual(row["label"] as? Int, Int(TinyDataset.label(3 + offset, test: true)))
             let probabilities = try XCTUnwrap((row["probabilities"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue })
             XCTAssertEqual(probabilities.count, 10)
             XCTAssertEqual(probabilities.reduce(0, +), 1, accuracy: 1e-4)
@@ -241,7 +150,7 @@ final class ModelCommandsTests: XCTestCase {
         let trained = try trainedModel()
         let folder = try temporaryFolder()
         let good = folder.appendingPathComponent("two.pgm")
-        try Self.pgm(width: 28, height: 28, pixels: Self.image(label: 2, noiseSeed: 7)).write(to: good)
+        try TinyDataset.pgm(width: 28, height: 28, pixels: TinyDataset.image(label: 2, noiseSeed: 7)).write(to: good)
         let result = try GlassboxBinary.run(["predict", "--model", trained.model.path, "--image", good.path, "--device", "cpu"])
         XCTAssertEqual(result.status, 0, result.transcript)
         let lines = result.standardOutput.split(separator: "\n")
@@ -252,7 +161,7 @@ final class ModelCommandsTests: XCTestCase {
         XCTAssertEqual(probabilities.reduce(0, +), 1, accuracy: 2e-3, "printed to 4 decimals")
 
         let narrow = folder.appendingPathComponent("narrow.pgm")
-        try Self.pgm(width: 27, height: 28, pixels: [UInt8](repeating: 128, count: 27 * 28)).write(to: narrow)
+        try TinyDataset.pgm(width: 27, height: 28, pixels: [UInt8](repeating: 128, count: 27 * 28)).write(to: narrow)
         assertFails(try GlassboxBinary.run(["predict", "--model", trained.model.path, "--image", narrow.path, "--device", "cpu"]),
                     naming: [narrow.path, "27x28", "28x28"])
     }
@@ -271,16 +180,16 @@ final class ModelCommandsTests: XCTestCase {
     func testBadDataFoldersNameTheFile() throws {
         let folder = try temporaryFolder()
         let incomplete = folder.appendingPathComponent("incomplete")
-        try Self.writeDataset(in: incomplete)
+        try TinyDataset.write(in: incomplete)
         try FileManager.default.removeItem(at: incomplete.appendingPathComponent("t10k-labels-idx1-ubyte"))
         let out = folder.appendingPathComponent("model.safetensors").path
         assertFails(try GlassboxBinary.run(["train", "--data", incomplete.path, "--epochs", "1", "--out", out, "--device", "cpu"]),
                     naming: [incomplete.path, "missing file", "t10k-labels-idx1-ubyte"])
 
         let truncated = folder.appendingPathComponent("truncated")
-        try Self.writeDataset(in: truncated)
+        try TinyDataset.write(in: truncated)
         let images = truncated.appendingPathComponent("t10k-images-idx3-ubyte")
-        try Data(Self.imageFile(count: Self.testCount, test: true).dropLast(100)).write(to: images)
+        try Data(TinyDataset.imageFile(count: TinyDataset.testCount, test: true).dropLast(100)).write(to: images)
         assertFails(try GlassboxBinary.run(["train", "--data", truncated.path, "--epochs", "1", "--out", out, "--device", "cpu"]),
                     naming: [images.path, "truncated pixel data", "16 images of 28x28", "found 12444"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a failed run writes no model")

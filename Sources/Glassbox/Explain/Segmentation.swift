@@ -62,15 +62,14 @@ public struct Segmentation: Equatable, Sendable {
                 reason: "needs 1 to \(width * height) superpixels for a \(width)x\(height) image")
         }
         let step = max(1.0, (Double(width * height) / Double(target)).squareRoot())
+        // Seeds on a regular grid: at least one per axis, centred in equal cells.
+        let rows = max(1, Int((Double(height) / step).rounded())), columns = max(1, Int((Double(width) / step).rounded()))
         var centres: [(y: Double, x: Double, value: Double)] = []
-        var y = step / 2
-        while y < Double(height) {
-            var x = step / 2
-            while x < Double(width) {
-                centres.append((y, x, Double(image[Int(y) * width + Int(x)])))
-                x += step
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let y = (Double(r) + 0.5) * Double(height) / Double(rows), x = (Double(c) + 0.5) * Double(width) / Double(columns)
+                centres.append((y, x, Double(image[min(Int(y), height - 1) * width + min(Int(x), width - 1)])))
             }
-            y += step
         }
         var label = [Int](repeating: 0, count: width * height)
         for _ in 0..<10 {

@@ -155,3 +155,15 @@ final class SegmentationTests: XCTestCase {
         }
     }
 }
+
+final class SuperpixelShapeTests: XCTestCase {
+    /// Regression: elongated images with few superpixels once got no seed at all and trapped.
+    func testElongatedImagesWithOneSuperpixel() throws {
+        var random = SeededGenerator(seed: 50)
+        for (width, height) in [(28, 5), (6, 26), (24, 6), (6, 25), (1, 1), (40, 1)] {
+            let segmentation = try Segmentation.superpixels(1, image: random.floats(width * height, in: 0...1), width: width, height: height)
+            XCTAssertGreaterThanOrEqual(segmentation.count, 1)
+            XCTAssertEqual(segmentation.segmentOfPixel.count, width * height)
+        }
+    }
+}
