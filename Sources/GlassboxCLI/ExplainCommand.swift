@@ -26,6 +26,8 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Write the image and one heatmap per method to this PNG (with --count > 1, -<index> is added).") var png: String?
     @Option(help: "Write a self-contained HTML report (with --count > 1, -<index> is added).") var report: String?
     @Option(help: "Draws of the maximum-sensitivity stability metric (0 to skip; each draw reruns the method).") var stability = 0
+    @Flag(help: "Rerun each method with the next seed and report the Spearman correlation of the two (seed_consistency).")
+    var seedConsistency = false
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
@@ -111,6 +113,11 @@ struct ExplainCommand: ParsableCommand {
                         }
                         explanation.metrics["max_sensitivity"] = sensitivity.absolute
                         explanation.metrics["max_sensitivity_relative"] = sensitivity.relative
+                    }
+                    if seedConsistency && !explanation.values.isEmpty {
+                        var reseeded = request
+                        reseeded.seed = seed &+ 1
+                        explanation.metrics["seed_consistency"] = ExplanationMetrics.spearman(explanation.values, try explainer.explain(reseeded).values)
                     }
                     explanations.append(explanation)
                 }

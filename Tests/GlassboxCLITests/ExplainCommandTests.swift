@@ -147,6 +147,18 @@ final class ExplainCommandTests: XCTestCase {
         }
     }
 
+    /// `--seed-consistency` reruns each method with the next seed: exact does not sample, so its
+    /// two runs rank the segments identically.
+    func testSeedConsistency() throws {
+        let object = try explanation(["--index", "1", "--method", "exact,lime", "--segments", "grid:2", "--seed-consistency"])
+        let methods = try XCTUnwrap(object["methods"] as? [[String: Any]])
+        for method in methods {
+            let value = try XCTUnwrap((method["metrics"] as? [String: Double])?["seed_consistency"])
+            XCTAssertTrue((-1...1).contains(value))
+            if method["method"] as? String == "exact" { XCTAssertEqual(value, 1, accuracy: 1e-12) }
+        }
+    }
+
     func testPNGAndSelfContainedReport() throws {
         let folder = try temporaryFolder()
         let png = folder.appendingPathComponent("heatmaps.png"), report = folder.appendingPathComponent("report.html")

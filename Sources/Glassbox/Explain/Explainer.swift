@@ -36,7 +36,7 @@ public struct ExplanationRequest {
     }
 
     /// A perturbation engine over this request's input, baseline and segments.
-    public func makeEngine(chunkSize: Int = 2048) throws -> PerturbationEngine {
+    public func makeEngine(chunkSize: Int? = nil) throws -> PerturbationEngine {
         try PerturbationEngine(session: session, input: input, baseline: baseline, segmentation: segmentation, chunkSize: chunkSize)
     }
 

@@ -23,7 +23,9 @@ public enum ExplanationMethods {
             guard !background.isEmpty else {
                 throw GlassboxError.invalidArgument(operation: "--method gradient-shap", reason: "needs background images (from --data)")
             }
-            return GradientShap(background: background)
+            // Noise of 0.09 (on [0, 1] pixels) as Captum's GradientShap examples use: expected
+            // gradients around the input rather than at it.
+            return GradientShap(background: background, noiseStandardDeviation: 0.09)
         default:
             throw GlassboxError.invalidArgument(operation: "--method", reason: "unknown method '\(name)' (known: \(names.joined(separator: ", ")))")
         }
