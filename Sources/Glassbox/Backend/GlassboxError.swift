@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors of Glassbox that are not OpenCL statuses (those are ``OpenCLError``).
 /// Each names what is wrong: the shapes, the argument, the device choice.
 public enum GlassboxError: Error, Equatable, CustomStringConvertible {
@@ -18,6 +20,10 @@ public enum GlassboxError: Error, Equatable, CustomStringConvertible {
     case malformedFile(path: String, offset: Int?, reason: String)
     /// A file or folder that cannot be opened, read or written.
     case fileAccess(path: String, reason: String)
+    /// A device allocation that does not fit: how much was asked, how much is free, of how much.
+    case deviceOutOfMemory(requestedBytes: Int, freeBytes: Int, totalBytes: Int)
+    /// A NaN or infinity where numbers must be finite: which tensor or input, and where.
+    case nonFinite(String)
 
     public var description: String {
         switch self {
@@ -37,6 +43,11 @@ public enum GlassboxError: Error, Equatable, CustomStringConvertible {
             return "\(path)\(offset.map { " (at byte \($0))" } ?? ""): \(reason)"
         case let .fileAccess(path, reason):
             return "\(path): \(reason)"
+        case let .deviceOutOfMemory(requested, free, total):
+            func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+            return "device out of memory: asked for \(mb(requested)), \(mb(max(free, 0))) free of \(mb(total))"
+        case let .nonFinite(what):
+            return "non-finite values: \(what)"
         }
     }
 }

@@ -11,7 +11,8 @@ public final class PerturbationEngine {
     public let segmentation: Segmentation
     public let input: [Float]
     public let baseline: [Float]
-    public let chunkSize: Int
+    /// Samples per forward pass; halved whenever the device runs out of memory for a chunk.
+    public private(set) var chunkSize: Int
     /// Forward passes run so far.
     public private(set) var evaluations = 0
     private let inputTensor: Tensor
@@ -102,21 +103,24 @@ public final class PerturbationEngine {
         }
         if let table { return try evaluate(masks, classes: classes, table: table) }
         // One batch size for every chunk (the last is padded), so buffers are made once.
-        let batch = min(chunkSize, (masks.count + 63) / 64 * 64)
         let network = session.network
-        let stack = try network.stack(batchSize: batch)
         var first = 0
         while first < masks.count {
-            let rows = min(batch, masks.count - first)
-            var chunk = Array(masks[first..<(first + rows)])
-            if rows < batch { chunk += [UInt64](repeating: chunk.last!, count: batch - rows) }
-            try session.backend.expandMasks(chunk, input: inputTensor, baseline: baselineTensor, segments: segmentsTensor, into: stack.input)
-            let (_, layerOutputs) = try network.forward(stack, training: false, seed: 0)
-            let probabilities = try session.backend.download(try network.predictions(stack, output: layerOutputs.last!))
-            for (c, target) in classes.enumerated() {
-                for row in 0..<rows { result[c].append(Double(probabilities[row * outputs + target])) }
+            let appended = try retryingSmallerOnOutOfMemory { () -> Int in
+                let stack = try network.stack(batchSize: min(chunkSize, (masks.count + 63) / 64 * 64))
+                let batch = stack.batchSize
+                let rows = min(batch, masks.count - first)
+                var chunk = Array(masks[first..<(first + rows)])
+                if rows < batch { chunk += [UInt64](repeating: chunk.last!, count: batch - rows) }
+                try session.backend.expandMasks(chunk, input: inputTensor, baseline: baselineTensor, segments: segmentsTensor, into: stack.input)
+                let (_, layerOutputs) = try network.forward(stack, training: false, seed: 0)
+                let probabilities = try session.backend.download(try network.predictions(stack, output: layerOutputs.last!))
+                for (c, target) in classes.enumerated() {
+                    for row in 0..<rows { result[c].append(Double(probabilities[row * outputs + target])) }
+                }
+                return rows
             }
-            first += rows
+            first += appended
         }
         evaluations += masks.count
         return result
@@ -127,44 +131,62 @@ public final class PerturbationEngine {
     private func evaluate(_ masks: [UInt64], classes: [Int], table: SegmentTable) throws -> [[Double]] {
         let model = session.model, backend = session.backend
         let outputs = model.outputCount
-        let batch = min(chunkSize * 4, (masks.count + 63) / 64 * 64)
-        if tableStacks[batch] == nil {
-            var runners: [any LayerRunner] = []
-            for index in 4..<model.layers.count {
-                runners.append(try model.layers[index].makeRunner(backend: backend, inputShape: model.outputShapes[index - 1], batchSize: batch,
-                                                                  isOutputLayer: index == model.layers.count - 1))
-            }
-            tableStacks[batch] = (try backend.makeTensor(shape: try Shape([batch, table.units])), runners,
-                                  try backend.makeTensor(shape: try Shape([batch, outputs])))
-        }
-        let (preactivation, runners, probabilities) = tableStacks[batch]!
         let dense = model.layers[3] as! Dense
         var result = [[Double]](repeating: [], count: classes.count)
         var first = 0
         while first < masks.count {
-            let rows = min(batch, masks.count - first)
-            var chunk = Array(masks[first..<(first + rows)])
-            if rows < batch { chunk += [UInt64](repeating: chunk.last!, count: batch - rows) }
-            try backend.segmentTableSweep(chunk, table: table.table, groups: table.groups, bias: table.bias, into: preactivation)
-            if !(runners.isEmpty && dense.activation == .softmax) { try dense.activation.apply(backend, preactivation) }
-            var current = preactivation
-            for (offset, runner) in runners.enumerated() {
-                current = try runner.forward(current, parameters: session.network.parameters[4 + offset], training: false, seed: 0)
+            first += try retryingSmallerOnOutOfMemory { () -> Int in
+                let batch = min(chunkSize * 4, (masks.count + 63) / 64 * 64)
+                if tableStacks[batch] == nil {
+                    var runners: [any LayerRunner] = []
+                    for index in 4..<model.layers.count {
+                        runners.append(try model.layers[index].makeRunner(backend: backend, inputShape: model.outputShapes[index - 1],
+                                                                          batchSize: batch, isOutputLayer: index == model.layers.count - 1))
+                    }
+                    tableStacks[batch] = (try backend.makeTensor(shape: try Shape([batch, table.units])), runners,
+                                          try backend.makeTensor(shape: try Shape([batch, outputs])))
+                }
+                let (preactivation, runners, probabilities) = tableStacks[batch]!
+                let rows = min(batch, masks.count - first)
+                var chunk = Array(masks[first..<(first + rows)])
+                if rows < batch { chunk += [UInt64](repeating: chunk.last!, count: batch - rows) }
+                try backend.segmentTableSweep(chunk, table: table.table, groups: table.groups, bias: table.bias, into: preactivation)
+                if !(runners.isEmpty && dense.activation == .softmax) { try dense.activation.apply(backend, preactivation) }
+                var current = preactivation
+                for (offset, runner) in runners.enumerated() {
+                    current = try runner.forward(current, parameters: session.network.parameters[4 + offset], training: false, seed: 0)
+                }
+                let logits = try current.reshaped(try Shape([batch, outputs]))
+                var final = logits
+                if model.endsInSoftmax {
+                    try backend.softmax(logits, into: probabilities)
+                    final = probabilities
+                }
+                let values = try backend.download(final)
+                for (c, target) in classes.enumerated() {
+                    for row in 0..<rows { result[c].append(Double(values[row * outputs + target])) }
+                }
+                return rows
             }
-            let logits = try current.reshaped(try Shape([batch, outputs]))
-            var final = logits
-            if model.endsInSoftmax {
-                try backend.softmax(logits, into: probabilities)
-                final = probabilities
-            }
-            let values = try backend.download(final)
-            for (c, target) in classes.enumerated() {
-                for row in 0..<rows { result[c].append(Double(values[row * outputs + target])) }
-            }
-            first += rows
         }
         evaluations += masks.count
         return result
+    }
+
+    /// Runs one chunk; when the device runs out of memory, frees the cached buffers, halves the
+    /// chunk and runs it again, down to one sample, so a sweep too large for the device is split
+    /// rather than failed. `chunk` must not keep results from an attempt that threw.
+    private func retryingSmallerOnOutOfMemory(_ chunk: () throws -> Int) throws -> Int {
+        while true {
+            do {
+                return try chunk()
+            } catch let error as GlassboxError {
+                guard case .deviceOutOfMemory = error, chunkSize > 1 else { throw error }
+                chunkSize /= 2
+                tableStacks = [:]
+                session.network.removeStacks()
+            }
+        }
     }
 
     /// The output of `target` for every mask.

@@ -30,6 +30,9 @@ final class Network {
         }
     }
 
+    /// Frees the buffers of every batch size (after running out of device memory).
+    func removeStacks() { stacks = [:] }
+
     func stack(batchSize: Int) throws -> Stack {
         if let stack = stacks[batchSize] { return stack }
         var shape = model.inputShape

@@ -4,8 +4,13 @@ import COpenCL
 final class Context {
     let handle: cl_context
     let device: Device
+    /// Bytes held by live buffers of this context.
+    private(set) var allocatedBytes = 0
+    /// The most bytes buffers may hold: the device's global memory, or less when a limit is set
+    /// (`GLASSBOX_MAX_DEVICE_BYTES`, for testing what happens when memory runs out).
+    let limitBytes: Int
 
-    init(device: Device) throws {
+    init(device: Device, limitBytes: Int? = nil) throws {
         var status: cl_int = 0
         var deviceID: cl_device_id? = device.id
         guard let handle = clCreateContext(nil, 1, &deviceID, nil, nil, &status), status == CL_SUCCESS else {
@@ -13,7 +18,20 @@ final class Context {
         }
         self.handle = handle
         self.device = device
+        let total = Int(clamping: device.globalMemoryBytes)
+        self.limitBytes = min(limitBytes ?? total, total)
     }
+
+    /// Books `bytes` for a new buffer.
+    /// - Throws: ``GlassboxError/deviceOutOfMemory(requestedBytes:freeBytes:totalBytes:)``.
+    func reserve(_ bytes: Int) throws {
+        guard allocatedBytes + bytes <= limitBytes else {
+            throw GlassboxError.deviceOutOfMemory(requestedBytes: bytes, freeBytes: limitBytes - allocatedBytes, totalBytes: limitBytes)
+        }
+        allocatedBytes += bytes
+    }
+
+    func release(_ bytes: Int) { allocatedBytes -= bytes }
 
     deinit { clReleaseContext(handle) }
 }
@@ -49,9 +67,16 @@ final class Buffer {
     let context: Context
 
     init(context: Context, byteCount: Int) throws {
+        try context.reserve(byteCount)
         var status: cl_int = 0
         guard let handle = clCreateBuffer(context.handle, cl_mem_flags(CL_MEM_READ_WRITE), max(byteCount, 4), nil, &status),
               status == CL_SUCCESS else {
+            context.release(byteCount)
+            if status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES || status == CL_INVALID_BUFFER_SIZE
+                || status == CL_OUT_OF_HOST_MEMORY {
+                throw GlassboxError.deviceOutOfMemory(requestedBytes: byteCount, freeBytes: context.limitBytes - context.allocatedBytes,
+                                                      totalBytes: context.limitBytes)
+            }
             throw OpenCLError(status: status, call: "clCreateBuffer(\(byteCount) bytes)")
         }
         self.handle = handle
@@ -59,5 +84,8 @@ final class Buffer {
         self.context = context
     }
 
-    deinit { clReleaseMemObject(handle) }
+    deinit {
+        clReleaseMemObject(handle)
+        context.release(byteCount)
+    }
 }

@@ -26,17 +26,23 @@ public final class OpenCLBackend: Backend {
     private var profile: [String: (seconds: Double, launches: Int)]? =
         ProcessInfo.processInfo.environment["GLASSBOX_PROFILE"] == "1" ? [:] : nil
     /// Bound to unused buffer arguments (an absent bias), since a kernel argument cannot be NULL.
-    private(set) lazy var placeholder: Buffer = try! Buffer(context: context, byteCount: 16)
+    let placeholder: Buffer
 
     /// Opens a context and queue on `device`.
     /// - Parameter variant: the kernel shapes; by default chosen by the device's type.
     /// - Throws: ``OpenCLError`` when the context or queue cannot be created.
-    public init(device: Device, variant: KernelVariant? = nil) throws {
+    /// - Parameter memoryLimitBytes: the most bytes this backend's buffers may hold; by default
+    ///   the device's global memory, or `GLASSBOX_MAX_DEVICE_BYTES` when that is set (a debug limit
+    ///   for testing out-of-memory handling). Allocations past it throw
+    ///   ``GlassboxError/deviceOutOfMemory(requestedBytes:freeBytes:totalBytes:)``.
+    public init(device: Device, variant: KernelVariant? = nil, memoryLimitBytes: Int? = nil) throws {
         self.device = device
         self.variant = variant ?? (device.isGPU ? .gpu : .cpu)
         self.tuning = KernelTuning.for(self.variant)
-        self.context = try Context(device: device)
+        let environmentLimit = ProcessInfo.processInfo.environment["GLASSBOX_MAX_DEVICE_BYTES"].flatMap { Int($0) }
+        self.context = try Context(device: device, limitBytes: memoryLimitBytes ?? environmentLimit)
         self.queue = try Queue(context: context)
+        self.placeholder = try Buffer(context: context, byteCount: 16)
     }
 
     // MARK: Programs and launches
@@ -116,6 +122,10 @@ public final class OpenCLBackend: Backend {
                    entry.launches, entry.seconds / Double(entry.launches) * 1e6, entry.seconds / total * 100)
         }.joined(separator: "\n")
     }
+
+    /// Bytes held by this backend's buffers, and the most they may hold.
+    public var memoryInUseBytes: Int { context.allocatedBytes }
+    public var memoryLimitBytes: Int { context.limitBytes }
 
     /// Waits for all queued work.
     public func synchronize() throws { try queue.finish() }
