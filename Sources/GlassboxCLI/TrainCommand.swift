@@ -39,6 +39,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train on only the first N training images (for quick runs).")
     var limit: Int?
 
+    @Option(help: "Check that the loss stays finite after each of the first N steps (0: only at epoch ends).")
+    var checkNumericsSteps = 100
+
+    @Flag(help: "Check that the loss stays finite after every step.")
+    var checkNumerics = false
+
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
@@ -46,6 +52,7 @@ struct TrainCommand: ParsableCommand {
         guard (0..<1).contains(validationSplit) else { throw ValidationError("--validation-split must be in [0, 1) (got \(validationSplit))") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
         if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive (got \(learningRate))") }
+        guard checkNumericsSteps >= 0 else { throw ValidationError("--check-numerics-steps must be 0 or more (got \(checkNumericsSteps))") }
     }
 
     func run() throws {
@@ -94,6 +101,7 @@ struct TrainCommand: ParsableCommand {
         try reportingErrors {
             try model.fit(x: x, y: y, epochs: epochs, batchSize: resume ? (model.training?.batchSize ?? batchSize) : batchSize,
                           validation: validationSplit > 0 ? .split(validationSplit) : .none, backend: backend,
+                          checkNumerics: checkNumerics ? .always : checkNumericsSteps == 0 ? .off : .firstSteps(checkNumericsSteps),
                           progress: { step in
                               if step.epoch > announced { bar.epochStarted(step.epoch, of: epochs); announced = step.epoch }
                               bar.update(step)

@@ -32,6 +32,10 @@ extension Sequential {
     ///     last step (each call reads two numbers back from the device).
     ///   - onEpochEnd: called after each epoch with its report and the model as it is then (for
     ///     checkpoints); an error it throws stops training.
+    ///   - checkNumerics: after which steps to check that the loss is finite; when it is not,
+    ///     training stops with ``GlassboxError/nonFinite(_:)`` naming the step and the first
+    ///     gradient or parameter tensor holding NaN or infinity. Inputs and starting parameters are
+    ///     always checked, and every epoch's loss.
     /// - Returns: one report per epoch trained.
     /// - Throws: ``GlassboxError`` for data that does not fit the model or labels outside the
     ///   classes, and anything the backend throws.
@@ -40,6 +44,7 @@ extension Sequential {
     @discardableResult
     public mutating func fit(x: [Float], y: [Float], epochs: Int, batchSize: Int = 32, validation: Validation = .none,
                              backend: any Backend, progressInterval: Double = 0.1,
+                             checkNumerics: NumericsCheck = .firstSteps(100),
                              progress: ((StepProgress) -> Void)? = nil,
                              onEpochEnd: ((EpochReport, Sequential) throws -> Void)? = nil) throws -> [EpochReport] {
         guard var state = training else {
@@ -70,6 +75,9 @@ extension Sequential {
             validationData = (vx, vy)
         }
 
+        try Self.checkFinite(trainX, what: "training input", sampleSize: sampleSize)
+        if let validationData { try Self.checkFinite(validationData.x, what: "validation input", sampleSize: sampleSize) }
+        try checkParametersFinite()
         let network = try Network(model: self, backend: backend)
         let gradients = try parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
         let slots: [[[Tensor]]] = try parameterShapes.enumerated().map { layer, shapes in
@@ -90,6 +98,7 @@ extension Sequential {
         var staging = [Float](repeating: 0, count: batchSize * size)
         var labelStaging = [Float](repeating: 0, count: batchSize)
         var reports: [EpochReport] = []
+        let runStartStep = state.step
 
         while state.epochsCompleted < epochs {
             let epoch = state.epochsCompleted + 1
@@ -129,6 +138,9 @@ extension Sequential {
                                                    gradient: gradients[layer][index], slots: slots[layer][index], step: state.step)
                     }
                 }
+                if checkNumerics.covers(step: state.step - runStartStep), !(try backend.download(lossTotal)[0]).isFinite {
+                    throw try nonFiniteError(step: state.step, epoch: epoch, network: network, gradients: gradients)
+                }
                 if let progress, step == steps - 1 || Date().timeIntervalSince(lastProgress) >= progressInterval {
                     lastProgress = Date()
                     let seen = Double(first + rows)
@@ -139,6 +151,7 @@ extension Sequential {
                 }
             }
             let loss = Double(try backend.download(lossTotal)[0]) / Double(samples)
+            guard loss.isFinite else { throw try nonFiniteError(step: state.step, epoch: epoch, network: network, gradients: gradients) }
             let accuracy = Double(try backend.download(correctTotal)[0]) / Double(samples)
             let seconds = Date().timeIntervalSince(start)
             parameters = try network.downloadParameters()
@@ -157,6 +170,43 @@ extension Sequential {
             try onEpochEnd?(report, self)
         }
         return reports
+    }
+
+    /// Throws naming the first sample holding NaN or infinity.
+    static func checkFinite(_ values: [Float], what: String, sampleSize: Int) throws {
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw GlassboxError.nonFinite("\(what): sample \(index / sampleSize) holds \(values[index]) at value \(index % sampleSize)")
+        }
+    }
+
+    /// Throws naming the first parameter tensor holding NaN or infinity.
+    func checkParametersFinite() throws {
+        for (layer, values) in parameters.enumerated() {
+            for (index, tensor) in values.enumerated() {
+                if let bad = tensor.firstIndex(where: { !$0.isFinite }) {
+                    throw GlassboxError.nonFinite("parameter layers.\(layer).\(Self.parameterNames[index]) holds \(tensor[bad]) at element \(bad)")
+                }
+            }
+        }
+    }
+
+    /// Names the first gradient, then parameter, tensor that is not finite after a step whose
+    /// loss was not.
+    func nonFiniteError(step: Int, epoch: Int, network: Network, gradients: [[Tensor]]) throws -> GlassboxError {
+        let backend = network.backend
+        let total = try backend.makeTensor(shape: [1])
+        for (kind, tensors) in [("gradient of", gradients), ("parameter", network.parameters)] {
+            for (layer, values) in tensors.enumerated() {
+                for (index, tensor) in values.enumerated() {
+                    try backend.sum(tensor, into: total)
+                    let sum = try backend.download(total)[0]
+                    if !sum.isFinite {
+                        return .nonFinite("training step \(step) (epoch \(epoch)): the loss is not finite; first non-finite tensor: \(kind) layers.\(layer).\(Self.parameterNames[index]) (sum \(sum)); lower the learning rate or check the data")
+                    }
+                }
+            }
+        }
+        return .nonFinite("training step \(step) (epoch \(epoch)): the loss is not finite while gradients and parameters are; check the data and labels")
     }
 
     /// The number of floats in one sample.

@@ -49,7 +49,10 @@ public final class InferenceSession {
     let network: Network
 
     /// Uploads the model's parameters to `backend`.
+    /// - Throws: ``GlassboxError/nonFinite(_:)`` naming a parameter tensor that holds NaN or
+    ///   infinity, which would make every output NaN.
     public init(model: Sequential, backend: any Backend) throws {
+        try model.checkParametersFinite()
         self.model = model
         network = try Network(model: model, backend: backend)
     }
@@ -108,6 +111,7 @@ public final class InferenceSession {
                 reason: "\(x.count) input values are not a whole, non-zero number of samples of shape \(model.inputShape)")
         }
         guard batchSize >= 1 else { throw GlassboxError.invalidArgument(operation: "predict", reason: "batch size must be at least 1") }
+        try Sequential.checkFinite(x, what: "input", sampleSize: size)
         let count = x.count / size
         var result: [Float] = []
         result.reserveCapacity(count * model.outputCount)

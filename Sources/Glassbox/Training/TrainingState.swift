@@ -47,6 +47,23 @@ public struct StepProgress: Sendable {
     public let seconds: Double
 }
 
+/// When training checks that the loss, gradients and parameters stay finite.
+public enum NumericsCheck: Equatable, Sendable {
+    case off
+    /// After each of the first N optimizer steps of the run (each check reads one number back).
+    case firstSteps(Int)
+    /// After every step.
+    case always
+
+    func covers(step: Int) -> Bool {
+        switch self {
+        case .off: return false
+        case .firstSteps(let count): return step <= count
+        case .always: return true
+        }
+    }
+}
+
 /// Validation data for ``Sequential/fit(x:y:epochs:batchSize:validation:backend:progress:onEpochEnd:)``.
 public enum Validation: Sendable {
     case none
