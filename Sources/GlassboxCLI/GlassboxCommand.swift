@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glassbox
 
 @main
@@ -9,4 +10,11 @@ struct GlassboxCommand: ParsableCommand {
         subcommands: [DevicesCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
                       SummaryCommand.self, PlotCommand.self, ExplainCommand.self, SurrogateCommand.self, BenchCommand.self]
     )
+
+    static func main() {
+        // A write past the file-size limit then fails with EFBIG, like a full disk, and is reported
+        // naming the file, instead of killing the process with SIGXFSZ mid-save.
+        signal(SIGXFSZ, SIG_IGN)
+        main(Array(CommandLine.arguments.dropFirst()))
+    }
 }
