@@ -91,7 +91,12 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
     /// - Parameter warn: where the fallback line goes; standard error by default.
     /// - Throws: ``GlassboxError`` or ``OpenCLError`` when an explicit OpenCL choice cannot be met.
     public func makeBackend(warn: (String) -> Void = DeviceChoice.printToStandardError) throws -> any Backend {
-        let selection = try resolve()
+        try makeBackend(warn: warn, devices: nil) { try OpenCLBackend(device: $0) }
+    }
+
+    /// `makeBackend` with the device list and the opening step replaceable, to test failures.
+    func makeBackend(warn: (String) -> Void, devices: (() throws -> [Device])?, open: (Device) throws -> any Backend) throws -> any Backend {
+        let selection = try resolve(devices: devices)
         guard let device = selection.device else {
             if let reason = selection.fallbackReason {
                 warn("glassbox: \(reason); using the CPU reference backend (set GLASSBOX_DEVICE=cpu to silence this)")
@@ -99,7 +104,7 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
             return CPUBackend()
         }
         do {
-            return try OpenCLBackend(device: device)
+            return try open(device)
         } catch {
             guard self == .auto else { throw error }
             warn("glassbox: cannot open OpenCL device \(device.name) (\(error)); using the CPU reference backend")

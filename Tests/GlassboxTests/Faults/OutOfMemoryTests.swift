@@ -1,4 +1,4 @@
-import Glassbox
+@testable import Glassbox
 import GlassboxTestSupport
 import XCTest
 
@@ -49,5 +49,22 @@ final class OutOfMemoryTests: XCTestCase {
                                            baseline: zeros, segmentation: segmentation, chunkSize: 4096)
         let whole = try roomy.evaluate(masks, target: 1)
         XCTAssertLessThan(relativeError(split.map(Float.init), whole.map(Float.init)), 1e-6)
+    }
+}
+
+final class FallbackTests: XCTestCase {
+    /// With `auto`, an OpenCL device that fails to open gives the CPU reference and one warning
+    /// line; with an explicit `opencl` the failure is the error.
+    func testFailedOpenFallsBackOnlyForAuto() throws {
+        guard let device = try Device.all().first else { throw XCTSkip("no OpenCL device to fail to open") }
+        let failing: (Device) throws -> any Backend = { _ in throw OpenCLError(status: -6, call: "clCreateContext") }
+        var warnings: [String] = []
+        let backend = try DeviceChoice.auto.makeBackend(warn: { warnings.append($0) }, devices: { [device] }, open: failing)
+        XCTAssertTrue(backend is CPUBackend)
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings[0].contains("CL_OUT_OF_HOST_MEMORY") && warnings[0].contains("CPU reference"), warnings[0])
+        XCTAssertThrowsError(try DeviceChoice.opencl.makeBackend(warn: { warnings.append($0) }, devices: { [device] }, open: failing)) { error in
+            XCTAssertEqual((error as? OpenCLError)?.statusName, "CL_OUT_OF_HOST_MEMORY")
+        }
     }
 }

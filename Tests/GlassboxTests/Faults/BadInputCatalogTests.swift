@@ -1,0 +1,121 @@
+import Foundation
+import Glassbox
+import XCTest
+
+/// A catalogue of bad inputs and the error each gets. Every row must throw a Glassbox error (no
+/// crash, no trap) whose message contains the listed words. With `GLASSBOX_ROBUSTNESS_TABLE=PATH`
+/// the test also writes the table as Markdown (scripts/robustness-table.sh puts it in
+/// ROBUSTNESS.md), so the documented messages are the ones the code gives.
+final class BadInputCatalogTests: XCTestCase {
+    struct Row {
+        let input: String
+        let expect: [String]
+        let run: (URL) throws -> Void
+    }
+
+    func write(_ bytes: [UInt8], _ name: String, in folder: URL) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    func testEveryBadInputGetsANamedError() throws {
+        let folder = try IOFixtures.temporaryFolder(self, name: "glassbox-catalogue")
+        let be = IOFixtures.bigEndian
+        let validModel = try Sequential.referenceCNN().safetensors().encode()
+        let rows: [Row] = [
+            Row(input: "IDX images with the magic of a label file", expect: ["magic"]) { folder in
+                _ = try IDX.readImages(at: try self.write(be(0x0801) + be(1) + [7], "images-magic", in: folder))
+            },
+            Row(input: "IDX images cut short (header says 2 images of 28x28, 100 bytes follow)", expect: ["truncated"]) { folder in
+                _ = try IDX.readImages(at: try self.write(be(0x0803) + be(2) + be(28) + be(28) + [UInt8](repeating: 1, count: 100), "images-short", in: folder))
+            },
+            Row(input: "IDX header claiming 10^12 images (4,000,000,000 x 1000 x 250)", expect: ["images-huge"]) { folder in
+                _ = try IDX.readImages(at: try self.write(be(0x0803) + be(4_000_000_000) + be(1000) + be(250) + [0, 0], "images-huge", in: folder))
+            },
+            Row(input: "IDX labels gzip-compressed, then corrupted in the middle", expect: ["gzip"]) { folder in
+                var bytes = [UInt8](try Gzip.compress(Data(be(0x0801) + be(300) + (0..<300).map { UInt8($0 % 10) })))
+                for i in (bytes.count / 2)..<(bytes.count / 2 + 8) { bytes[i] ^= 0xA5 }
+                _ = try IDX.readLabels(at: try self.write(bytes, "labels-corrupt.gz", in: folder))
+            },
+            Row(input: "safetensors file of 5 bytes", expect: ["too short"]) { _ in
+                _ = try Safetensors.decode(Data([1, 2, 3, 4, 5]), path: "tiny.safetensors")
+            },
+            Row(input: "safetensors header length of 4 GB in a small file", expect: ["header length"]) { _ in
+                _ = try Safetensors.decode(Data([0, 0, 0, 0, 1, 0, 0, 0] + [UInt8](repeating: 32, count: 16)), path: "huge-header.safetensors")
+            },
+            Row(input: "safetensors header that is not JSON", expect: ["JSON"]) { _ in
+                _ = try Safetensors.decode(Data([4, 0, 0, 0, 0, 0, 0, 0] + Array("{{{{".utf8)), path: "bad-json.safetensors")
+            },
+            Row(input: "safetensors tensor of dtype F16", expect: ["F16"]) { _ in
+                let header = Array(#"{"w":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}"#.utf8)
+                _ = try Safetensors.decode(Data([UInt8(header.count), 0, 0, 0, 0, 0, 0, 0] + header + [0, 0]), path: "f16.safetensors")
+            },
+            Row(input: "safetensors model with its last 1,000 bytes cut off", expect: ["past the end"]) { _ in
+                _ = try Safetensors.decode(validModel.prefix(validModel.count - 1000), path: "cut.safetensors")
+            },
+            Row(input: "model file without architecture metadata", expect: ["architecture"]) { folder in
+                let url = folder.appendingPathComponent("bare.safetensors")
+                try Safetensors(tensors: ["layers.0.kernel": .init(shape: [1], values: [0])]).write(to: url)
+                _ = try Sequential.load(from: url)
+            },
+            Row(input: "PNG with a bad signature", expect: ["signature"]) { _ in
+                _ = try PNG.decodeGray(Data([0x89, 0x50, 0x4E, 0x48, 13, 10, 26, 10, 0, 0]), path: "bad.png")
+            },
+            Row(input: "PNG header claiming 100000 x 100000 pixels", expect: ["100000"]) { _ in
+                let ihdr = IOFixtures.ihdr(width: 100_000, height: 100_000, colorType: 0)
+                _ = try PNG.decodeGray(IOFixtures.png(ihdr: ihdr, idat: [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]), path: "huge.png")
+            },
+            Row(input: "PGM (P5) cut short", expect: ["truncated"]) { _ in
+                _ = try PGM.decode(Data("P5\n28 28\n255\n".utf8 + [UInt8](repeating: 0, count: 100)), path: "short.pgm")
+            },
+            Row(input: "PGM with 16-bit samples (maxval 65535)", expect: ["65535"]) { _ in
+                _ = try PGM.decode(Data("P5\n2 2\n65535\n".utf8 + [UInt8](repeating: 0, count: 8)), path: "deep.pgm")
+            },
+            Row(input: "image file in neither PNG nor PGM format", expect: ["PNG", "PGM"]) { folder in
+                _ = try GrayImage.load(from: try self.write(Array("GIF89a".utf8), "picture.gif", in: folder))
+            },
+            Row(input: "--segments grid:40 on a 28x28 image", expect: ["grid:40"]) { _ in
+                _ = try Segmentation.parse("grid:40", image: [Float](repeating: 0, count: 784), width: 28, height: 28)
+            },
+            Row(input: "--segments blob:3", expect: ["blob"]) { _ in
+                _ = try Segmentation.parse("blob:3", image: [Float](repeating: 0, count: 784), width: 28, height: 28)
+            },
+            Row(input: "--device opencl:x", expect: ["opencl:x"]) { _ in _ = try DeviceChoice(parsing: "opencl:x") },
+            Row(input: "exact Shapley over 25 segments", expect: ["kernel", "permutation"]) { _ in
+                let model = try Sequential(inputShape: [10, 10, 1], layers: [Flatten(), try Dense(units: 2)])
+                let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: CPUBackend()),
+                                                     input: [Float](repeating: 0.5, count: 100), baseline: [Float](repeating: 0, count: 100),
+                                                     segmentation: try Segmentation.grid(5, width: 10, height: 10), target: 0)
+                _ = try ExactShapley().explain(request)
+            },
+            Row(input: "explaining class 12 of a 10-class model", expect: ["target class 12"]) { _ in
+                let model = try Sequential.referenceCNN()
+                _ = try ExplanationRequest(session: try InferenceSession(model: model, backend: CPUBackend()),
+                                           input: [Float](repeating: 0, count: 784), baseline: [Float](repeating: 0, count: 784),
+                                           segmentation: try Segmentation.grid(4, width: 28, height: 28), target: 12)
+            },
+            Row(input: "training data holding a NaN", expect: ["sample 1"]) { _ in
+                var model = try Sequential(inputShape: [2], layers: [try Dense(units: 2, activation: .softmax)])
+                try model.compile()
+                _ = try model.fit(x: [0, 1, .nan, 0], y: [0, 1], epochs: 1, backend: CPUBackend())
+            },
+        ]
+        var table = ["| bad input | error |", "|---|---|"]
+        for row in rows {
+            do {
+                try row.run(folder)
+                XCTFail("\(row.input): no error")
+            } catch let error as GlassboxError {
+                let message = "\(error)".replacingOccurrences(of: folder.path, with: "DIR").replacingOccurrences(of: "\n", with: " ")
+                for word in row.expect { XCTAssertTrue(message.contains(word), "\(row.input): '\(message)' lacks '\(word)'") }
+                table.append("| \(row.input) | \(message.replacingOccurrences(of: "|", with: "\\|")) |")
+            } catch {
+                XCTFail("\(row.input): not a GlassboxError: \(error)")
+            }
+        }
+        if let path = ProcessInfo.processInfo.environment["GLASSBOX_ROBUSTNESS_TABLE"] {
+            try (table.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+}
