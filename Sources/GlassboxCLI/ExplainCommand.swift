@@ -28,6 +28,8 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Draws of the maximum-sensitivity stability metric (0 to skip; each draw reruns the method).") var stability = 0
     @Flag(help: "Rerun each method with the next seed and report the Spearman correlation of the two (seed_consistency).")
     var seedConsistency = false
+    @Flag(help: "Aggregate over the --count images: per-class mean maps, mean |value| per segment, a segment ranking and a summary plot.")
+    var global = false
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
@@ -38,6 +40,7 @@ struct ExplainCommand: ParsableCommand {
         if let samples, samples < 1 { throw ValidationError("--samples must be at least 1 (got \(samples))") }
         guard stability >= 0 else { throw ValidationError("--stability must be 0 or more (got \(stability))") }
         if target != "predicted" && Int(target) == nil { throw ValidationError("--target must be 'predicted' or a class index (got \(target))") }
+        if global && image != nil { throw ValidationError("--global explains test images: give --index I --count N, not --image") }
     }
 
     func run() throws {
@@ -84,6 +87,7 @@ struct ExplainCommand: ParsableCommand {
             }
             let explainers = try methods.map { try ExplanationMethods.make($0, background: background) }
             let meanImage = baseline == "mean" ? Baseline.mean(of: dataset!.trainImages, count: dataset!.trainCount) : nil
+            var globals: [String: GlobalExplanation] = [:]
             for (position, item) in inputs.enumerated() {
                 if inputs.count > 1 { FileHandle.standardError.write(Data("explaining \(item.name) (\(position + 1)/\(inputs.count))\n".utf8)) }
                 let segmentation = try makeSegmentation(item.pixels, width: width, height: height)
@@ -98,6 +102,14 @@ struct ExplainCommand: ParsableCommand {
                 let engine = try request.makeEngine()
                 for explainer in explainers {
                     var explanation = try explainer.explain(request)
+                    if global {
+                        if globals[explanation.method] == nil {
+                            globals[explanation.method] = GlobalExplanation(method: explanation.method, width: width, height: height,
+                                                                            segmentCount: segmentation.count, classCount: model.outputCount)
+                        }
+                        try globals[explanation.method]!.add(explanation, input: item.pixels, segmentation: segmentation)
+                        continue
+                    }
                     if explanation.values.count == segmentation.count {
                         let faithfulness = try ExplanationMetrics.faithfulness(values: explanation.values, engine: engine, target: targetClass)
                         curves[explanation.method] = faithfulness
@@ -121,6 +133,7 @@ struct ExplainCommand: ParsableCommand {
                     }
                     explanations.append(explanation)
                 }
+                if global { continue }
                 var consistency: [String: Double] = [:]
                 for i in explanations.indices {
                     for j in explanations.indices where j > i && explanations[i].values.count == explanations[j].values.count && !explanations[i].values.isEmpty {
@@ -156,7 +169,59 @@ struct ExplainCommand: ParsableCommand {
                 }
                 fflush(stdout)
             }
+            if global { try report(globals: methods.compactMap { globals[$0] }, classNames: classNames) }
             printProfile(backend)
+        }
+    }
+
+    /// Prints, writes and reports the aggregated views of `--global`.
+    func report(globals: [GlobalExplanation], classNames: [String]) throws {
+        func name(_ index: Int) -> String { classNames.indices.contains(index) ? classNames[index] : "class \(index)" }
+        if format == "json" {
+            let objects = globals.map { g -> [String: Any] in [
+                "method": g.method, "images": g.records.count, "segments": g.segmentCount,
+                "images_per_class": g.imagesPerClass,
+                "mean_abs_values_per_class": (0..<g.classCount).map { g.meanAbsoluteValues(ofClass: $0) },
+                "mean_pixel_map_per_class": (0..<g.classCount).map { c in
+                    let map = g.meanPixelMap(ofClass: c)
+                    return stride(from: 0, to: map.count, by: g.width).map { Array(map[$0..<($0 + g.width)]) }
+                },
+                "ranking": g.ranking.map { ["segment": $0.segment, "mean_abs_value": $0.meanAbsoluteValue] as [String: Any] },
+            ] }
+            let data = try JSONSerialization.data(withJSONObject: ["global": true, "methods": objects], options: [.sortedKeys, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for g in globals {
+                print("\(g.method) over \(g.records.count) images, \(g.segmentCount) segments")
+                print("  segments by mean |value|: " + g.ranking.prefix(10).map { "\($0.segment) (\(String(format: "%.4f", $0.meanAbsoluteValue)))" }.joined(separator: ", "))
+                for c in 0..<g.classCount where g.imagesPerClass[c] > 0 {
+                    let values = g.meanAbsoluteValues(ofClass: c)
+                    let top = values.indices.sorted { values[$0] > values[$1] }.prefix(3)
+                    print("  \(name(c)): \(g.imagesPerClass[c]) images; top segments " + top.map { "\($0) (\(String(format: "%.4f", values[$0])))" }.joined(separator: ", "))
+                }
+            }
+        }
+        for g in globals {
+            let suffix = globals.count > 1 ? "-\(g.method)" : ""
+            if let png {
+                let grid = Self.suffixed(png, suffix), summary = Self.suffixed(png, suffix + "-summary")
+                try AtomicFile.write(try AttributionImage.png(SummaryPlot.classGrid(g)), to: URL(fileURLWithPath: grid))
+                try AtomicFile.write(try AttributionImage.png(SummaryPlot.beeswarmPicture(g)), to: URL(fileURLWithPath: summary))
+            }
+            if let report {
+                var body = "<h1>Glassbox global explanation: \(g.method) over \(g.records.count) images</h1>\n"
+                body += "<h2>Mean attribution map per class</h2>\n<p>Classes in rows of five: " + (0..<g.classCount).map { name($0) }.joined(separator: ", ")
+                body += ". Red raises the class's output, blue lowers it; one colour scale for all.</p>\n"
+                body += "<img alt=\"\" src=\"data:image/png;base64,\(try AttributionImage.png(SummaryPlot.classGrid(g)).base64EncodedString())\">\n"
+                body += "<h2>Summary plot</h2>\n" + SummaryPlot.beeswarmSVG(g)
+                body += "<h2>Segments by mean |value|</h2>\n<table><tr><th>segment</th><th>mean |value|</th></tr>\n"
+                body += g.ranking.map { "<tr><td>\($0.segment)</td><td>\(String(format: "%.5f", $0.meanAbsoluteValue))</td></tr>" }.joined(separator: "\n")
+                body += "</table>\n"
+                let page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Glassbox global explanation</title>"
+                    + "<style>body { font-family: sans-serif; margin: 24px; } td, th { padding: 3px 10px; text-align: left; } svg text { font-size: 12px; }</style>"
+                    + "</head><body>\n" + body + "</body></html>\n"
+                try AtomicFile.write(Data(page.utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
+            }
         }
     }
 

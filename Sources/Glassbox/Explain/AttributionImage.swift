@@ -10,12 +10,12 @@ public enum AttributionImage {
         public let width: Int
         public let height: Int
         public var rgb: [UInt8]
-        init(width: Int, height: Int) {
+        public init(width: Int, height: Int) {
             self.width = width
             self.height = height
             rgb = [UInt8](repeating: 255, count: width * height * 3)
         }
-        mutating func set(_ x: Int, _ y: Int, _ color: (Double, Double, Double)) {
+        public mutating func set(_ x: Int, _ y: Int, _ color: (Double, Double, Double)) {
             let i = (y * width + x) * 3
             rgb[i] = UInt8(max(0, min(255, (color.0 * 255).rounded())))
             rgb[i + 1] = UInt8(max(0, min(255, (color.1 * 255).rounded())))

@@ -1,0 +1,67 @@
+/// Explanations of many images gathered into a global view (as shap's summary plots): per class,
+/// the mean attribution map and the mean |value| of each segment; over all images, the segments
+/// ranked by mean |value|; and every image's per-segment values with the segment's mean input
+/// intensity, for beeswarm plots.
+public struct GlobalExplanation: Sendable {
+    public let method: String
+    public let width: Int
+    public let height: Int
+    public let segmentCount: Int
+    public let classCount: Int
+
+    /// Per class (of the explained target): how many images, the sum of their pixel maps and of
+    /// their |values|.
+    public private(set) var imagesPerClass: [Int]
+    private var pixelMapSums: [[Double]]
+    private var absoluteValueSums: [[Double]]
+    /// Every explanation's values and, for each segment, the mean input intensity over it.
+    public private(set) var records: [(target: Int, values: [Double], intensities: [Double])] = []
+
+    public init(method: String, width: Int, height: Int, segmentCount: Int, classCount: Int) {
+        self.method = method; self.width = width; self.height = height
+        self.segmentCount = segmentCount; self.classCount = classCount
+        imagesPerClass = [Int](repeating: 0, count: classCount)
+        pixelMapSums = [[Double]](repeating: [Double](repeating: 0, count: width * height), count: classCount)
+        absoluteValueSums = [[Double]](repeating: [Double](repeating: 0, count: segmentCount), count: classCount)
+    }
+
+    /// Adds one image's explanation.
+    /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when its sizes differ.
+    public mutating func add(_ explanation: Explanation, input: [Float], segmentation: Segmentation) throws {
+        guard explanation.values.count == segmentCount, explanation.pixelMap.count == width * height,
+              (0..<classCount).contains(explanation.target), segmentation.count == segmentCount else {
+            throw GlassboxError.invalidArgument(operation: "global explanation",
+                reason: "an explanation with \(explanation.values.count) values of class \(explanation.target) does not fit \(segmentCount) segments and \(classCount) classes")
+        }
+        let target = explanation.target
+        imagesPerClass[target] += 1
+        for p in 0..<(width * height) { pixelMapSums[target][p] += explanation.pixelMap[p] }
+        for s in 0..<segmentCount { absoluteValueSums[target][s] += abs(explanation.values[s]) }
+        var sums = [Double](repeating: 0, count: segmentCount), counts = [Double](repeating: 0, count: segmentCount)
+        for (pixel, segment) in segmentation.segmentOfPixel.enumerated() {
+            sums[segment] += Double(input[pixel])
+            counts[segment] += 1
+        }
+        records.append((target, explanation.values, zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }))
+    }
+
+    /// The mean attribution map of the images explained for `target` (zeros when there were none).
+    public func meanPixelMap(ofClass target: Int) -> [Double] {
+        let n = Double(max(imagesPerClass[target], 1))
+        return pixelMapSums[target].map { $0 / n }
+    }
+
+    /// The mean |value| of each segment over the images explained for `target`.
+    public func meanAbsoluteValues(ofClass target: Int) -> [Double] {
+        let n = Double(max(imagesPerClass[target], 1))
+        return absoluteValueSums[target].map { $0 / n }
+    }
+
+    /// Every segment with its mean |value| over all images, largest first.
+    public var ranking: [(segment: Int, meanAbsoluteValue: Double)] {
+        let total = Double(max(records.count, 1))
+        return (0..<segmentCount).map { segment in
+            (segment, absoluteValueSums.reduce(0) { $0 + $1[segment] } / total)
+        }.sorted { $0.meanAbsoluteValue > $1.meanAbsoluteValue || ($0.meanAbsoluteValue == $1.meanAbsoluteValue && $0.segment < $1.segment) }
+    }
+}
