@@ -66,3 +66,51 @@ __kernel void dropout_forward(const int count, __global const float* x, __global
     const bool keep = (dropout_hash((uint)i * 0x9E3779B9u + seed) >> 8) >= threshold;
     y[i] = keep ? x[i] * scale : 0.0f;
 }
+
+// DeepLIFT's rescale rule (Shrikumar et al. 2017, section 3.5.1) for an element-wise
+// nonlinearity y = g(z), between an input x and a reference r:
+//   m_z = m_y * (y_x - y_r) / (z_x - z_r),  or m_y * g'(z_x) where |z_x - z_r| < 1e-6
+// `activation`: 1 relu, 2 sigmoid, 3 tanh (0, linear, passes m_y through).
+__kernel void deeplift_rescale(const int count, const int activation, __global const float* gradOutput,
+                               __global const float* zx, __global const float* zr,
+                               __global const float* yx, __global const float* yr, __global float* gradInput) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    const float dz = zx[i] - zr[i];
+    float slope;
+    if (fabs(dz) >= 1e-6f) {
+        slope = (yx[i] - yr[i]) / dz;
+    } else if (activation == 1) {
+        slope = zx[i] > 0.0f ? 1.0f : 0.0f;
+    } else if (activation == 2) {
+        slope = yx[i] * (1.0f - yx[i]);
+    } else if (activation == 3) {
+        slope = 1.0f - yx[i] * yx[i];
+    } else {
+        slope = 1.0f;
+    }
+    gradInput[i] = gradOutput[i] * slope;
+}
+
+// DeepLIFT's rule for max pooling as shap's DeepExplainer applies it: with c = max(out_x, out_r),
+// the gradient of the pooling at x routes m * (c - out_r) and at r routes m * (out_x - c), and
+// their sum divided by the input difference is the multiplier (0 where the inputs agree).
+// routedX and routedR are those two routings (max-pool backward at x and at r).
+__kernel void deeplift_maxpool_combine(const int count, __global const float* routedX, __global const float* routedR,
+                                       __global const float* inX, __global const float* inR, __global float* gradInput) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    const float delta = inX[i] - inR[i];
+    gradInput[i] = fabs(delta) < 1e-7f ? 0.0f : (routedX[i] + routedR[i]) / delta;
+}
+
+// The two gradients deeplift_maxpool_combine routes: m * (c - out_r) and m * (out_x - c),
+// with c = max(out_x, out_r).
+__kernel void deeplift_maxpool_split(const int count, __global const float* gradOutput, __global const float* outX,
+                                     __global const float* outR, __global float* towardX, __global float* towardR) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    const float c = fmax(outX[i], outR[i]);
+    towardX[i] = gradOutput[i] * (c - outR[i]);
+    towardR[i] = gradOutput[i] * (outX[i] - c);
+}

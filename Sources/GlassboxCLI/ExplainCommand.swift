@@ -51,7 +51,7 @@ struct ExplainCommand: ParsableCommand {
             throw CommandFailure(GlassboxError.invalidArgument(operation: "explain", reason: "explain takes models of single-channel images, not \(model.inputShape)"))
         }
         let (height, width) = (model.inputShape[0], model.inputShape[1])
-        let needsData = index != nil || baseline == "mean" || methods.contains("gradient-shap")
+        let needsData = index != nil || baseline == "mean" || methods.contains("gradient-shap") || methods.contains("deep")
         let dataset: Dataset? = needsData
             ? try reportingErrors { try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder)) } : nil
         var inputs: [(index: Int?, name: String, pixels: [Float], label: Int?)] = []
@@ -77,10 +77,10 @@ struct ExplainCommand: ParsableCommand {
         try reportingErrors {
             let session = try InferenceSession(model: model, backend: backend)
             var background: [[Float]] = []
-            if methods.contains("gradient-shap"), let dataset {
+            if methods.contains("gradient-shap") || methods.contains("deep"), let dataset {
                 var generator = SeededGenerator(seed: seed)
                 let size = width * height
-                background = (0..<64).map { _ in
+                background = (0..<100).map { _ in
                     let i = Int(generator.next() % UInt64(dataset.trainCount))
                     return Array(dataset.trainImages[(i * size)..<((i + 1) * size)])
                 }

@@ -80,6 +80,20 @@ public protocol Backend: AnyObject {
     /// Routes each window's gradient to its first maximal input element (row-major window order).
     func maxPool2dBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws
 
+    // MARK: DeepLIFT (DeepSHAP's modified backward pass)
+
+    /// DeepLIFT's rescale rule for an element-wise activation between inputs and references:
+    /// `gradInput = gradOutput * (y - yRef) / (z - zRef)`, or `gradOutput * g'(z)` where
+    /// `|z - zRef| < 1e-6` (Shrikumar et al. 2017, section 3.5.1). Softmax is not element-wise
+    /// and is refused.
+    func deepLiftRescale(gradOutput: Tensor, preactivation: Tensor, referencePreactivation: Tensor, output: Tensor,
+                         referenceOutput: Tensor, activation: Activation, into gradInput: Tensor) throws
+    /// DeepLIFT's max-pooling rule as shap's DeepExplainer applies it: with `c = max(out, outRef)`,
+    /// `gradInput = (poolGrad_at_input(m (c - outRef)) + poolGrad_at_reference(m (out - c))) / (in - inRef)`,
+    /// 0 where `|in - inRef| < 1e-7`.
+    func deepLiftMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, output: Tensor, referenceOutput: Tensor,
+                         geometry: Pool2DGeometry, into gradInput: Tensor) throws
+
     // MARK: Perturbations
 
     /// Expands coalitions into model inputs: for each mask `masks[i]` (bit `s` set = segment `s`

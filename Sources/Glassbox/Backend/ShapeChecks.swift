@@ -111,6 +111,20 @@ enum ShapeChecks {
         return units
     }
 
+    static func deepLiftRescale(_ m: Tensor, _ zx: Tensor, _ zr: Tensor, _ yx: Tensor, _ yr: Tensor, _ activation: Activation,
+                                _ gradInput: Tensor) throws {
+        guard activation != .softmax else {
+            throw GlassboxError.invalidArgument(operation: "deeplift_rescale", reason: "softmax is not element-wise")
+        }
+        try same("deeplift_rescale", m.shape, zx, zr, yx, yr, gradInput)
+    }
+
+    static func deepLiftMaxPool(_ m: Tensor, _ input: Tensor, _ referenceInput: Tensor, _ output: Tensor, _ referenceOutput: Tensor,
+                                _ g: Pool2DGeometry, _ gradInput: Tensor) throws {
+        try same("deeplift_maxpool gradOutput", g.outputShape, m, output, referenceOutput)
+        try same("deeplift_maxpool input", g.inputShape, input, referenceInput, gradInput)
+    }
+
     static func pool(_ input: Tensor, _ g: Pool2DGeometry, _ output: Tensor) throws {
         try same("maxpool2d input", g.inputShape, input)
         try same("maxpool2d output", g.outputShape, output)

@@ -2,7 +2,7 @@
 public enum ExplanationMethods {
     /// Every name ``make(_:background:)`` accepts.
     public static let names = ["exact", "kernel", "permutation", "partition", "lime", "occlusion",
-                               "saliency", "gradient-input", "integrated-gradients", "gradient-shap"]
+                               "saliency", "gradient-input", "integrated-gradients", "gradient-shap", "deep"]
 
     /// The explainer called `name`, with its default settings.
     /// - Parameter background: sample images (for `gradient-shap`'s random baselines); they only
@@ -26,6 +26,11 @@ public enum ExplanationMethods {
             // Noise of 0.09 (on [0, 1] pixels) as Captum's GradientShap examples use: expected
             // gradients around the input rather than at it.
             return GradientShap(background: background, noiseStandardDeviation: 0.09)
+        case "deep":
+            guard !background.isEmpty else {
+                throw GlassboxError.invalidArgument(operation: "--method deep", reason: "needs background images (from --data)")
+            }
+            return DeepShap(background: background)
         default:
             throw GlassboxError.invalidArgument(operation: "--method", reason: "unknown method '\(name)' (known: \(names.joined(separator: ", ")))")
         }

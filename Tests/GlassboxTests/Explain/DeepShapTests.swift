@@ -1,0 +1,80 @@
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+final class DeepShapTests: XCTestCase {
+    func testDeepLiftOpsAgreeWithReference() throws {
+        var random = SeededGenerator(seed: 70)
+        for activation in [Activation.relu, .sigmoid, .tanh] {
+            let zx = random.floats(300, in: -2...2)
+            var zr = random.floats(300, in: -2...2)
+            for i in stride(from: 0, to: 300, by: 7) { zr[i] = zx[i] }   // equal inputs take the derivative
+            func apply(_ z: [Float]) -> [Float] {
+                z.map { v in activation == .relu ? max(v, 0) : activation == .sigmoid ? 1 / (1 + exp(-v)) : tanh(v) }
+            }
+            try assertBackendsAgree("deeplift_rescale \(activation)", [
+                .input("m", [300], random.floats(300)), .input("zx", [300], zx), .input("zr", [300], zr),
+                .input("yx", [300], apply(zx)), .input("yr", [300], apply(zr)), .output("g", [300]),
+            ], tolerance: 1e-4) { backend, t in
+                try backend.deepLiftRescale(gradOutput: t["m"]!, preactivation: t["zx"]!, referencePreactivation: t["zr"]!,
+                                            output: t["yx"]!, referenceOutput: t["yr"]!, activation: activation, into: t["g"]!)
+            }
+        }
+        let g = try Pool2DGeometry(inputShape: [3, 6, 7, 16])
+        let ix = random.floats(g.inputShape.elementCount), ir = random.floats(g.inputShape.elementCount)
+        let reference = CPUBackend()
+        func pooled(_ values: [Float]) throws -> [Float] {
+            let y = try reference.makeTensor(shape: g.outputShape)
+            try reference.maxPool2dForward(input: try reference.upload(values, shape: g.inputShape), geometry: g, into: y)
+            return try reference.download(y)
+        }
+        try assertBackendsAgree("deeplift_maxpool", [
+            .input("m", g.outputShape, random.floats(g.outputShape.elementCount)), .input("ix", g.inputShape, ix), .input("ir", g.inputShape, ir),
+            .input("ox", g.outputShape, try pooled(ix)), .input("or", g.outputShape, try pooled(ir)), .output("g", g.inputShape),
+        ], tolerance: 1e-4) { backend, t in
+            try backend.deepLiftMaxPool(gradOutput: t["m"]!, input: t["ix"]!, referenceInput: t["ir"]!, output: t["ox"]!,
+                                        referenceOutput: t["or"]!, geometry: g, into: t["g"]!)
+        }
+    }
+
+    /// Without nonlinearities DeepSHAP is exact: with one background image b it equals exact
+    /// Shapley values with baseline b; with several, their average.
+    func testLinearModelEqualsExactShapley() throws {
+        let model = try ExplainFixtures.linearModel()
+        let input = ExplainFixtures.image()
+        var random = SeededGenerator(seed: 71)
+        let backgrounds = (0..<3).map { _ in random.floats(64, in: 0...1) }
+        let segmentation = try Segmentation.grid(2, width: 8, height: 8)
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let session = try InferenceSession(model: model, backend: backend)
+            var expected = [Double](repeating: 0, count: 4)
+            for b in backgrounds {
+                let request = try ExplanationRequest(session: session, input: input, baseline: b, segmentation: segmentation, target: 1)
+                let exact = try ExactShapley().explain(request).values
+                for s in 0..<4 { expected[s] += exact[s] / 3 }
+            }
+            let request = try ExplanationRequest(session: session, input: input, baseline: [Float](repeating: 0, count: 64),
+                                                 segmentation: segmentation, target: 1)
+            let deep = try DeepShap(background: backgrounds).explain(request)
+            for (value, truth) in zip(deep.values, expected) { XCTAssertEqual(value, truth, accuracy: 1e-5, backend.name) }
+        }
+    }
+
+    /// Summation to delta on the reference CNN shape: the values add up to f(x) - mean f(b).
+    func testEfficiencyOnTheReferenceCNNAndBackendsAgree() throws {
+        let model = try Sequential.referenceCNN(seed: 5)
+        var random = SeededGenerator(seed: 72)
+        let input = random.floats(784, in: 0...1)
+        let backgrounds = (0..<8).map { _ in random.floats(784, in: 0...1) }
+        var results: [[Double]] = []
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: backend), input: input,
+                                                 baseline: [Float](repeating: 0, count: 784),
+                                                 segmentation: try Segmentation.grid(4, width: 28, height: 28), target: 3)
+            let deep = try DeepShap(background: backgrounds).explain(request)
+            XCTAssertLessThan(abs(deep.efficiencyGap), 1e-4, "\(backend.name): gap \(deep.efficiencyGap)")
+            results.append(deep.pixelMap)
+        }
+        for other in results.dropFirst() { XCTAssertLessThan(relativeError(other.map(Float.init), results[0].map(Float.init)), 1e-3) }
+    }
+}
