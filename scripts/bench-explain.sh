@@ -14,7 +14,7 @@ index=${INDEX:-0}
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (uncommitted changes)')"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
 $glassbox bench explain --model "$model" --index "$index"
-TF_CPP_MIN_LOG_LEVEL=2 python3 bench/shap_reference.py --model "$model" --index "$index" --methods exact,kernel,lime
+TF_CPP_MIN_LOG_LEVEL=2 python3 bench/shap_reference.py --model "$model" --index "$index" --methods exact,kernel,lime,deep
 python3 - "$glassbox" "$model" "$index" <<'PY'
 # Peak resident memory of a whole `glassbox explain --method exact` process on the image alone
 # (written as a PGM), so that loading the data set does not count.
@@ -30,3 +30,18 @@ with tempfile.TemporaryDirectory() as folder:
                    check=True, stdout=subprocess.DEVNULL)
 print(f'{{"peak_resident_mb_glassbox_explain_exact": {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f}}}')
 PY
+# A global run: kernel SHAP (grid:7, 2,048 samples) over 1,000 test images, images per second.
+python3 - "$glassbox" "$model" <<'PY'
+import subprocess, sys, time
+glassbox, model = sys.argv[1:3]
+start = time.perf_counter()
+subprocess.run([glassbox, "explain", "--model", model, "--index", "0", "--count", "1000", "--global", "--method", "kernel",
+                "--segments", "grid:7", "--format", "json"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seconds = time.perf_counter() - start
+print(f'{{"global_kernel_grid7_images": 1000, "seconds": {seconds:.2f}, "images_per_second": {1000 / seconds:.1f}}}')
+PY
+# Rank agreement of deep (100 background images) with exact (zero baseline), grid:4, test images 0-19.
+$glassbox explain --model "$model" --index 0 --count 20 --method exact,deep --segments grid:4 --format json 2>/dev/null | python3 -c '
+import json, sys
+values = [json.loads(line)["consistency"]["exact~deep"] for line in sys.stdin if line.strip()]
+print(json.dumps({"spearman_exact_deep_mean": sum(values) / len(values), "images": len(values), "min": min(values), "max": max(values)}))'

@@ -77,14 +77,15 @@ struct PredictBenchCommand: ParsableCommand {
 /// `bench/shap_reference.py` (the `shap` and `lime` packages) in the same run.
 struct ExplainBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "explain",
-        abstract: "Seconds of exact (grid:4), kernel (grid:7, 2,048 samples) and lime (grid:7, 1,000 samples) on one test image (JSON).")
+        abstract: "Seconds of exact (grid:4), kernel (grid:7, 2,048 samples), lime (grid:7, 1,000 samples) and deep (100 background images) on one test image (JSON).")
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions
 
     @Option(help: "The test image.") var index = 0
-    @Option(help: "Comma-separated method:grid:samples cases.") var cases = "exact:4:0,kernel:7:2048,lime:7:1000"
+    @Option(help: "Comma-separated method:grid:samples cases (for deep, samples is the background size).")
+    var cases = "exact:4:0,kernel:7:2048,lime:7:1000,deep:4:100"
     @Option(help: "Timed runs per case after one untimed run; the best is reported.") var repeats = 3
 
     func run() throws {
@@ -103,10 +104,16 @@ struct ExplainBenchCommand: ParsableCommand {
                 guard parts.count == 3, let grid = Int(parts[1]), let samples = Int(parts[2]) else {
                     throw ValidationError("--cases takes method:grid:samples items (got \(item))")
                 }
-                let explainer = try ExplanationMethods.make(parts[0])
+                // deep and gradient-shap draw their background from the training images, seeded.
+                var generator = SeededGenerator(seed: 0)
+                let background = (0..<max(samples, 1)).map { _ -> [Float] in
+                    let i = Int(generator.next() % UInt64(dataset.trainCount))
+                    return Array(dataset.trainImages[(i * size)..<((i + 1) * size)])
+                }
+                let explainer = try ExplanationMethods.make(parts[0], background: background)
                 let request = try ExplanationRequest(session: session, input: input, baseline: [Float](repeating: 0, count: size),
                                                      segmentation: try Segmentation.grid(grid, width: dataset.columns, height: dataset.rows),
-                                                     target: target, samples: samples > 0 ? samples : nil, seed: 0)
+                                                     target: target, samples: samples > 0 && parts[0] != "deep" ? samples : nil, seed: 0)
                 var explanation = try explainer.explain(request)
                 var best = explanation.seconds
                 for _ in 0..<repeats {
