@@ -159,6 +159,30 @@ final class ExplainCommandTests: XCTestCase {
         }
     }
 
+    /// `--global` aggregates: per-class counts add up to the images, maps are 28x28, the ranking
+    /// covers every segment; the PNGs and the report are written.
+    func testGlobalAggregates() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-global-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let png = folder.appendingPathComponent("global.png"), report = folder.appendingPathComponent("global.html")
+        let object = try explanation(["--index", "0", "--count", "6", "--global", "--method", "kernel,lime", "--segments", "grid:2",
+                                      "--png", png.path, "--report", report.path])
+        XCTAssertEqual(object["global"] as? Bool, true)
+        let methods = try XCTUnwrap(object["methods"] as? [[String: Any]])
+        XCTAssertEqual(methods.compactMap { $0["method"] as? String }, ["kernel", "lime"])
+        for method in methods {
+            XCTAssertEqual((method["images_per_class"] as? [Int])?.reduce(0, +), 6)
+            XCTAssertEqual((method["ranking"] as? [[String: Any]])?.count, 4)
+            let maps = try XCTUnwrap(method["mean_pixel_map_per_class"] as? [[[Double]]])
+            XCTAssertEqual(maps.count, 10)
+            XCTAssertEqual(maps[0].count, 28)
+        }
+        for name in ["global-kernel.png", "global-kernel-summary.png", "global-lime.png", "global-lime-summary.png", "global-kernel.html"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
+        }
+    }
+
     func testPNGAndSelfContainedReport() throws {
         let folder = try temporaryFolder()
         let png = folder.appendingPathComponent("heatmaps.png"), report = folder.appendingPathComponent("report.html")
