@@ -318,7 +318,7 @@ final class ExplainCommandTests: XCTestCase {
         let object = try jsonObject(result.standardOutput)
         let methods = try methods(object)
         XCTAssertEqual(methods.count, 2)
-        XCTAssertEqual(((methods[0]["metrics"] as? [String: Any])?["background_size"] as? NSNumber)?.doubleValue, 64,
+        XCTAssertEqual(((methods[0]["metrics"] as? [String: Any])?["background_size"] as? NSNumber)?.doubleValue, 100,
                        "the background was drawn")
         let html = try String(contentsOf: report, encoding: .utf8)
         XCTAssertEqual(occurrences(of: "data:image/png", in: html), 1 + methods.count)
