@@ -34,8 +34,14 @@ public struct Conv2DGeometry: Equatable, Sendable {
             throw GlassboxError.shapeMismatch(operation: "conv2d kernel",
                 expected: "input channels \(inputShape[3]) in dimension 2 (input \(inputShape))", actual: kernelShape)
         }
-        guard strideHeight >= 1, strideWidth >= 1 else {
-            throw GlassboxError.invalidArgument(operation: "conv2d", reason: "stride (\(strideHeight), \(strideWidth)) must be at least 1")
+        guard strideHeight >= 1, strideWidth >= 1, strideHeight <= Self.largestSide, strideWidth <= Self.largestSide else {
+            throw GlassboxError.invalidArgument(operation: "conv2d",
+                reason: "stride (\(strideHeight), \(strideWidth)) must be between 1 and \(Self.largestSide)")
+        }
+        guard kernelShape[0] <= Self.largestSide, kernelShape[1] <= Self.largestSide,
+              inputShape[1] <= Self.largestSide, inputShape[2] <= Self.largestSide else {
+            throw GlassboxError.invalidArgument(operation: "conv2d",
+                reason: "image \(inputShape) and kernel \(kernelShape) sides must be at most \(Self.largestSide)")
         }
         batch = inputShape[0]; inputHeight = inputShape[1]; inputWidth = inputShape[2]; inputChannels = inputShape[3]
         kernelHeight = kernelShape[0]; kernelWidth = kernelShape[1]; outputChannels = kernelShape[3]
@@ -50,16 +56,25 @@ public struct Conv2DGeometry: Equatable, Sendable {
             outputWidth = (inputWidth - kernelWidth) / strideWidth + 1
             padTop = 0; padLeft = 0
         case .same:
-            outputHeight = (inputHeight + strideHeight - 1) / strideHeight
-            outputWidth = (inputWidth + strideWidth - 1) / strideWidth
+            outputHeight = inputHeight / strideHeight + (inputHeight % strideHeight == 0 ? 0 : 1)
+            outputWidth = inputWidth / strideWidth + (inputWidth % strideWidth == 0 ? 0 : 1)
             padTop = max((outputHeight - 1) * strideHeight + kernelHeight - inputHeight, 0) / 2
             padLeft = max((outputWidth - 1) * strideWidth + kernelWidth - inputWidth, 0) / 2
         }
+        // Every shape the convolution touches must be a valid Shape (at most 2^31 - 1 elements),
+        // checked here so that the shape properties below never fail.
+        self.inputShape = inputShape
+        self.kernelShape = try Shape([kernelHeight, kernelWidth, inputChannels, outputChannels])
+        self.outputShape = try Shape([batch, outputHeight, outputWidth, outputChannels])
     }
 
-    public var inputShape: Shape { [batch, inputHeight, inputWidth, inputChannels] }
-    public var kernelShape: Shape { [kernelHeight, kernelWidth, inputChannels, outputChannels] }
-    public var outputShape: Shape { [batch, outputHeight, outputWidth, outputChannels] }
+    /// The largest image side, kernel side or stride accepted (2^20), so that index arithmetic
+    /// stays far from overflow.
+    public static let largestSide = 1 << 20
+
+    public let inputShape: Shape
+    public let kernelShape: Shape
+    public let outputShape: Shape
 
     /// Multiply-adds of the forward pass, times two: the FLOP count for GFLOP/s.
     public var forwardFLOPs: Double {
@@ -94,10 +109,12 @@ public struct Pool2DGeometry: Equatable, Sendable {
         self.strideHeight = strideHeight; self.strideWidth = strideWidth
         outputHeight = (inputHeight - poolHeight) / strideHeight + 1
         outputWidth = (inputWidth - poolWidth) / strideWidth + 1
+        self.inputShape = inputShape
+        self.outputShape = try Shape([batch, outputHeight, outputWidth, channels])
     }
 
-    public var inputShape: Shape { [batch, inputHeight, inputWidth, channels] }
-    public var outputShape: Shape { [batch, outputHeight, outputWidth, channels] }
+    public let inputShape: Shape
+    public let outputShape: Shape
 }
 
 /// Adam's settings; the defaults are Keras's.

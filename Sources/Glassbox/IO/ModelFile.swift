@@ -62,11 +62,12 @@ extension Sequential {
         }
         var model: Sequential
         do {
-            model = try Sequential(inputShape: architecture.inputShape, layers: try architecture.layers.map { try $0.makeLayer() })
+            model = try Sequential(inputShape: architecture.inputShape, seed: 0, layers: try architecture.layers.map { try $0.makeLayer() },
+                                   initialize: false)
         } catch {
             throw malformed("architecture: \(error)")
         }
-        var values = model.parameters
+        var values = model.parameterShapes.map { $0.map { _ in [Float]() } }
         for (layer, shapes) in model.parameterShapes.enumerated() {
             for (index, shape) in shapes.enumerated() {
                 let name = "layers.\(layer).\(parameterNames[index])"

@@ -4,7 +4,7 @@ public struct Flatten: Layer {
     public var typeName: String { "Flatten" }
     public init() {}
 
-    public func outputShape(for inputShape: [Int]) throws -> [Int] { [inputShape.reduce(1, *)] }
+    public func outputShape(for inputShape: [Int]) throws -> [Int] { [try Shape(inputShape).elementCount] }
 
     public var configuration: LayerConfiguration { LayerConfiguration(type: typeName) }
 

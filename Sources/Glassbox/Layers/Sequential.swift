@@ -28,18 +28,26 @@ public struct Sequential: Sendable {
     /// kernels, zero biases), drawing from a generator seeded with `seed`.
     /// - Throws: ``GlassboxError`` naming the layer and shape that do not fit.
     public init(inputShape: [Int], seed: UInt64 = 0, layers: [any Layer]) throws {
+        try self.init(inputShape: inputShape, seed: seed, layers: layers, initialize: true)
+    }
+
+    /// With `initialize` false the parameters are left empty, for a loader that fills them from a
+    /// file after checking its tensors (so a file cannot make it allocate what it does not hold).
+    init(inputShape: [Int], seed: UInt64, layers: [any Layer], initialize: Bool) throws {
         guard !layers.isEmpty else { throw GlassboxError.invalidArgument(operation: "Sequential", reason: "a model needs at least one layer") }
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 >= 1 }) else {
             throw GlassboxError.invalidShape(inputShape, reason: "every input dimension must be at least 1")
         }
+        _ = try Shape(inputShape)   // at most 2^31 - 1 values per sample
         var generator = SeededGenerator(seed: seed)
         var shape = inputShape
         var outputs: [[Int]] = [], shapes: [[Shape]] = [], values: [[[Float]]] = []
         for (index, layer) in layers.enumerated() {
             do {
                 shapes.append(try layer.parameterShapes(for: shape))
-                values.append(try layer.initialParameters(for: shape, generator: &generator))
+                values.append(initialize ? try layer.initialParameters(for: shape, generator: &generator) : [])
                 shape = try layer.outputShape(for: shape)
+                _ = try Shape(shape)
             } catch {
                 throw GlassboxError.invalidArgument(operation: "layer \(index) (\(layer.typeName))", reason: "\(error)")
             }
