@@ -10,3 +10,6 @@ bench-models:
 	scripts/bench-models.sh
 bench-explain:
 	scripts/bench-explain.sh
+.PHONY: fuzz
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
