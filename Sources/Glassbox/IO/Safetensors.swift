@@ -73,8 +73,8 @@ public struct Safetensors: Equatable {
                 throw malformed(dataStart + offsets[0],
                                 "tensor '\(name)': data [\(offsets[0]), \(offsets[1])) runs past the end of the data section (\(dataLength) bytes; file truncated?)")
             }
-            var count = 1
-            for dimension in shape {
+            var count = shape.contains(0) ? 0 : 1   // an empty tensor holds nothing, whatever its other sizes
+            for dimension in shape where count > 0 {
                 let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
                 guard !overflow, product <= dataLength / 4 + 1 else { throw malformed(8, "tensor '\(name)': shape \(shape) is too large") }
                 count = product

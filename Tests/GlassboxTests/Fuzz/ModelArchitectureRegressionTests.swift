@@ -31,8 +31,9 @@ final class ModelArchitectureRegressionTests: XCTestCase {
     }
 
     /// Found by the `architecture` target (libFuzzer: out-of-memory, malloc of 8,589,934,620 bytes):
-    /// a 141-byte file asks for a Dense kernel of [2147483647, 1], and `Sequential.init` drew 2^31 - 1
-    /// Glorot-uniform values for it before `load` found that the file holds no such tensor.
+    /// a file of about 160 bytes asks for a Dense kernel of [2147483647, 1], and `Sequential.init`
+    /// drew 2^31 - 1 Glorot-uniform values for it before `load` found that the file holds no such
+    /// tensor.
     func testHugeLayerIsRefusedBeforeItsParametersAreAllocated() throws {
         try assertRefused(architecture: #"{"input_shape":[2147483647],"layers":[{"type":"Dense","units":1}]}"#)
     }
