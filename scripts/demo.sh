@@ -2,7 +2,7 @@
 # The main job: build in release mode, list the devices, train the reference CNN for 5 epochs on
 # Fashion-MNIST (or DATA=folder of IDX files), and write into ./out the model, its summary and
 # diagram, a sample of predictions, explanations of three test images (heatmap PNGs, HTML
-# reports, JSON) and a global surrogate tree.
+# reports, JSON), a global DeepSHAP summary over 500 test images and a global surrogate tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,9 +18,13 @@ $glassbox plot --model out/model.safetensors --out out/model.dot
 $glassbox predict --model out/model.safetensors --data "$data" --index 0 --count 10 --format json > out/predictions.json
 $glassbox predict --model out/model.safetensors --data "$data" --index 0 --count 10 | tee out/predictions.txt
 $glassbox explain --model out/model.safetensors --data "$data" --index 0 --count 3 --segments grid:4 \
-    --method exact,kernel,partition,lime,occlusion,integrated-gradients,gradient-shap \
+    --method exact,kernel,partition,lime,occlusion,integrated-gradients,gradient-shap,deep \
     --png out/explain.png --report out/report.html --format json > out/explanations.jsonl
 $glassbox explain --model out/model.safetensors --data "$data" --index 0 --segments grid:4 --method exact,kernel,lime
+# Global view: DeepSHAP over the first 500 test images, per-class maps and a summary plot.
+$glassbox explain --model out/model.safetensors --data "$data" --count 500 --global --method deep --segments grid:7 \
+    --png out/global.png --report out/global.html | tee out/global.txt
 $glassbox surrogate --model out/model.safetensors --data "$data" --out out/surrogate.png | tee out/surrogate.txt
 echo "wrote into out/: model.safetensors, summary.txt, model.png, model.dot, predictions.json, predictions.txt,"
-echo "  explain-0.png ... explain-2.png, report-0.html ... report-2.html, explanations.jsonl, surrogate.png, surrogate.txt"
+echo "  explain-0.png ... explain-2.png, report-0.html ... report-2.html, explanations.jsonl,"
+echo "  global.png, global-summary.png, global.html, global.txt, surrogate.png, surrogate.txt"

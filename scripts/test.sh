@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# The whole test suite, twice:
+# The whole test suite, twice, under AddressSanitizer with LeakSanitizer (scripts/sanitize.sh):
 #  1. on PoCL, with GLASSBOX_REQUIRE_OPENCL=1 so that a missing OpenCL platform fails instead of
 #     skipping every kernel test;
 #  2. with no OpenCL platform visible (OCL_ICD_VENDORS points to an empty folder), which checks
 #     that `auto` falls back to the CPU reference and that `opencl` fails clearly.
+# Any sanitizer report fails the run, from the tests or from a `glassbox` they spawn.
+#
+#   TEST_SANITIZER=address (default) | thread | none     none: a plain debug build, faster
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sanitizer=${TEST_SANITIZER:-address}
+case "$sanitizer" in
+    address|thread) exec scripts/sanitize.sh "$sanitizer" ;;
+    none) ;;
+    *) echo "TEST_SANITIZER must be address, thread or none (got '$sanitizer')" >&2; exit 2 ;;
+esac
+
 EXTRA_PACKAGES=chromium scripts/setup.sh
 swift build --build-tests
 

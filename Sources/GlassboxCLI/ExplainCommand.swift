@@ -13,7 +13,7 @@ struct ExplainCommand: ParsableCommand {
 
     @Option(help: "Folder with the IDX files (test images for --index; training images for the mean baseline and gradient-shap).")
     var data: String?
-    @Option(help: "The first test image to explain.") var index: Int?
+    @Option(help: "The first test image to explain (default with --global: 0).") var index: Int?
     @Option(help: "How many test images from --index (results stream, one per image).") var count = 1
     @Option(help: "An 8-bit grayscale PNG or PGM of the model's input size.") var image: String?
     @Option(help: "Comma-separated methods: \(ExplanationMethods.names.joined(separator: ", ")).") var method = "exact"
@@ -34,7 +34,7 @@ struct ExplainCommand: ParsableCommand {
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
         if image != nil && index != nil { throw ValidationError("give either --image FILE or --index I (with --data DIR), not both") }
-        if image == nil && index == nil { throw ValidationError("give --image FILE or --index I (with --data DIR)") }
+        if image == nil && index == nil && !global { throw ValidationError("give --image FILE or --index I (with --data DIR)") }
         if let index, index < 0 { throw ValidationError("--index must be at least 0 (got \(index))") }
         guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }
         if let samples, samples < 1 { throw ValidationError("--samples must be at least 1 (got \(samples))") }
@@ -51,6 +51,7 @@ struct ExplainCommand: ParsableCommand {
             throw CommandFailure(GlassboxError.invalidArgument(operation: "explain", reason: "explain takes models of single-channel images, not \(model.inputShape)"))
         }
         let (height, width) = (model.inputShape[0], model.inputShape[1])
+        let index = self.index ?? (global ? 0 : nil)
         let needsData = index != nil || baseline == "mean" || methods.contains("gradient-shap") || methods.contains("deep")
         let dataset: Dataset? = needsData
             ? try reportingErrors { try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder)) } : nil
@@ -89,7 +90,11 @@ struct ExplainCommand: ParsableCommand {
             let meanImage = baseline == "mean" ? Baseline.mean(of: dataset!.trainImages, count: dataset!.trainCount) : nil
             var globals: [String: GlobalExplanation] = [:]
             for (position, item) in inputs.enumerated() {
-                if inputs.count > 1 { FileHandle.standardError.write(Data("explaining \(item.name) (\(position + 1)/\(inputs.count))\n".utf8)) }
+                // Progress on stderr: every image, or with --global over many, every 5 % of them.
+                let every = global ? max(1, inputs.count / 20) : 1
+                if inputs.count > 1, (position + 1) % every == 0 || position + 1 == inputs.count {
+                    FileHandle.standardError.write(Data("explaining \(item.name) (\(position + 1)/\(inputs.count))\n".utf8))
+                }
                 let segmentation = try makeSegmentation(item.pixels, width: width, height: height)
                 let baselineValues = try makeBaseline(meanImage).values(for: item.pixels, width: width, height: height)
                 let probabilities = try session.predict(item.pixels)
@@ -205,14 +210,14 @@ struct ExplainCommand: ParsableCommand {
             let suffix = globals.count > 1 ? "-\(g.method)" : ""
             if let png {
                 let grid = Self.suffixed(png, suffix), summary = Self.suffixed(png, suffix + "-summary")
-                try AtomicFile.write(try AttributionImage.png(SummaryPlot.classGrid(g)), to: URL(fileURLWithPath: grid))
+                try AtomicFile.write(try AttributionImage.png(SummaryPlot.classGrid(g, classNames: classNames)), to: URL(fileURLWithPath: grid))
                 try AtomicFile.write(try AttributionImage.png(SummaryPlot.beeswarmPicture(g)), to: URL(fileURLWithPath: summary))
             }
             if let report {
                 var body = "<h1>Glassbox global explanation: \(g.method) over \(g.records.count) images</h1>\n"
                 body += "<h2>Mean attribution map per class</h2>\n<p>Classes in rows of five: " + (0..<g.classCount).map { name($0) }.joined(separator: ", ")
                 body += ". Red raises the class's output, blue lowers it; one colour scale for all.</p>\n"
-                body += "<img alt=\"\" src=\"data:image/png;base64,\(try AttributionImage.png(SummaryPlot.classGrid(g)).base64EncodedString())\">\n"
+                body += "<img alt=\"\" src=\"data:image/png;base64,\(try AttributionImage.png(SummaryPlot.classGrid(g, classNames: classNames)).base64EncodedString())\">\n"
                 body += "<h2>Summary plot</h2>\n" + SummaryPlot.beeswarmSVG(g)
                 body += "<h2>Segments by mean |value|</h2>\n<table><tr><th>segment</th><th>mean |value|</th></tr>\n"
                 body += g.ranking.map { "<tr><td>\($0.segment)</td><td>\(String(format: "%.5f", $0.meanAbsoluteValue))</td></tr>" }.joined(separator: "\n")

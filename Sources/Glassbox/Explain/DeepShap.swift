@@ -10,10 +10,8 @@ import Foundation
 /// the linear rule for Conv2D and Dense (their ordinary backward), the rescale rule
 /// `(y_x - y_b) / (z_x - z_b)` for element-wise activations (``Backend/deepLiftRescale(gradOutput:preactivation:referencePreactivation:output:referenceOutput:activation:into:)``),
 /// and shap DeepExplainer's max-pooling rule (``Backend/deepLiftMaxPool(gradOutput:input:referenceInput:output:referenceOutput:geometry:into:)``).
-/// The final softmax is not element-wise; Glassbox gives the explained probability's change to
-/// the logits along the softmax gradient at the logits' midpoint, scaled so that it sums exactly
-/// to the change (shap's DeepExplainer instead rewrites softmax into exp, sum and division and
-/// applies the rules to those; both keep summation-to-delta).
+/// A final softmax is handled as shap's DeepExplainer handles it (``DeepLiftSoftmax``): rewritten
+/// into exp, sum and division, with a rule for each.
 ///
 /// - Complexity: two forward passes and one modified backward pass over the background (batched).
 public struct DeepShap: Explainer {
@@ -66,16 +64,9 @@ public struct DeepShap: Explainer {
                 let zx = try backend.download(x.preactivations[last]!), zb = try backend.download(b.preactivations[last]!)
                 var values = [Float](repeating: 0, count: n * classes)
                 for i in 0..<n {
-                    let dz = (0..<classes).map { Double(zx[i * classes + $0]) - Double(zb[i * classes + $0]) }
-                    let middle = (0..<classes).map { (Double(zx[i * classes + $0]) + Double(zb[i * classes + $0])) / 2 }
-                    let largest = middle.max()!
-                    let e = middle.map { exp($0 - largest) }, total = e.reduce(0, +)
-                    let p = e.map { $0 / total }
-                    let gradient = (0..<classes).map { j in p[t] * ((j == t ? 1 : 0) - p[j]) }
-                    let along = zip(gradient, dz).reduce(0) { $0 + $1.0 * $1.1 }
-                    let delta = fx - fb[i]
-                    let scale = abs(along) > 1e-12 ? delta / along : 1
-                    for j in 0..<classes { values[i * classes + j] = Float(gradient[j] * scale) }
+                    let row = (i * classes)..<((i + 1) * classes)
+                    let rule = DeepLiftSoftmax.multipliers(logits: zx[row].map(Double.init), reference: zb[row].map(Double.init), target: t)
+                    for j in 0..<classes { values[i * classes + j] = Float(rule[j]) }
                 }
                 m = try backend.upload(values, shape: x.outputs.last!.shape)
             } else {

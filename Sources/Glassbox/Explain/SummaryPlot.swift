@@ -59,32 +59,80 @@ public enum SummaryPlot {
         return svg + "</svg>\n"
     }
 
-    /// The beeswarm as a picture (no text: the HTML report carries the labels).
+    /// The beeswarm as a picture, labelled like the SVG: a title, each row's segment, the value
+    /// axis with its ends and zero, and the colour key.
     public static func beeswarmPicture(_ global: GlobalExplanation, top: Int = 20) -> AttributionImage.Picture {
-        let (rows, _, points) = beeswarm(global, top: top, bins: 240)
-        let rowHeight = 24, width = 480, margin = 8
-        var picture = AttributionImage.Picture(width: width + 2 * margin, height: max(rows.count, 1) * rowHeight + 2 * margin)
-        for y in 0..<picture.height { picture.set(margin + width / 2, y, (0.6, 0.6, 0.6)) }
-        for point in points {
-            let cx = margin + Int((point.x + 1) / 2 * Double(width - 1)), cy = margin + point.row * rowHeight + rowHeight / 2 + point.offset * 2
-            let c = intensityColour(point.colour)
-            for dy in -1...1 { for dx in -1...1 where cy + dy >= 0 && cy + dy < picture.height { picture.set(cx + dx, cy + dy, c) } }
+        let (rows, largest, points) = beeswarm(global, top: top, bins: 240)
+        let text = 2, lineHeight = PixelFont.glyphHeight * text, ink = (0.2, 0.2, 0.2)
+        let rowHeight = 24, plotWidth = 480, margin = 8
+        let labels = rows.map { "segment \($0)" }
+        let left = margin + max(labels.map { PixelFont.width(of: $0, scale: text) }.max() ?? 0, PixelFont.width(of: "segment 00", scale: text)) + 10
+        let plotTop = margin + lineHeight + 10, plotHeight = max(rows.count, 1) * rowHeight
+        let axis = plotTop + plotHeight + 4
+        let caption = "value: impact on the explained class's output"
+        let key = "colour: segment intensity, low", keyEnd = "high"
+        let keyBar = 96
+        let width = max(left + plotWidth + margin, margin + PixelFont.width(of: caption, scale: text) + margin,
+                        margin + PixelFont.width(of: key, scale: text) + 8 + keyBar + 8 + PixelFont.width(of: keyEnd, scale: text) + margin)
+        var picture = AttributionImage.Picture(width: width, height: axis + 8 + 3 * (lineHeight + 8) + margin)
+        PixelFont.draw("\(global.method) over \(global.records.count) images, top \(rows.count) segments", at: margin, margin,
+                       scale: text, color: ink, into: &picture)
+        let zero = left + plotWidth / 2
+        for y in plotTop..<(axis + 6) { picture.set(zero, y, (0.6, 0.6, 0.6)) }
+        for (row, label) in labels.enumerated() {
+            let y = plotTop + row * rowHeight + rowHeight / 2
+            for x in left..<(left + plotWidth) { picture.set(x, y, (0.92, 0.92, 0.92)) }
+            PixelFont.draw(label, at: margin, y - lineHeight / 2, scale: text, color: ink, into: &picture)
         }
+        for point in points {
+            let cx = left + Int((point.x + 1) / 2 * Double(plotWidth - 1))
+            let cy = plotTop + point.row * rowHeight + rowHeight / 2 + point.offset * 2
+            let c = intensityColour(point.colour)
+            for dy in -1...1 { for dx in -1...1 where cy + dy >= plotTop && cy + dy < axis { picture.set(cx + dx, cy + dy, c) } }
+        }
+        // The value axis: a line, ticks at both ends and zero, their values under them.
+        for x in left..<(left + plotWidth) { picture.set(x, axis, (0.4, 0.4, 0.4)) }
+        let ticks = [(left, String(format: "%+.3g", -largest)), (zero, "0"), (left + plotWidth - 1, String(format: "%+.3g", largest))]
+        for (x, label) in ticks {
+            for y in axis..<(axis + 6) { picture.set(x, y, (0.4, 0.4, 0.4)) }
+            let w = PixelFont.width(of: label, scale: text)
+            PixelFont.draw(label, at: min(max(x - w / 2, margin), width - margin - w), axis + 8, scale: text, color: ink, into: &picture)
+        }
+        let captionTop = axis + 8 + lineHeight + 8
+        PixelFont.draw(caption, at: margin, captionTop, scale: text, color: ink, into: &picture)
+        let keyTop = captionTop + lineHeight + 8
+        PixelFont.draw(key, at: margin, keyTop, scale: text, color: ink, into: &picture)
+        let barLeft = margin + PixelFont.width(of: key, scale: text) + 8
+        for x in 0..<keyBar {
+            let c = intensityColour(Double(x) / Double(keyBar - 1))
+            for y in keyTop..<(keyTop + lineHeight) { picture.set(barLeft + x, y, c) }
+        }
+        PixelFont.draw(keyEnd, at: barLeft + keyBar + 8, keyTop, scale: text, color: ink, into: &picture)
         return picture
     }
 
     /// Each class's mean attribution map in a grid, `columns` classes per row, all on one colour
-    /// scale (red raises the class's output, blue lowers it); classes with no image stay white.
-    public static func classGrid(_ global: GlobalExplanation, columns: Int = 5, scale: Int = 4) -> AttributionImage.Picture {
+    /// scale (red raises the class's output, blue lowers it), each under a label with its class and
+    /// number of images; classes with no image stay white.
+    /// - Parameter classNames: labels for the classes (e.g. Fashion-MNIST's); `class N` without.
+    public static func classGrid(_ global: GlobalExplanation, columns: Int = 5, scale: Int = 4,
+                                 classNames: [String] = []) -> AttributionImage.Picture {
         let maps = (0..<global.classCount).map { global.meanPixelMap(ofClass: $0) }
         let largest = max(maps.flatMap { $0.map(abs) }.max() ?? 0, 1e-12)
-        let gap = 6, panelWidth = global.width * scale, panelHeight = global.height * scale
+        let gap = 6, label = PixelFont.glyphHeight + 4
+        let labels = (0..<global.classCount).map { c in
+            "\(classNames.indices.contains(c) ? classNames[c] : "class \(c)"): \(global.imagesPerClass[c])"
+        }
+        let mapWidth = global.width * scale, panelHeight = global.height * scale
+        let panelWidth = max(mapWidth, labels.map { PixelFont.width(of: $0) }.max() ?? 0)
         let rows = (global.classCount + columns - 1) / columns
-        var picture = AttributionImage.Picture(width: gap + (panelWidth + gap) * columns, height: gap + (panelHeight + gap) * rows)
-        for (index, map) in maps.enumerated() where global.imagesPerClass[index] > 0 {
-            let left = gap + (panelWidth + gap) * (index % columns), top = gap + (panelHeight + gap) * (index / columns)
+        var picture = AttributionImage.Picture(width: gap + (panelWidth + gap) * columns, height: gap + (label + panelHeight + gap) * rows)
+        for (index, map) in maps.enumerated() {
+            let left = gap + (panelWidth + gap) * (index % columns), top = gap + (label + panelHeight + gap) * (index / columns) + label
+            PixelFont.draw(labels[index], at: left, top - label, into: &picture)
+            guard global.imagesPerClass[index] > 0 else { continue }
             for y in 0..<panelHeight {
-                for x in 0..<panelWidth {
+                for x in 0..<mapWidth {
                     picture.set(left + x, top + y, AttributionImage.color(map[(y / scale) * global.width + x / scale] / largest))
                 }
             }

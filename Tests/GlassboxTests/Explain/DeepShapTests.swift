@@ -1,4 +1,5 @@
-import Glassbox
+import Foundation
+@testable import Glassbox
 import GlassboxTestSupport
 import XCTest
 
@@ -76,5 +77,70 @@ final class DeepShapTests: XCTestCase {
             results.append(deep.pixelMap)
         }
         for other in results.dropFirst() { XCTAssertLessThan(relativeError(other.map(Float.init), results[0].map(Float.init)), 1e-3) }
+    }
+
+    /// The softmax rule alone: for random logits the multipliers times the logits' changes add up
+    /// to the probability's change. A logit equal to its reference takes shap's fallback (the
+    /// gradient, times a zero change), which can lose the part of the change that came through the
+    /// maximum; only finiteness is asked of it.
+    func testSoftmaxRuleSumsToTheProbabilityChange() {
+        var random = SeededGenerator(seed: 73)
+        func softmax(_ z: [Double]) -> [Double] {
+            let e = z.map { exp($0 - z.max()!) }, s = e.reduce(0, +)
+            return e.map { $0 / s }
+        }
+        for trial in 0..<200 {
+            let classes = 2 + trial % 9
+            let x = random.floats(classes, in: -6...6).map(Double.init)
+            var r = random.floats(classes, in: -6...6).map(Double.init)
+            let target = trial % classes
+            if trial % 3 == 0 {
+                r[0] = x[0]
+                XCTAssertTrue(DeepLiftSoftmax.multipliers(logits: x, reference: r, target: target).allSatisfy(\.isFinite))
+                continue
+            }
+            let m = DeepLiftSoftmax.multipliers(logits: x, reference: r, target: target)
+            let total = zip(m, zip(x, r)).reduce(0) { $0 + $1.0 * ($1.1.0 - $1.1.1) }
+            XCTAssertEqual(total, softmax(x)[target] - softmax(r)[target], accuracy: 1e-9, "trial \(trial)")
+        }
+        // Identical logits: nothing changes, every multiplier falls back and the sum is zero.
+        let same = DeepLiftSoftmax.multipliers(logits: [1, 2, 3], reference: [1, 2, 3], target: 1)
+        XCTAssertEqual(same.count, 3)
+        XCTAssertTrue(same.allSatisfy(\.isFinite))
+    }
+
+    struct ShapDeepReference: Decodable {
+        struct Row: Decodable {
+            let image: Int
+            let target: Int
+            let values: [Double]
+        }
+        let background: [Int]
+        let explained: [Row]
+    }
+
+    /// The same numbers as shap's `DeepExplainer` (TensorFlow) on the Keras interop fixture model:
+    /// three test images against a background of seven, per pixel. Fixture and how it was made:
+    /// Tests/Fixtures/README.md.
+    func testMatchesShapDeepExplainerOnTheKerasFixture() throws {
+        let model = try Sequential.load(from: KerasInteropTests.fixtures.appendingPathComponent("keras-reference.safetensors"))
+        let images = try JSONDecoder().decode(KerasInteropTests.Reference.self,
+            from: Data(contentsOf: KerasInteropTests.fixtures.appendingPathComponent("keras-reference-probabilities.json"))).images
+        let reference = try JSONDecoder().decode(ShapDeepReference.self,
+            from: Data(contentsOf: KerasInteropTests.fixtures.appendingPathComponent("shap-deep-reference.json")))
+        let pixels = images.map { $0.map { Float($0) / 255 } }
+        let explainer = DeepShap(background: reference.background.map { pixels[$0] })
+        XCTAssertEqual(reference.explained.count, 3)
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let session = try InferenceSession(model: model, backend: backend)
+            for row in reference.explained {
+                let request = try ExplanationRequest(session: session, input: pixels[row.image], baseline: [Float](repeating: 0, count: 784),
+                                                     segmentation: try Segmentation.grid(4, width: 28, height: 28), target: row.target)
+                let deep = try explainer.explain(request)
+                let error = relativeError(deep.pixelMap.map(Float.init), row.values.map(Float.init))
+                // Both sides compute in float32 and divide differences of nearby activations.
+                XCTAssertLessThan(error, 1e-3, "\(backend.name), image \(row.image): |glassbox - shap| / |shap| = \(error)")
+            }
+        }
     }
 }
