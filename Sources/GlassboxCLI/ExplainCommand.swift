@@ -216,7 +216,7 @@ struct ExplainCommand: ParsableCommand {
             if let report {
                 var body = "<h1>Glassbox global explanation: \(g.method) over \(g.records.count) images</h1>\n"
                 body += "<h2>Mean attribution map per class</h2>\n<p>Classes in rows of five: " + (0..<g.classCount).map { name($0) }.joined(separator: ", ")
-                body += ". Red raises the class's output, blue lowers it; one colour scale for all.</p>\n"
+                body += ". Red raises the class's output, blue lowers it; one colour scale for all, saturated at the 99th percentile of |value|.</p>\n"
                 body += "<img alt=\"\" src=\"data:image/png;base64,\(try AttributionImage.png(SummaryPlot.classGrid(g, classNames: classNames)).base64EncodedString())\">\n"
                 body += "<h2>Summary plot</h2>\n" + SummaryPlot.beeswarmSVG(g)
                 body += "<h2>Segments by mean |value|</h2>\n<table><tr><th>segment</th><th>mean |value|</th></tr>\n"

@@ -112,13 +112,17 @@ public enum SummaryPlot {
     }
 
     /// Each class's mean attribution map in a grid, `columns` classes per row, all on one colour
-    /// scale (red raises the class's output, blue lowers it), each under a label with its class and
-    /// number of images; classes with no image stay white.
+    /// scale that saturates at the 99th percentile of |value| (red raises the class's output, blue
+    /// lowers it), each under a label with its class and number of images; classes with no image
+    /// stay white.
     /// - Parameter classNames: labels for the classes (e.g. Fashion-MNIST's); `class N` without.
     public static func classGrid(_ global: GlobalExplanation, columns: Int = 5, scale: Int = 4,
                                  classNames: [String] = []) -> AttributionImage.Picture {
         let maps = (0..<global.classCount).map { global.meanPixelMap(ofClass: $0) }
-        let largest = max(maps.flatMap { $0.map(abs) }.max() ?? 0, 1e-12)
+        // One colour scale for all classes, saturating at the 99th percentile of |value| over all
+        // maps: a few extreme pixels would otherwise wash every other panel out.
+        let magnitudes = maps.enumerated().filter { global.imagesPerClass[$0.offset] > 0 }.flatMap { $0.element.map(abs) }.sorted()
+        let largest = max(magnitudes.isEmpty ? 0 : magnitudes[min(magnitudes.count - 1, magnitudes.count * 99 / 100)], 1e-12)
         let gap = 6, label = PixelFont.glyphHeight + 4
         let labels = (0..<global.classCount).map { c in
             "\(classNames.indices.contains(c) ? classNames[c] : "class \(c)"): \(global.imagesPerClass[c])"

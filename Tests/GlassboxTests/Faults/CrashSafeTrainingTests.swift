@@ -82,12 +82,15 @@ final class CrashSafeTrainingTests: XCTestCase {
     }
 
     /// `ulimit -f` makes writes past the limit fail (EFBIG), as a full disk fails them (ENOSPC).
+    /// 512 KiB: less than this model's file (about 800 KB), more than ThreadSanitizer's runtime
+    /// needs to start (measured: a `glassbox` built with it dies of SIGBUS at 200 KiB, starts at
+    /// 255.5 KiB).
     func testFailedCheckpointWriteKeepsTheOldModel() throws {
         let data = try dataset()
         let model = data.appendingPathComponent("model.safetensors")
         let old = Data("previous model".utf8)
         try old.write(to: model)
-        let run = try train(data, out: model, shellPrefix: "ulimit -f 64")   // 64 blocks of 512 bytes: 32 KiB
+        let run = try train(data, out: model, shellPrefix: "ulimit -f 1024")   // 1,024 blocks of 512 bytes
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.output.contains(model.path), run.output)
         XCTAssertEqual(try Data(contentsOf: model), old, "the old file must survive a failed write")

@@ -19,8 +19,17 @@ public struct OpenCLError: Error, Equatable, CustomStringConvertible {
     /// The status's name from `cl.h`, e.g. `CL_OUT_OF_RESOURCES`.
     public var statusName: String { Self.names[status] ?? "CL_UNKNOWN_ERROR" }
 
+    /// Whether the status is one that a lost or reset device gives to the calls that run work
+    /// (`CL_DEVICE_NOT_AVAILABLE`, `CL_OUT_OF_RESOURCES`, `CL_INVALID_COMMAND_QUEUE`).
+    public var mayMeanLostDevice: Bool {
+        [-2, -5, -36].contains(status) && (call.hasPrefix("clEnqueue") || call.hasPrefix("clFinish"))
+    }
+
     public var description: String {
         var text = "OpenCL error: \(call) failed: \(statusName) (\(status))"
+        if mayMeanLostDevice {
+            text += "; the device may have been lost or reset, and the work in flight with it (run again, or with --device cpu)"
+        }
         if let buildLog, !buildLog.isEmpty { text += "\nbuild log:\n\(buildLog)" }
         return text
     }
@@ -52,8 +61,10 @@ public struct OpenCLError: Error, Equatable, CustomStringConvertible {
     ]
 }
 
-/// Throws ``OpenCLError`` unless `status` is `CL_SUCCESS`.
+/// Throws ``OpenCLError`` unless `status` is `CL_SUCCESS` (or a fault injected for testing,
+/// ``OpenCLFaultInjection``, replaces it).
 @inline(__always)
 func checkCL(_ status: cl_int, _ call: @autoclosure () -> String) throws {
+    let status = OpenCLFaultInjection.status(status, call: call)
     if status != CL_SUCCESS { throw OpenCLError(status: status, call: call()) }
 }

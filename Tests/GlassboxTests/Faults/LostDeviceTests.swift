@@ -1,0 +1,69 @@
+@testable import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// A device lost or reset in the middle of work (``OpenCLFaultInjection`` makes PoCL's calls fail
+/// as a lost GPU's do): inference, perturbation sweeps and training stop with an `OpenCLError`
+/// that names the call and says the device may be lost; nothing traps, and once the device
+/// answers again the same backend gives the right numbers.
+final class LostDeviceTests: XCTestCase {
+    override func setUp() {
+        addTeardownBlock { OpenCLFaultInjection.disarm() }
+    }
+
+    func assertLostDevice(_ error: Error, call: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard let error = error as? OpenCLError else { return XCTFail("\(error) is not an OpenCLError", file: file, line: line) }
+        XCTAssertTrue(error.call.hasPrefix(call), error.call, file: file, line: line)
+        XCTAssertTrue(error.mayMeanLostDevice, file: file, line: line)
+        XCTAssertTrue(error.description.contains("may have been lost or reset"), error.description, file: file, line: line)
+    }
+
+    func testInferenceAndSweepsFailWithTheCallThenRecover() throws {
+        let backend = try TestBackends.openCL(.cpu)
+        let model = try ExplainFixtures.smallCNN()
+        let images = (0..<40).flatMap { ExplainFixtures.image(seed: UInt64($0)) }
+        let expected = try model.predict(images, batchSize: 8, backend: backend)
+
+        OpenCLFaultInjection.arm(call: "clEnqueueNDRangeKernel", status: -5, after: 7)   // CL_OUT_OF_RESOURCES, mid-batch
+        XCTAssertThrowsError(try model.predict(images, batchSize: 8, backend: backend)) { assertLostDevice($0, call: "clEnqueueNDRangeKernel") }
+
+        let session = try InferenceSession(model: model, backend: backend)
+        let request = try ExplanationRequest(session: session, input: ExplainFixtures.image(), baseline: [Float](repeating: 0, count: 64),
+                                             segmentation: try Segmentation.grid(4, width: 8, height: 8), target: 1)
+        OpenCLFaultInjection.arm(call: "clEnqueueReadBuffer", status: -36, after: 2)   // CL_INVALID_COMMAND_QUEUE
+        XCTAssertThrowsError(try ExactShapley().explain(request)) { assertLostDevice($0, call: "clEnqueueReadBuffer") }
+        OpenCLFaultInjection.arm(call: "clFinish", status: -2)   // CL_DEVICE_NOT_AVAILABLE
+        XCTAssertThrowsError(try backend.synchronize()) { assertLostDevice($0, call: "clFinish") }
+
+        OpenCLFaultInjection.disarm()
+        XCTAssertEqual(try model.predict(images, batchSize: 8, backend: backend), expected)
+        XCTAssertEqual(try ExactShapley().explain(request).values.count, 16)
+    }
+
+    func testTrainingStopsWithTheErrorAndKeepsTheModelUsable() throws {
+        let backend = try TestBackends.openCL(.cpu)
+        var model = try ExplainFixtures.smallCNN()
+        try model.compile(optimizer: .adam, seed: 1)
+        let x = (0..<32).flatMap { ExplainFixtures.image(seed: UInt64(100 + $0)) }
+        let y = (0..<32).map { Float($0 % 3) }
+        var epochsFinished = 0
+        OpenCLFaultInjection.arm(call: "clEnqueueNDRangeKernel", status: -5, after: 400)
+        XCTAssertThrowsError(try model.fit(x: x, y: y, epochs: 50, batchSize: 8, backend: backend,
+                                           onEpochEnd: { _, _ in epochsFinished += 1 })) {
+            assertLostDevice($0, call: "clEnqueueNDRangeKernel")
+        }
+        XCTAssertGreaterThan(epochsFinished, 0, "the fault should come after the first epoch")
+        XCTAssertLessThan(epochsFinished, 50, "the fault never fired")
+        OpenCLFaultInjection.disarm()
+        // The fault may have come mid-step, but the parameters stay finite and training can go on.
+        let probabilities = try model.predict(x, backend: backend)
+        XCTAssertTrue(probabilities.allSatisfy(\.isFinite))
+        XCTAssertNoThrow(try model.fit(x: x, y: y, epochs: 1, batchSize: 8, backend: backend))
+    }
+
+    func testOnlyWorkCallsWithLostDeviceStatusesSuggestALostDevice() {
+        XCTAssertFalse(OpenCLError(status: -5, call: "clCreateBuffer").mayMeanLostDevice, "allocation failures are out-of-memory")
+        XCTAssertFalse(OpenCLError(status: -11, call: "clEnqueueNDRangeKernel").mayMeanLostDevice)
+        XCTAssertTrue(OpenCLError(status: -36, call: "clFinish").mayMeanLostDevice)
+    }
+}
