@@ -53,8 +53,11 @@ final class HostLayerTests: XCTestCase {
     }
 
     func testStatusNamesAndUnknownKernel() throws {
+        XCTAssertEqual(OpenCLError(status: -54, call: "clEnqueueNDRangeKernel").description,
+                       "OpenCL error: clEnqueueNDRangeKernel failed: CL_INVALID_WORK_GROUP_SIZE (-54)")
         XCTAssertEqual(OpenCLError(status: -5, call: "clEnqueueNDRangeKernel").description,
-                       "OpenCL error: clEnqueueNDRangeKernel failed: CL_OUT_OF_RESOURCES (-5)")
+                       "OpenCL error: clEnqueueNDRangeKernel failed: CL_OUT_OF_RESOURCES (-5); the device may have been lost or reset, "
+                       + "and the work in flight with it (run again, or with --device cpu)")
         XCTAssertEqual(OpenCLError(status: -1001, call: "clGetPlatformIDs").statusName, "CL_PLATFORM_NOT_FOUND_KHR")
         let backend = try TestBackends.openCL(.cpu)
         XCTAssertThrowsError(try backend.kernel("no_such_kernel", file: "elementwise")) { error in

@@ -138,8 +138,9 @@ final class DeepShapTests: XCTestCase {
                                                      segmentation: try Segmentation.grid(4, width: 28, height: 28), target: row.target)
                 let deep = try explainer.explain(request)
                 let error = relativeError(deep.pixelMap.map(Float.init), row.values.map(Float.init))
-                // Both sides compute in float32 and divide differences of nearby activations.
-                XCTAssertLessThan(error, 1e-3, "\(backend.name), image \(row.image): |glassbox - shap| / |shap| = \(error)")
+                // Both sides compute in float32 and divide differences of nearby activations;
+                // observed: 3e-7 to 4e-6 on the CPU reference, up to 1.2e-5 on PoCL.
+                XCTAssertLessThan(error, 1e-4, "\(backend.name), image \(row.image): |glassbox - shap| / |shap| = \(error)")
             }
         }
     }
