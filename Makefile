@@ -1,8 +1,10 @@
-.PHONY: demo test bench bench-kernels bench-models bench-explain
+.PHONY: demo test docs bench bench-kernels bench-models bench-explain
 demo:
 	scripts/demo.sh
 test:
 	scripts/test.sh
+docs:
+	scripts/docs.sh
 bench: bench-kernels bench-models bench-explain
 bench-kernels:
 	scripts/bench-kernels.sh

@@ -21,6 +21,9 @@ public struct Conv2DGeometry: Equatable, Sendable {
     /// - Parameters:
     ///   - inputShape: `[N, H, W, CI]`.
     ///   - kernelShape: `[KH, KW, CI, CO]`.
+    ///   - strideHeight: rows between windows.
+    ///   - strideWidth: columns between windows.
+    ///   - padding: `valid` (no padding) or `same` (output size `ceil(input / stride)`).
     /// - Throws: ``GlassboxError`` naming both shapes when they do not fit, or a stride below 1.
     public init(inputShape: Shape, kernelShape: Shape, strideHeight: Int = 1, strideWidth: Int = 1,
                 padding: Padding = .valid) throws {
@@ -88,7 +91,12 @@ public struct Pool2DGeometry: Equatable, Sendable {
     public let poolHeight, poolWidth, strideHeight, strideWidth: Int
     public let outputHeight, outputWidth: Int
 
-    /// - Parameter inputShape: `[N, H, W, C]`.
+    /// - Parameters:
+    ///   - inputShape: `[N, H, W, C]`.
+    ///   - poolHeight: window rows.
+    ///   - poolWidth: window columns.
+    ///   - strideHeight: rows between windows; by default `poolHeight`.
+    ///   - strideWidth: columns between windows; by default `poolWidth`.
     /// - Throws: ``GlassboxError`` when the window does not fit the input or a size is below 1.
     public init(inputShape: Shape, poolHeight: Int = 2, poolWidth: Int = 2, strideHeight: Int? = nil, strideWidth: Int? = nil) throws {
         guard inputShape.rank == 4 else {

@@ -35,6 +35,8 @@ public enum AttributionImage {
     /// The input panel followed by one overlay panel per pixel map.
     /// - Parameters:
     ///   - input: the image, `width x height` intensities in [0, 1].
+    ///   - width: the image's width in pixels.
+    ///   - height: the image's height in pixels.
     ///   - maps: per-pixel attributions, one array of `width x height` per panel.
     ///   - scale: screen pixels per image pixel.
     public static func render(input: [Float], width: Int, height: Int, maps: [[Double]], scale: Int = 8) -> Picture {

@@ -10,7 +10,7 @@ import Foundation
 /// the linear rule for Conv2D and Dense (their ordinary backward), the rescale rule
 /// `(y_x - y_b) / (z_x - z_b)` for element-wise activations (``Backend/deepLiftRescale(gradOutput:preactivation:referencePreactivation:output:referenceOutput:activation:into:)``),
 /// and shap DeepExplainer's max-pooling rule (``Backend/deepLiftMaxPool(gradOutput:input:referenceInput:output:referenceOutput:geometry:into:)``).
-/// A final softmax is handled as shap's DeepExplainer handles it (``DeepLiftSoftmax``): rewritten
+/// A final softmax is handled as shap's DeepExplainer handles it (`DeepLiftSoftmax`): rewritten
 /// into exp, sum and division, with a rule for each.
 ///
 /// - Complexity: two forward passes and one modified backward pass over the background (batched).

@@ -5,8 +5,10 @@ public enum ExplanationMethods {
                                "saliency", "gradient-input", "integrated-gradients", "gradient-shap", "deep"]
 
     /// The explainer called `name`, with its default settings.
-    /// - Parameter background: sample images (for `gradient-shap`'s random baselines); they only
-    ///   shape the attribution and never appear in an explanation.
+    /// - Parameters:
+    ///   - name: a `--method` name, one of ``names``.
+    ///   - background: sample images (for `gradient-shap`'s random baselines and `deep`'s
+    ///     references); they only shape the attribution and never appear in an explanation.
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` naming the known methods.
     public static func make(_ name: String, background: [[Float]] = []) throws -> any Explainer {
         switch name {

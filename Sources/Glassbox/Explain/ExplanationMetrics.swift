@@ -51,7 +51,13 @@ public enum ExplanationMetrics {
     /// Explanations", eq. 4, as Captum's `sensitivity_max`): the largest change
     /// `||phi(x + delta) - phi(x)||` over `draws` perturbations with each input value moved
     /// uniformly within `radius` (clamped to [0, 1]), also relative to `||phi(x)||`.
-    /// - Parameter explain: the explainer applied to a perturbed input, with the same settings.
+    /// - Parameters:
+    ///   - values: the explanation of `input` itself.
+    ///   - input: the explained input.
+    ///   - radius: how far each input value may move.
+    ///   - draws: how many perturbed inputs to explain.
+    ///   - seed: seeds the perturbations.
+    ///   - explain: the explainer applied to a perturbed input, with the same settings.
     /// - Complexity: `draws` explanations.
     public static func maximumSensitivity(values: [Double], input: [Float], radius: Float = 0.02, draws: Int = 10, seed: UInt64 = 0,
                                           explain: ([Float]) throws -> [Double]) rethrows -> (absolute: Double, relative: Double) {

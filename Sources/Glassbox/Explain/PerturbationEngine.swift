@@ -25,15 +25,16 @@ public final class PerturbationEngine {
     private var tableStacks: [Int: (preactivation: Tensor, runners: [any LayerRunner], probabilities: Tensor)] = [:]
 
     /// - Parameters:
+    ///   - session: the model on its backend.
     ///   - input: one sample of the model's input shape.
     ///   - baseline: what absent segments show, the same size as `input`.
     ///   - segmentation: one segment per pixel; the model's input must be `height x width x channels`.
     ///   - chunkSize: samples per forward pass; by default ``defaultChunkSize(for:backend:)``,
     ///     sized to the device's memory.
-    /// - Throws: ``GlassboxError`` when the sizes do not fit each other or the model, or there are
-    ///   more than 64 segments.
     ///   - allowsSegmentTable: use the ``SegmentTable`` shortcut when the model's shape allows it
     ///     (the default); false always runs the full forward pass.
+    /// - Throws: ``GlassboxError`` when the sizes do not fit each other or the model, or there are
+    ///   more than 64 segments.
     public init(session: InferenceSession, input: [Float], baseline: [Float], segmentation: Segmentation, chunkSize: Int? = nil,
                 allowsSegmentTable: Bool = true) throws {
         let chunkSize = chunkSize ?? Self.defaultChunkSize(for: session.model, backend: session.backend)

@@ -54,7 +54,10 @@ public struct Segmentation: Equatable, Sendable {
     /// centre within 2S by `sqrt((dI / m)^2 + (dxy / S)^2)`, ten iterations, then every
     /// disconnected piece merged into a neighbouring segment and the ids compacted.
     /// - Parameters:
+    ///   - target: about how many segments.
     ///   - image: intensities in [0, 1], row-major.
+    ///   - width: the image's width.
+    ///   - height: the image's height.
     ///   - compactness: `m`, the weight of intensity against distance.
     public static func superpixels(_ target: Int, image: [Float], width: Int, height: Int, compactness: Double = 0.1) throws -> Segmentation {
         guard target >= 1, target <= width * height, image.count == width * height else {

@@ -115,7 +115,11 @@ public enum SummaryPlot {
     /// scale that saturates at the 99th percentile of |value| (red raises the class's output, blue
     /// lowers it), each under a label with its class and number of images; classes with no image
     /// stay white.
-    /// - Parameter classNames: labels for the classes (e.g. Fashion-MNIST's); `class N` without.
+    /// - Parameters:
+    ///   - global: the aggregated explanations.
+    ///   - columns: classes per row.
+    ///   - scale: screen pixels per image pixel.
+    ///   - classNames: labels for the classes (e.g. Fashion-MNIST's); `class N` without.
     public static func classGrid(_ global: GlobalExplanation, columns: Int = 5, scale: Int = 4,
                                  classNames: [String] = []) -> AttributionImage.Picture {
         let maps = (0..<global.classCount).map { global.meanPixelMap(ofClass: $0) }

@@ -73,7 +73,13 @@ public struct SurrogateTree: Sendable {
 
     /// Fits a tree to the model's outputs on `count` images.
     /// - Parameters:
+    ///   - session: the model whose outputs the tree imitates, on its backend.
     ///   - images: `count` samples of the model's input shape, back to back.
+    ///   - count: how many images.
+    ///   - features: what the tree splits on (per-block mean intensities, or pixels).
+    ///   - target: the predicted class, or one class's probability.
+    ///   - maxDepth: the deepest level of splits.
+    ///   - minLeaf: the fewest training images a leaf may hold.
     ///   - heldOutFraction: the share of images kept out of training to measure fidelity.
     ///   - seed: shuffles the images before the split.
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` for images that do not fit the
@@ -145,7 +151,7 @@ public struct SurrogateTree: Sendable {
     }
 
     /// The tree as indented if/else rules, one line per test or leaf, under a summary line.
-    /// - Parameter classNames: names for class indices; by default the model's, else `class k`.
+    /// - Parameter names: names for class indices; by default the model's, else `class k`.
     public func rules(classNames names: [String]? = nil) -> String {
         var lines = ["# imitates \(targetText(names)) by \(featureText): \(fidelityText) on \(heldOutCount) held-out images, depth \(depth), \(leafCount) leaves"]
         func visit(_ i: Int, _ indent: String) {
@@ -161,7 +167,7 @@ public struct SurrogateTree: Sendable {
     }
 
     /// The tree as a Graphviz DOT diagram: tests in boxes, leaves shaded, edges `yes` (`<=`) and `no`.
-    /// - Parameter classNames: names for class indices; by default the model's, else `class k`.
+    /// - Parameter names: names for class indices; by default the model's, else `class k`.
     public func dot(classNames names: [String]? = nil) -> String {
         func quoted(_ text: String) -> String {
             "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

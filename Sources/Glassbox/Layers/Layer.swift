@@ -17,8 +17,12 @@ public protocol Layer: Sendable {
     /// The layer's settings, for the model file.
     var configuration: LayerConfiguration { get }
     /// A runner for batches of `batchSize` samples of `inputShape` on `backend`.
-    /// - Parameter isOutputLayer: true for the model's last layer, whose softmax (if any) the model
-    ///   applies itself, fused with the loss when training.
+    /// - Parameters:
+    ///   - backend: where the runner's buffers live and its ops run.
+    ///   - inputShape: one sample's shape.
+    ///   - batchSize: samples per batch.
+    ///   - isOutputLayer: true for the model's last layer, whose softmax (if any) the model
+    ///     applies itself, fused with the loss when training.
     func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner
 }
 
@@ -32,6 +36,8 @@ public protocol LayerRunner: AnyObject {
     /// Computes the layer's output for `input` (`[batch] + inputShape`). The result may be the
     /// runner's own buffer or a view of `input` (Flatten, Dropout at inference).
     /// - Parameters:
+    ///   - input: the batch.
+    ///   - parameters: the layer's parameters (none, or kernel and bias).
     ///   - training: dropout is active only when training.
     ///   - seed: varies per step, for dropout masks.
     func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor

@@ -2,7 +2,10 @@ import Foundation
 
 extension Sequential {
     /// Chooses the optimizer and loss, as Keras's `compile`, and resets training progress.
-    /// - Parameter seed: orders the per-epoch shuffles and dropout masks.
+    /// - Parameters:
+    ///   - optimizer: Adam (Keras's defaults) or SGD.
+    ///   - loss: the loss on the last layer's output.
+    ///   - seed: orders the per-epoch shuffles and dropout masks.
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when the loss does not fit
     ///   the last layer (cross-entropy on probabilities needs a final softmax).
     public mutating func compile(optimizer: Optimizer = .adam, loss: Loss = .sparseCategoricalCrossentropy, seed: UInt64 = 0) throws {
@@ -26,6 +29,12 @@ extension Sequential {
     /// parameters and optimizer state come back to the host at the end of every epoch.
     ///
     /// - Parameters:
+    ///   - x: the samples, back to back in the model's input shape.
+    ///   - y: one class index per sample.
+    ///   - batchSize: samples per step.
+    ///   - validation: data to evaluate after each epoch, if any.
+    ///   - backend: where training runs.
+    ///   - progressInterval: the least seconds between `progress` calls.
     ///   - epochs: the epoch to train up to, counting those already done (Keras's `epochs` with
     ///     `initial_epoch` at the epochs completed), so a resumed model continues its count.
     ///   - progress: called during an epoch, at most every `progressInterval` seconds and after its

@@ -29,9 +29,11 @@ public final class OpenCLBackend: Backend {
     let placeholder: Buffer
 
     /// Opens a context and queue on `device`.
-    /// - Parameter variant: the kernel shapes; by default chosen by the device's type.
     /// - Throws: ``OpenCLError`` when the context or queue cannot be created.
-    /// - Parameter memoryLimitBytes: the most bytes this backend's buffers may hold; by default
+    /// - Parameters:
+    ///   - device: the OpenCL device, from ``Device/all()``.
+    ///   - variant: the kernel shapes; by default chosen by the device's type.
+    ///   - memoryLimitBytes: the most bytes this backend's buffers may hold; by default
     ///   the device's global memory, or `GLASSBOX_MAX_DEVICE_BYTES` when that is set (a debug limit
     ///   for testing out-of-memory handling). Allocations past it throw
     ///   ``GlassboxError/deviceOutOfMemory(requestedBytes:freeBytes:totalBytes:)``.
