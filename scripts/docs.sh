@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scratch=.build-docs
+mkdir -p "$scratch"
 # SwiftPM also tries the test runner modules, which only `swift build --build-tests` makes, and
 # then exits non-zero; only the Glassbox graph is needed, and it must be fresh.
 rm -rf "$scratch/build"/*/symbolgraph
