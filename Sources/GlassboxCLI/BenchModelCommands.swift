@@ -105,11 +105,7 @@ struct ExplainBenchCommand: ParsableCommand {
                     throw ValidationError("--cases takes method:grid:samples items (got \(item))")
                 }
                 // deep and gradient-shap draw their background from the training images, seeded.
-                var generator = SeededGenerator(seed: 0)
-                let background = (0..<max(samples, 1)).map { _ -> [Float] in
-                    let i = Int(generator.next() % UInt64(dataset.trainCount))
-                    return Array(dataset.trainImages[(i * size)..<((i + 1) * size)])
-                }
+                let background = dataset.trainingSample(count: max(samples, 1), seed: 0)
                 let explainer = try ExplanationMethods.make(parts[0], background: background)
                 let request = try ExplanationRequest(session: session, input: input, baseline: [Float](repeating: 0, count: size),
                                                      segmentation: try Segmentation.grid(grid, width: dataset.columns, height: dataset.rows),

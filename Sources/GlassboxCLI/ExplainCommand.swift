@@ -79,12 +79,7 @@ struct ExplainCommand: ParsableCommand {
             let session = try InferenceSession(model: model, backend: backend)
             var background: [[Float]] = []
             if methods.contains("gradient-shap") || methods.contains("deep"), let dataset {
-                var generator = SeededGenerator(seed: seed)
-                let size = width * height
-                background = (0..<100).map { _ in
-                    let i = Int(generator.next() % UInt64(dataset.trainCount))
-                    return Array(dataset.trainImages[(i * size)..<((i + 1) * size)])
-                }
+                background = dataset.trainingSample(count: 100, seed: seed)
             }
             let explainers = try methods.map { try ExplanationMethods.make($0, background: background) }
             let meanImage = baseline == "mean" ? Baseline.mean(of: dataset!.trainImages, count: dataset!.trainCount) : nil
@@ -208,16 +203,17 @@ struct ExplainCommand: ParsableCommand {
         }
         for g in globals {
             let suffix = globals.count > 1 ? "-\(g.method)" : ""
+            let gridPNG = png == nil && report == nil ? Data() : try AttributionImage.png(SummaryPlot.classGrid(g, classNames: classNames))
             if let png {
                 let grid = Self.suffixed(png, suffix), summary = Self.suffixed(png, suffix + "-summary")
-                try AtomicFile.write(try AttributionImage.png(SummaryPlot.classGrid(g, classNames: classNames)), to: URL(fileURLWithPath: grid))
+                try AtomicFile.write(gridPNG, to: URL(fileURLWithPath: grid))
                 try AtomicFile.write(try AttributionImage.png(SummaryPlot.beeswarmPicture(g)), to: URL(fileURLWithPath: summary))
             }
             if let report {
                 var body = "<h1>Glassbox global explanation: \(g.method) over \(g.records.count) images</h1>\n"
                 body += "<h2>Mean attribution map per class</h2>\n<p>Classes in rows of five: " + (0..<g.classCount).map { name($0) }.joined(separator: ", ")
                 body += ". Red raises the class's output, blue lowers it; one colour scale for all, saturated at the 99th percentile of |value|.</p>\n"
-                body += "<img alt=\"\" src=\"data:image/png;base64,\(try AttributionImage.png(SummaryPlot.classGrid(g, classNames: classNames)).base64EncodedString())\">\n"
+                body += "<img alt=\"\" src=\"data:image/png;base64,\(gridPNG.base64EncodedString())\">\n"
                 body += "<h2>Summary plot</h2>\n" + SummaryPlot.beeswarmSVG(g)
                 body += "<h2>Segments by mean |value|</h2>\n<table><tr><th>segment</th><th>mean |value|</th></tr>\n"
                 body += g.ranking.map { "<tr><td>\($0.segment)</td><td>\(String(format: "%.5f", $0.meanAbsoluteValue))</td></tr>" }.joined(separator: "\n")

@@ -140,13 +140,7 @@ public struct DeepShap: Explainer {
     func activate(_ z: Tensor, _ activation: Activation, backend: any Backend) throws -> Tensor {
         guard activation != .linear else { return z }
         let y = try backend.makeTensor(shape: z.shape)
-        switch activation {
-        case .relu: try backend.relu(z, into: y)
-        case .sigmoid: try backend.sigmoid(z, into: y)
-        case .tanh: try backend.tanh(z, into: y)
-        case .softmax: try backend.softmax(try Activation.rows(z), into: try Activation.rows(y))
-        case .linear: break
-        }
+        try activation.apply(backend, z, into: y)
         return y
     }
 

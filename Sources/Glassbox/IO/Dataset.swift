@@ -119,6 +119,19 @@ public struct Dataset: Sendable {
                        testImages: unitFloats(test.pixels), testLabels: testLabels.map(Float.init))
     }
 
+    /// `count` training images drawn with replacement by `SeededGenerator(seed:)`: the background
+    /// sets of `deep` and `gradient-shap` (the same seed gives the same images). None when there
+    /// are no training images, which those methods then refuse with an error.
+    public func trainingSample(count: Int, seed: UInt64) -> [[Float]] {
+        guard trainCount > 0 else { return [] }
+        let imageSize = rows * columns
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in
+            let i = Int(generator.next() % UInt64(trainCount))
+            return Array(trainImages[(i * imageSize)..<((i + 1) * imageSize)])
+        }
+    }
+
     /// The first `train` training and first `test` test examples (all of them where there are
     /// fewer), for quick tests and smoke runs.
     public func subset(train: Int, test: Int) -> Dataset {

@@ -4,14 +4,18 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
 
     /// Applies the activation to `y` in place; `softmax` runs over the last dimension.
     func apply(_ backend: any Backend, _ y: Tensor) throws {
+        try apply(backend, y, into: y)
+    }
+
+    /// Writes the activation of `z` into `y` (the same shape; may be `z` itself). `linear` leaves
+    /// `y` untouched, so it only makes sense in place.
+    func apply(_ backend: any Backend, _ z: Tensor, into y: Tensor) throws {
         switch self {
         case .linear: break
-        case .relu: try backend.relu(y, into: y)
-        case .sigmoid: try backend.sigmoid(y, into: y)
-        case .tanh: try backend.tanh(y, into: y)
-        case .softmax:
-            let rows = try Self.rows(y)
-            try backend.softmax(rows, into: rows)
+        case .relu: try backend.relu(z, into: y)
+        case .sigmoid: try backend.sigmoid(z, into: y)
+        case .tanh: try backend.tanh(z, into: y)
+        case .softmax: try backend.softmax(try Self.rows(z), into: try Self.rows(y))
         }
     }
 
