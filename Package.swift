@@ -63,7 +63,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GlassboxCLITests",
-            dependencies: ["GlassboxCLI"],
+            dependencies: ["GlassboxCLI", "Glassbox"],
             path: "Tests/GlassboxCLITests"
         ),
     ],

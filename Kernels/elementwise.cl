@@ -7,9 +7,11 @@ __kernel void bias_add(const int count, const int cols, __global const float* x,
     if (i < count) y[i] = x[i] + bias[i % cols];
 }
 
+// NaN passes through, as in the CPU reference (fmax alone would turn it into 0 and hide a
+// diverged parameter from the loss).
 __kernel void relu_forward(const int count, __global const float* x, __global float* y) {
     const int i = get_global_id(0);
-    if (i < count) y[i] = fmax(x[i], 0.0f);
+    if (i < count) y[i] = isnan(x[i]) ? x[i] : fmax(x[i], 0.0f);
 }
 
 // The derivative of max(x, 0) is taken as 0 at x = 0, as TensorFlow does.

@@ -32,6 +32,8 @@ struct DataOptions: ParsableArguments {
     var classes: String?
 
     func load() throws -> Dataset {
+        try FlagRange.checkPath(data, flag: "--data")
+        try FlagRange.checkPath(classes, flag: "--classes")
         do {
             return try Dataset.load(folder: URL(fileURLWithPath: data), classNamesFile: classes.map { URL(fileURLWithPath: $0) })
         } catch {
@@ -46,6 +48,7 @@ struct ModelOptions: ParsableArguments {
     var model: String
 
     func load() throws -> Sequential {
+        guard !model.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--model: the path is empty") }
         do { return try Sequential.load(from: URL(fileURLWithPath: model)) } catch { throw CommandFailure(error) }
     }
 }

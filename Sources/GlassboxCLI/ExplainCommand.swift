@@ -30,23 +30,59 @@ struct ExplainCommand: ParsableCommand {
     var seedConsistency = false
     @Flag(help: "Aggregate over the --count images: per-class mean maps, mean |value| per segment, a segment ranking and a summary plot.")
     var global = false
+    @Option(help: "gradient-shap's input noise, a standard deviation on [0, 1] pixels (default \(ExplanationMethods.defaultGradientShapNoise); 0 gives expected gradients).")
+    var noise: Double?
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
         if image != nil && index != nil { throw ValidationError("give either --image FILE or --index I (with --data DIR), not both") }
         if image == nil && index == nil && !global { throw ValidationError("give --image FILE or --index I (with --data DIR)") }
-        if let index, index < 0 { throw ValidationError("--index must be at least 0 (got \(index))") }
-        guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }
-        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1 (got \(samples))") }
-        guard stability >= 0 else { throw ValidationError("--stability must be 0 or more (got \(stability))") }
+        if let index { try FlagRange.check(index, FlagRange.index, flag: "--index") }
+        try FlagRange.check(count, FlagRange.count, flag: "--count")
+        if let samples { try FlagRange.check(samples, ExplanationRequest.sampleRange, flag: "--samples") }
+        try FlagRange.check(stability, FlagRange.stability, flag: "--stability")
+        if let noise { try FlagRange.check(noise, FlagRange.noise, flag: "--noise") }
         if target != "predicted" && Int(target) == nil { throw ValidationError("--target must be 'predicted' or a class index (got \(target))") }
         if global && image != nil { throw ValidationError("--global explains test images: give --index I --count N, not --image") }
+        let names = methodNames
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw ValidationError("--method lists \(repeated) more than once")
+        }
+        for (path, flag) in [(image, "--image"), (png, "--png"), (report, "--report"), (data, "--data"), (segments, "--segments"), (baseline, "--baseline")] {
+            try FlagRange.checkPath(path, flag: flag)
+        }
+        _ = try parsedBaseline(mean: nil)
+    }
+
+    var methodNames: [String] { method.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    /// The files this run reads: an output may be none of them.
+    func inputFiles(usesData: Bool) -> [OutputFiles.Entry] {
+        var files = [OutputFiles.Entry(flag: "--model", path: modelOptions.model)] + InputFiles.entry(image, flag: "--image")
+        if !(segments.hasPrefix("grid:") || segments.hasPrefix("superpixels:")) { files += InputFiles.entry(segments, flag: "--segments") }
+        if !["zero", "mean", "blur"].contains(baseline) && !baseline.hasPrefix("blur:") { files += InputFiles.entry(baseline, flag: "--baseline") }
+        return files + (usesData ? InputFiles.data(data) : [])
+    }
+
+    /// Every file this run will write, in the order it writes them.
+    func plannedOutputs(suffixes: [String], methods: [String]) -> [OutputFiles.Entry] {
+        if global {
+            return methods.flatMap { method -> [OutputFiles.Entry] in
+                let suffix = methods.count > 1 ? "-\(method)" : ""
+                return (png.map { [OutputFiles.Entry(flag: "--png", path: Self.suffixed($0, suffix)),
+                                   OutputFiles.Entry(flag: "--png", path: Self.suffixed($0, suffix + "-summary"))] } ?? [])
+                    + (report.map { [OutputFiles.Entry(flag: "--report", path: Self.suffixed($0, suffix))] } ?? [])
+            }
+        }
+        return suffixes.flatMap { suffix in
+            (png.map { [OutputFiles.Entry(flag: "--png", path: Self.suffixed($0, suffix))] } ?? [])
+                + (report.map { [OutputFiles.Entry(flag: "--report", path: Self.suffixed($0, suffix))] } ?? [])
+        }
     }
 
     func run() throws {
         let model = try modelOptions.load()
-        let backend = try deviceOptions.backend()
-        let methods = method.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let methods = methodNames
         guard model.inputShape.count == 3, model.inputShape[2] == 1 else {
             throw CommandFailure(GlassboxError.invalidArgument(operation: "explain", reason: "explain takes models of single-channel images, not \(model.inputShape)"))
         }
@@ -68,20 +104,25 @@ struct ExplainCommand: ParsableCommand {
                 throw CommandFailure(GlassboxError.invalidArgument(operation: "explain",
                     reason: "the data has \(dataset.columns)x\(dataset.rows) images but the model takes \(width)x\(height)"))
             }
-            guard first < dataset.testCount else { throw ValidationError("--index \(first) is past the last test image (\(dataset.testCount))") }
             let size = width * height
-            for i in first..<min(first + count, dataset.testCount) {
+            for i in try checkedRange(first: first, count: count, available: dataset.testCount, what: "test image") {
                 inputs.append((i, "test image \(i)", Array(dataset.testImages[(i * size)..<((i + 1) * size)]), Int(dataset.testLabels[i])))
             }
         }
-        let classNames = model.classNames ?? dataset?.classNames ?? (0..<model.outputCount).map { "class \($0)" }
+        // One name per output: a model's or data set's list may be shorter than the model's outputs.
+        let knownNames = model.classNames ?? dataset?.classNames ?? []
+        let classNames = (0..<model.outputCount).map { knownNames.indices.contains($0) ? knownNames[$0] : "class \($0)" }
+        func className(_ index: Int) -> String { classNames.indices.contains(index) ? classNames[index] : "class \(index)" }
+        let suffixes = inputs.enumerated().map { position, item in inputs.count > 1 ? "-\(item.index ?? position)" : "" }
+        try checkOutputs(plannedOutputs(suffixes: suffixes, methods: methods), inputs: inputFiles(usesData: dataset != nil))
+        let backend = try deviceOptions.backend()
         try reportingErrors {
             let session = try InferenceSession(model: model, backend: backend)
             var background: [[Float]] = []
             if methods.contains("gradient-shap") || methods.contains("deep"), let dataset {
                 background = dataset.trainingSample(count: 100, seed: seed)
             }
-            let explainers = try methods.map { try ExplanationMethods.make($0, background: background) }
+            let explainers = try methods.map { try ExplanationMethods.make($0, background: background, noise: noise) }
             let meanImage = baseline == "mean" ? Baseline.mean(of: dataset!.trainImages, count: dataset!.trainCount) : nil
             var globals: [String: GlobalExplanation] = [:]
             for (position, item) in inputs.enumerated() {
@@ -141,7 +182,7 @@ struct ExplainCommand: ParsableCommand {
                             ExplanationMetrics.spearman(explanations[i].values, explanations[j].values)
                     }
                 }
-                let suffix = inputs.count > 1 ? "-\(item.index ?? position)" : ""
+                let suffix = suffixes[position]
                 if let png {
                     let picture = AttributionImage.render(input: item.pixels, width: width, height: height, maps: explanations.map(\.pixelMap))
                     try AtomicFile.write(try AttributionImage.png(picture), to: URL(fileURLWithPath: Self.suffixed(png, suffix)))
@@ -162,8 +203,8 @@ struct ExplainCommand: ParsableCommand {
                     let data = try JSONSerialization.data(withJSONObject: object, options: inputs.count > 1 ? [.sortedKeys] : [.sortedKeys, .prettyPrinted])
                     print(String(decoding: data, as: UTF8.self))
                 } else {
-                    print("\(item.name): predicted \(classNames[predicted]) (\(String(format: "%.4f", probabilities[predicted])))"
-                          + (item.label.map { ", label \(classNames[$0])" } ?? "") + "; explaining \(classNames[targetClass]) over \(segmentation.count) segments")
+                    print("\(item.name): predicted \(className(predicted)) (\(String(format: "%.4f", probabilities[predicted])))"
+                          + (item.label.map { ", label \(className($0))" } ?? "") + "; explaining \(className(targetClass)) over \(segmentation.count) segments")
                     for explanation in explanations { print(Self.text(explanation)) }
                     for key in consistency.keys.sorted() { print("  consistency (Spearman) \(key): \(String(format: "%.3f", consistency[key]!))") }
                 }
@@ -239,16 +280,26 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func makeBaseline(_ mean: [Float]?) throws -> Baseline {
+        if let parsed = try parsedBaseline(mean: mean) { return parsed }
+        let picture = try GrayImage.load(from: URL(fileURLWithPath: baseline))
+        return .image(picture.floats())
+    }
+
+    /// The baseline that `--baseline` names without a file (nil for an image file); checks the
+    /// blur sigma's range.
+    func parsedBaseline(mean: [Float]?) throws -> Baseline? {
         switch baseline {
         case "zero": return .zero
-        case "mean": return .image(mean!)
+        case "mean": return .image(mean ?? [])
         case "blur": return .blur(sigma: 2)
         case let text where text.hasPrefix("blur:"):
-            guard let sigma = Double(text.dropFirst(5)), sigma > 0 else { throw ValidationError("--baseline blur:SIGMA needs a positive number") }
+            let range = FlagRange.blurSigma
+            guard let sigma = Double(text.dropFirst(5)), sigma.isFinite, sigma > range.lowerBound, sigma <= range.upperBound else {
+                throw ValidationError("--baseline blur:SIGMA needs a positive number up to \(Int(range.upperBound)) pixels (got \(text.dropFirst(5)))")
+            }
             return .blur(sigma: sigma)
         default:
-            let picture = try GrayImage.load(from: URL(fileURLWithPath: baseline))
-            return .image(picture.floats())
+            return nil
         }
     }
 
@@ -266,6 +317,7 @@ struct ExplainCommand: ParsableCommand {
             "metrics": e.metrics, "samples": e.samples, "seconds": e.seconds,
         ]
         if !e.values.isEmpty { object["efficiency_gap"] = e.efficiencyGap }
+        if let summed = e.summedPrediction { object["summed_prediction"] = summed }
         if let errors = e.standardErrors { object["standard_errors"] = errors }
         return object
     }

@@ -31,8 +31,10 @@ struct PredictCommand: ParsableCommand {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
         if image != nil && (index != nil || data != nil) { throw ValidationError("give either --image FILE or --data DIR --index I, not both") }
         if image == nil && index == nil { throw ValidationError("give either --image FILE or --index I (with --data DIR)") }
-        if let index, index < 0 { throw ValidationError("--index must be at least 0 (got \(index))") }
-        guard count >= 1 else { throw ValidationError("--count must be at least 1 (got \(count))") }
+        if let index { try FlagRange.check(index, FlagRange.index, flag: "--index") }
+        try FlagRange.check(count, FlagRange.count, flag: "--count")
+        try FlagRange.checkPath(image, flag: "--image")
+        try FlagRange.checkPath(classes, flag: "--classes")
     }
 
     struct Row: Encodable {
@@ -41,6 +43,22 @@ struct PredictCommand: ParsableCommand {
         let label: Int?
         let predicted: Int
         let probabilities: [Float]
+    }
+
+    /// A row as JSON: its outputs under `probabilities`, or `scores` when the last layer is linear.
+    struct OutputRow: Encodable {
+        let row: Row
+        let areProbabilities: Bool
+        enum Keys: String, CodingKey { case index, image, label, predicted, probabilities, scores }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encodeIfPresent(row.index, forKey: .index)
+            try container.encodeIfPresent(row.image, forKey: .image)
+            try container.encodeIfPresent(row.label, forKey: .label)
+            try container.encode(row.predicted, forKey: .predicted)
+            try container.encode(row.probabilities, forKey: areProbabilities ? .probabilities : .scores)
+        }
     }
 
     func run() throws {
@@ -62,10 +80,7 @@ struct PredictCommand: ParsableCommand {
             }
             if classes != nil || names == nil { names = dataset.classNames }
             let first = index!
-            guard first < dataset.testCount else {
-                throw ValidationError("--index \(first) is past the last test image (\(dataset.testCount) images)")
-            }
-            let last = min(first + count, dataset.testCount)
+            let last = try checkedRange(first: first, count: count, available: dataset.testCount, what: "test image").upperBound
             let size = dataset.rows * dataset.columns
             guard model.inputShape == [dataset.rows, dataset.columns, 1] else {
                 throw CommandFailure(GlassboxError.invalidArgument(operation: "predict",
@@ -82,10 +97,12 @@ struct PredictCommand: ParsableCommand {
             }
         }
         if let classes { names = try reportingErrors { try Dataset.readClassNames(URL(fileURLWithPath: classes)) } }
+        // A model whose last layer is linear outputs scores (logits), not probabilities: say so.
+        let heading = model.endsInSoftmax ? "probabilities" : "scores (the last layer is linear: logits, not probabilities)"
         if format == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            print(String(decoding: try encoder.encode(rows.map { OutputRow(row: $0, areProbabilities: model.endsInSoftmax) }), as: UTF8.self))
             return
         }
         func name(_ index: Int) -> String {
@@ -97,6 +114,7 @@ struct PredictCommand: ParsableCommand {
             head += ": predicted \(name(row.predicted))"
             if let label = row.label { head += ", label \(name(label))\(label == row.predicted ? "" : "  <- wrong")" }
             print(head)
+            print("  \(heading):")
             for (index, probability) in row.probabilities.enumerated() {
                 let label = name(index)
                 print("    \(label.padding(toLength: max(18, label.count), withPad: " ", startingAt: 0)) \(String(format: "%.4f", probability))")

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Glassbox
 
@@ -21,7 +22,10 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "The picture to write: model.png, model.svg, model.pdf or model.dot.")
     var out: String
 
+    func validate() throws { try FlagRange.checkPath(out, flag: "--out") }
+
     func run() throws {
+        try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)], inputs: [OutputFiles.Entry(flag: "--model", path: modelOptions.model)])
         let model = try modelOptions.load()
         try reportingErrors { try ModelDiagram.write(model, to: URL(fileURLWithPath: out)) }
         print("diagram: \(out)")

@@ -21,26 +21,37 @@ struct SurrogateCommand: ParsableCommand {
     @Option(help: "Write the tree as a Graphviz diagram (.dot, .png, .svg or .pdf).") var out: String?
 
     func validate() throws {
-        guard maxDepth >= 1, minLeaf >= 1 else { throw ValidationError("--max-depth and --min-leaf must be at least 1") }
-        guard count >= 2 else { throw ValidationError("--count must be at least 2 (got \(count))") }
-        guard heldOut > 0, heldOut < 1 else { throw ValidationError("--held-out must be between 0 and 1 (got \(heldOut))") }
+        try FlagRange.check(maxDepth, FlagRange.treeDepth, flag: "--max-depth")
+        try FlagRange.check(count, 2...FlagRange.count.upperBound, flag: "--count")
+        try FlagRange.check(minLeaf, 1...count, flag: "--min-leaf")
+        guard heldOut.isFinite, heldOut > 0, heldOut < 1 else { throw ValidationError("--held-out must be between 0 and 1 (got \(heldOut))") }
         if target != "predicted" && Int(target) == nil { throw ValidationError("--target must be 'predicted' or a class index (got \(target))") }
+        try FlagRange.checkPath(out, flag: "--out")
+        _ = try featureKind()
+    }
+
+    func featureKind() throws -> SurrogateFeatures {
+        if features == "pixels" { return .pixels }
+        guard features.hasPrefix("blocks:"), let grid = Int(features.dropFirst(7)), grid >= 1 else {
+            throw ValidationError("--features must be blocks:G with G >= 1, or pixels (got \(features))")
+        }
+        return .pooledBlocks(grid: grid)
     }
 
     func run() throws {
+        if let out {
+            try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)],
+                             inputs: [OutputFiles.Entry(flag: "--model", path: modelOptions.model)] + InputFiles.data(dataOptions.data, classes: dataOptions.classes))
+        }
         let model = try modelOptions.load()
         let dataset = try dataOptions.load()
         let backend = try deviceOptions.backend()
         try reportingErrors {
-            let featureKind: SurrogateFeatures
-            if features == "pixels" {
-                featureKind = .pixels
-            } else if features.hasPrefix("blocks:"), let grid = Int(features.dropFirst(7)) {
-                featureKind = .pooledBlocks(grid: grid)
-            } else {
-                throw ValidationError("--features must be blocks:G or pixels (got \(features))")
-            }
+            let featureKind = try self.featureKind()
             let used = min(count, dataset.testCount)
+            if used < count {
+                FileHandle.standardError.write(Data("surrogate: --count \(count) but the data has \(dataset.testCount) test images; using all \(used)\n".utf8))
+            }
             let size = dataset.rows * dataset.columns
             let tree = try SurrogateTree.fit(session: try InferenceSession(model: model, backend: backend),
                                              images: Array(dataset.testImages[..<(used * size)]), count: used, features: featureKind,

@@ -46,22 +46,27 @@ struct TrainCommand: ParsableCommand {
     var checkNumerics = false
 
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+        try FlagRange.check(epochs, TrainingLimits.epochs, flag: "--epochs")
+        try FlagRange.check(batchSize, TrainingLimits.batchSize, flag: "--batch-size")
         guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd (got \(optimizer))") }
-        guard (0..<1).contains(validationSplit) else { throw ValidationError("--validation-split must be in [0, 1) (got \(validationSplit))") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
-        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive (got \(learningRate))") }
-        guard checkNumericsSteps >= 0 else { throw ValidationError("--check-numerics-steps must be 0 or more (got \(checkNumericsSteps))") }
+        guard validationSplit.isFinite, (0..<1).contains(validationSplit) else {
+            throw ValidationError("--validation-split must be in [0, 1) (got \(validationSplit))")
+        }
+        if let limit { try FlagRange.check(limit, FlagRange.count, flag: "--limit") }
+        if let learningRate {
+            do { try TrainingLimits.checkLearningRate(learningRate, "--learning-rate") } catch { throw ValidationError("\(error)") }
+        }
+        try FlagRange.check(checkNumericsSteps, 0...Int(Int32.max), flag: "--check-numerics-steps")
+        try FlagRange.checkPath(out, flag: "--out")
+        try FlagRange.checkPath(dataOptions.classes, flag: "--classes")
     }
 
     func run() throws {
-        let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue,
-              FileManager.default.isWritableFile(atPath: folder) else {
-            throw ValidationError("--out \(out): the folder \(folder) does not exist or is not writable")
-        }
+        // Before any work: --out must be writable and must not be one of the data files, and no
+        // other process may be writing it.
+        try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)], inputs: InputFiles.data(dataOptions.data, classes: dataOptions.classes))
+        let lock = try reportingErrors { try WriterLock(for: out) }
+        defer { lock.release() }
         let backend = try deviceOptions.backend()
         let dataset = try dataOptions.load()
         let outURL = URL(fileURLWithPath: out)
@@ -71,7 +76,9 @@ struct TrainCommand: ParsableCommand {
                     throw ValidationError("--resume: no checkpoint at \(out)")
                 }
                 let loaded = try Sequential.load(from: outURL)
-                guard loaded.training != nil else { throw ValidationError("--resume: \(out) holds no training state") }
+                guard let state = loaded.training else { throw ValidationError("--resume: \(out) holds no training state") }
+                // The checkpoint's settings obey the rules of the flags they stand in for.
+                try TrainingLimits.check(state, source: "--resume \(out): metadata 'training'")
                 return loaded
             }
             var model = try Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count, seed: seed)

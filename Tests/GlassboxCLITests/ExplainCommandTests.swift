@@ -3,24 +3,7 @@ import XCTest
 
 /// `explain` and `surrogate` on the tiny data set, through the built binary on the CPU reference,
 /// with a model trained once for the class.
-final class ExplainCommandTests: XCTestCase {
-    nonisolated(unsafe) private static var shared: TrainedModel?
-
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
-    func trainedModel() throws -> TrainedModel {
-        if Self.shared == nil { Self.shared = try TrainedModel.make() }
-        let trained = Self.shared!
-        guard trained.result.status == 0 else { throw Failure(description: "training the shared model failed:\n\(trained.result.transcript)") }
-        return trained
-    }
-
-    override class func tearDown() {
-        if let shared { try? FileManager.default.removeItem(at: shared.folder) }
-        shared = nil
-        super.tearDown()
-    }
-
+final class ExplainCommandTests: TrainedModelTestCase {
     /// `glassbox explain --model M --device cpu arguments`, with `--data D` unless told otherwise.
     func explain(_ arguments: [String], data: Bool = true) throws -> GlassboxBinary.Result {
         let trained = try trainedModel()
@@ -301,7 +284,7 @@ final class ExplainCommandTests: XCTestCase {
             (["--index", "0", "--segments", narrow.path], [narrow.path, "27x28"]),
             (["--index", "0", "--format", "xml"], ["--format must be text or json (got xml)"]),
             ([], ["give --image FILE or --index I"]),
-            (["--index", "16"], ["--index 16 is past the last test image (16)"]),
+            (["--index", "16"], ["--index 16 is past the last test image (16 in all"]),
             (["--index", "0", "--baseline", "blur:0"], ["--baseline blur:SIGMA needs a positive number"]),
         ]
         for (arguments, fragments) in cases { assertFails(try explain(arguments), naming: fragments) }

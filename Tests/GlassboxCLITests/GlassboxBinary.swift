@@ -24,11 +24,21 @@ enum GlassboxBinary {
     /// and stdout a pipe (not a terminal).
     /// - Throws: `XCTSkip` when the binary has not been built.
     static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
+        try run(executable: url, arguments, environment: extra)
+    }
+
+    /// Runs `/bin/sh -c command` (which runs the binary, by ``url``) with the same environment as
+    /// ``run(_:environment:)``: for limits such as `ulimit -f` that only a shell sets.
+    static func runShell(_ command: String, environment extra: [String: String] = [:]) throws -> Result {
+        try run(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: extra)
+    }
+
+    private static func run(executable: URL, _ arguments: [String], environment extra: [String: String]) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw XCTSkip("glassbox binary not built at \(url.path); run `swift build` first")
         }
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "GLASSBOX_DEVICE")

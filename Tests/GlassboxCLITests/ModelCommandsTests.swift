@@ -143,7 +143,7 @@ final class ModelCommandsTests: XCTestCase {
         }
         assertFails(try GlassboxBinary.run(["predict", "--model", trained.model.path, "--data", trained.data.path,
                                             "--index", "16", "--device", "cpu"]),
-                    naming: ["--index 16 is past the last test image (16 images)"])
+                    naming: ["--index 16 is past the last test image (16 in all"])
     }
 
     func testPredictImageFile() throws {
@@ -154,9 +154,10 @@ final class ModelCommandsTests: XCTestCase {
         let result = try GlassboxBinary.run(["predict", "--model", trained.model.path, "--image", good.path, "--device", "cpu"])
         XCTAssertEqual(result.status, 0, result.transcript)
         let lines = result.standardOutput.split(separator: "\n")
-        XCTAssertEqual(lines.count, 11, "a head line and one line per class:\n\(result.transcript)")
+        XCTAssertEqual(lines.count, 12, "a head line, what the numbers are, and one line per class:\n\(result.transcript)")
         XCTAssertTrue(lines.first?.hasPrefix("\(good.path): predicted ") == true, result.transcript)
-        let probabilities = lines.dropFirst().compactMap { Double($0.split(separator: " ").last!) }
+        XCTAssertEqual(lines[1], "  probabilities:", result.transcript)
+        let probabilities = lines.dropFirst(2).compactMap { Double($0.split(separator: " ").last!) }
         XCTAssertEqual(probabilities.count, 10, result.transcript)
         XCTAssertEqual(probabilities.reduce(0, +), 1, accuracy: 2e-3, "printed to 4 decimals")
 
@@ -215,8 +216,8 @@ final class ModelCommandsTests: XCTestCase {
 
     func testInvalidFlagsAreRejected() throws {
         let data = try temporaryFolder().path
-        assertFails(try GlassboxBinary.run(["train", "--data", data, "--epochs", "0"]), naming: ["--epochs must be at least 1 (got 0)"])
-        assertFails(try GlassboxBinary.run(["train", "--data", data, "--batch-size=-1"]), naming: ["--batch-size must be at least 1 (got -1)"])
+        assertFails(try GlassboxBinary.run(["train", "--data", data, "--epochs", "0"]), naming: ["--epochs must be from 1 to 100000 (got 0)"])
+        assertFails(try GlassboxBinary.run(["train", "--data", data, "--batch-size=-1"]), naming: ["--batch-size must be from 1 to 65536 (got -1)"])
         // Written with a space, ArgumentParser reads "-1" as a flag and reports the value missing.
         assertFails(try GlassboxBinary.run(["train", "--data", data, "--batch-size", "-1"]), naming: ["--batch-size"])
         assertFails(try GlassboxBinary.run(["predict", "--model", "m.safetensors"]), naming: ["--image", "--index"])

@@ -100,6 +100,28 @@ struct TrainedModel {
     }
 }
 
+/// A test class whose tests share one model trained by the binary (made on first use, removed
+/// when the class's tests are done): training is the slow part of the CLI tests.
+class TrainedModelTestCase: XCTestCase {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    nonisolated(unsafe) private static var models: [ObjectIdentifier: TrainedModel] = [:]
+
+    /// The shared model; an error (not a cascade of failures) when training failed.
+    func trainedModel() throws -> TrainedModel {
+        let key = ObjectIdentifier(type(of: self))
+        if Self.models[key] == nil { Self.models[key] = try TrainedModel.make() }
+        let trained = Self.models[key]!
+        guard trained.result.status == 0 else { throw Failure(description: "training the shared model failed:\n\(trained.result.transcript)") }
+        return trained
+    }
+
+    override class func tearDown() {
+        if let trained = models.removeValue(forKey: ObjectIdentifier(self)) { try? FileManager.default.removeItem(at: trained.folder) }
+        super.tearDown()
+    }
+}
+
 extension XCTestCase {
     /// A fresh folder, removed when the test ends.
     func temporaryFolder() throws -> URL {

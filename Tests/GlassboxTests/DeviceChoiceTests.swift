@@ -61,4 +61,16 @@ final class DeviceChoiceTests: XCTestCase {
         XCTAssertEqual(try DeviceChoice.nameContaining(String(device.name.prefix(6)).uppercased()).resolve().device?.name, device.name)
         XCTAssertThrowsError(try DeviceChoice.openclIndex(99).resolve())
     }
+
+    /// `GLASSBOX_MAX_DEVICE_BYTES` is a whole number of bytes in range, or an error naming it:
+    /// never ignored, never a negative limit ("-0.0 MB").
+    func testDeviceMemoryLimitVariableIsCheckedWhateverTheChoice() throws {
+        XCTAssertNil(try OpenCLBackend.memoryLimitFromEnvironment([:]))
+        XCTAssertEqual(try OpenCLBackend.memoryLimitFromEnvironment(["GLASSBOX_MAX_DEVICE_BYTES": "65536"]), 65536)
+        for bad in ["lots", "-5", "0", "1e9", "", "99999999999999999999"] {
+            XCTAssertThrowsError(try OpenCLBackend.memoryLimitFromEnvironment(["GLASSBOX_MAX_DEVICE_BYTES": bad])) { error in
+                XCTAssertTrue("\(error)".contains("GLASSBOX_MAX_DEVICE_BYTES") && "\(error)".contains("'\(bad)'"), "\(error)")
+            }
+        }
+    }
 }

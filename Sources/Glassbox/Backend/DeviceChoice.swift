@@ -96,6 +96,8 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
 
     /// `makeBackend` with the device list and the opening step replaceable, to test failures.
     func makeBackend(warn: (String) -> Void, devices: (() throws -> [Device])?, open: (Device) throws -> any Backend) throws -> any Backend {
+        // Checked whatever the choice, so a bad value is an error rather than an `auto` fallback.
+        _ = try OpenCLBackend.memoryLimitFromEnvironment()
         let selection = try resolve(devices: devices)
         guard let device = selection.device else {
             if let reason = selection.fallbackReason {

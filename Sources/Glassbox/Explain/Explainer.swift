@@ -24,7 +24,13 @@ public struct ExplanationRequest {
             throw GlassboxError.invalidArgument(operation: "explain",
                 reason: "target class \(target) is not in 0..<\(session.model.outputCount)")
         }
-        if let samples, samples < 1 { throw GlassboxError.invalidArgument(operation: "explain", reason: "--samples must be at least 1") }
+        if let samples {
+            let limit = Self.maximumSamples(inputCount: input.count, segments: segmentation.count, classes: session.model.outputCount)
+            guard samples >= 1, samples <= limit.samples else {
+                throw GlassboxError.invalidArgument(operation: "explain",
+                    reason: "--samples \(samples) is outside 1...\(limit.samples): \(limit.reason)")
+            }
+        }
         self.session = session
         self.input = input
         self.baseline = baseline
@@ -33,6 +39,25 @@ public struct ExplanationRequest {
         self.samples = samples
         self.seed = seed
         _ = try makeEngine()   // validates sizes and segment count
+    }
+
+    /// The range of sample budgets any request accepts; ``maximumSamples(inputCount:segments:classes:)``
+    /// lowers the top to what host memory holds.
+    public static let sampleRange = 1...(1 << 24)
+
+    /// The largest sample budget whose per-sample host storage fits in a quarter of the host's
+    /// memory, and why. The heaviest methods per sample are the gradient methods (each sample's
+    /// path point as Float and input difference as Double: 12 bytes per input value) and the
+    /// regression methods (a row of segments as Doubles, a coalition, the model's outputs).
+    public static func maximumSamples(inputCount: Int, segments: Int, classes: Int,
+                                      hostBytes: UInt64 = ProcessInfo.processInfo.physicalMemory) -> (samples: Int, reason: String) {
+        let bytesPerSample = max(12 * inputCount, 8 * (segments + 2) + 4 * classes + 8)
+        let budget = Int(min(hostBytes / 4, UInt64(Int.max)))
+        let byMemory = budget / max(bytesPerSample, 1)
+        if byMemory < sampleRange.upperBound {
+            return (max(byMemory, 1), "each sample takes about \(bytesPerSample) bytes on the host for this model, and the budget is a quarter of the \(String(format: "%.1f", Double(hostBytes) / 1_073_741_824)) GiB of memory")
+        }
+        return (sampleRange.upperBound, "at most 2^24 samples per method and image")
     }
 
     /// A perturbation engine over this request's input, baseline and segments.

@@ -23,6 +23,9 @@ public struct Explanation: Sendable {
     public var seconds: Double
     /// Per-value standard errors, for sampling methods that estimate them.
     public var standardErrors: [Double]?
+    /// The output the values add up to (with ``baseValue``) when that is not ``prediction``:
+    /// gradient-shap with input noise explains the mean output over its noisy copies of the input.
+    public var summedPrediction: Double?
 
     public init(method: String, target: Int, baseValue: Double, prediction: Double, values: [Double], pixelMap: [Double],
                 metrics: [String: Double] = [:], samples: Int, seconds: Double, standardErrors: [Double]? = nil) {
@@ -32,6 +35,7 @@ public struct Explanation: Sendable {
     }
 
     /// `sum(values) - (prediction - baseValue)`: zero for methods that satisfy efficiency
-    /// (Shapley values; Lundberg & Lee 2017, property 1 "local accuracy").
-    public var efficiencyGap: Double { values.reduce(0, +) - (prediction - baseValue) }
+    /// (Shapley values; Lundberg & Lee 2017, property 1 "local accuracy"). With
+    /// ``summedPrediction`` set, the gap is taken against it instead of ``prediction``.
+    public var efficiencyGap: Double { values.reduce(0, +) - ((summedPrediction ?? prediction) - baseValue) }
 }

@@ -4,13 +4,19 @@ public enum ExplanationMethods {
     public static let names = ["exact", "kernel", "permutation", "partition", "lime", "occlusion",
                                "saliency", "gradient-input", "integrated-gradients", "gradient-shap", "deep"]
 
+    /// gradient-shap's default input noise (standard deviation on [0, 1] pixels), 0.09 as
+    /// Captum's GradientShap examples use: expected gradients around the input rather than at it.
+    public static let defaultGradientShapNoise = 0.09
+
     /// The explainer called `name`, with its default settings.
     /// - Parameters:
     ///   - name: a `--method` name, one of ``names``.
     ///   - background: sample images (for `gradient-shap`'s random baselines and `deep`'s
     ///     references); they only shape the attribution and never appear in an explanation.
+    ///   - noise: gradient-shap's input noise; nil for ``defaultGradientShapNoise``, 0 for
+    ///     expected gradients at the input itself.
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` naming the known methods.
-    public static func make(_ name: String, background: [[Float]] = []) throws -> any Explainer {
+    public static func make(_ name: String, background: [[Float]] = [], noise: Double? = nil) throws -> any Explainer {
         switch name {
         case "exact": return ExactShapley()
         case "kernel": return KernelShap()
@@ -25,9 +31,7 @@ public enum ExplanationMethods {
             guard !background.isEmpty else {
                 throw GlassboxError.invalidArgument(operation: "--method gradient-shap", reason: "needs background images (from --data)")
             }
-            // Noise of 0.09 (on [0, 1] pixels) as Captum's GradientShap examples use: expected
-            // gradients around the input rather than at it.
-            return GradientShap(background: background, noiseStandardDeviation: 0.09)
+            return GradientShap(background: background, noiseStandardDeviation: noise ?? defaultGradientShapNoise)
         case "deep":
             guard !background.isEmpty else {
                 throw GlassboxError.invalidArgument(operation: "--method deep", reason: "needs background images (from --data)")

@@ -147,15 +147,20 @@ public struct IntegratedGradients: Explainer {
 ///
 /// The background replaces the request's baseline: `baseValue` is the mean output over the
 /// whole background (the expectation the attributions add up to, as shap's `GradientExplainer`),
-/// and metric `completeness_gap` is `sum(attributions) - (f(x) - baseValue)`, which goes to 0
-/// as n grows for models that are linear along the paths. The explanation holds attributions
-/// only, never the background images.
+/// and metric `completeness_gap` is `sum(attributions) - (E[f(x~)] - baseValue)`, which goes to
+/// 0 as n grows for models that are linear along the paths. With noise the attributions add up
+/// to the mean output over the n noisy copies `x~`, not to `f(x)`: that mean is reported as
+/// ``Explanation/summedPrediction`` (metric `mean_noisy_prediction`) and the efficiency gap is
+/// taken against it; metric `noise` records the standard deviation. The explanation holds
+/// attributions only, never the background images.
 ///
-/// The noise defaults to 0, Captum's default: noise makes the attributions describe `x + e`
-/// rather than `x`; Captum's tutorials use small values (0.09 or less) to smooth them.
+/// This type's noise defaults to 0, Captum's default (expected gradients at `x` itself); noise
+/// makes the attributions describe `x + e` rather than `x`, and Captum's tutorials use small
+/// values (0.09 or less) to smooth them, which is what `glassbox explain` uses unless `--noise`.
 ///
 /// - Complexity: n forward+backward passes (default 50; `request.samples` overrides) in one
-///   batched call, plus one forward pass for the input and one per background image.
+///   batched call, plus one forward pass for the input and one per background image, and with
+///   noise n forward passes of the noisy copies.
 public struct GradientShap: Explainer {
     public let name = "gradient-shap"
     public static let defaultSamples = 50
@@ -184,23 +189,31 @@ public struct GradientShap: Explainer {
         }
         let n = request.samples ?? Self.defaultSamples
         let target = request.target, classes = request.session.model.outputCount
+        var noisyMean: Double?
         let ((map, ends), seconds) = try timed { () -> ([Double], (Double, Double)) in
             // Baselines and path points from one stream, noise from another, so the noise level
             // does not change which baselines are drawn.
             var draws = SeededGenerator(seed: request.seed)
             var noise = SeededGenerator(seed: request.seed ^ 0x6E6F_6973_65)   // "noise" in ASCII
-            var points = [Float](), differences = [Double]()
+            var points = [Float](), differences = [Double](), noisyInputs = [Float]()
             points.reserveCapacity(n * size)
             differences.reserveCapacity(n * size)
+            if noiseStandardDeviation > 0 { noisyInputs.reserveCapacity(n * size) }
             for _ in 0..<n {
                 let baseline = background[Int.random(in: 0..<background.count, using: &draws)]
                 let alpha = Double.random(in: 0..<1, using: &draws)
                 for i in 0..<size {
                     let noisy = Double(request.input[i]) + (noiseStandardDeviation > 0 ? noiseStandardDeviation * Self.gaussian(&noise) : 0)
+                    if noiseStandardDeviation > 0 { noisyInputs.append(Float(noisy)) }
                     let difference = noisy - Double(baseline[i])
                     points.append(Float(Double(baseline[i]) + alpha * difference))
                     differences.append(difference)
                 }
+            }
+            // With noise the values add up to the mean output over the noisy copies, not f(x).
+            if noiseStandardDeviation > 0 {
+                let outputs = try request.session.predict(noisyInputs)
+                noisyMean = (0..<n).reduce(0.0) { $0 + Double(outputs[$1 * classes + target]) } / Double(n)
             }
             let gradients = try request.session.gradients(points, targets: [Int](repeating: target, count: n))
             var attributions = [Double](repeating: 0, count: size)
@@ -213,9 +226,12 @@ public struct GradientShap: Explainer {
             return (GradientAttribution.pixelSums(attributions, request), (Double(outputs[target]), backgroundMean))
         }
         var explanation = GradientAttribution.explanation(name, request, pixelMap: map, ends: ends,
-                                                          samples: n + 1 + background.count, seconds: seconds)
+                                                          samples: n + 1 + background.count + (noisyMean == nil ? 0 : n), seconds: seconds)
+        explanation.summedPrediction = noisyMean
         explanation.metrics["completeness_gap"] = explanation.efficiencyGap
         explanation.metrics["background_size"] = Double(background.count)
+        explanation.metrics["noise"] = noiseStandardDeviation
+        if let noisyMean { explanation.metrics["mean_noisy_prediction"] = noisyMean }
         return explanation
     }
 

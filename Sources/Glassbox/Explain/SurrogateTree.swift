@@ -95,7 +95,9 @@ public struct SurrogateTree: Sendable {
         guard count >= 2, images.count == count * model.sampleSize else {
             throw invalid("\(images.count) values are not \(count) >= 2 images of shape \(model.inputShape)")
         }
-        guard maxDepth >= 1, minLeaf >= 1 else { throw invalid("max depth \(maxDepth) and min leaf \(minLeaf) must be at least 1") }
+        guard (1...64).contains(maxDepth), (1...count).contains(minLeaf) else {
+            throw invalid("max depth \(maxDepth) must be from 1 to 64, and min leaf \(minLeaf) from 1 to the \(count) images")
+        }
         guard heldOutFraction > 0, heldOutFraction < 1 else { throw invalid("held-out fraction \(heldOutFraction) must be in (0, 1)") }
         let classes = model.outputCount
         if case .probability(let k) = target, !(0..<classes).contains(k) { throw invalid("class \(k) is not in 0..<\(classes)") }
@@ -261,6 +263,10 @@ public struct SurrogateTree: Sendable {
                 throw GlassboxError.invalidArgument(operation: "surrogate tree", reason: "pooled blocks need an image model (height x width x channels), not \(shape)")
             }
             let (height, width, channels) = (shape[0], shape[1], shape[2])
+            guard (1...min(width, height)).contains(grid) else {
+                throw GlassboxError.invalidArgument(operation: "surrogate features blocks:\(grid)",
+                    reason: "the grid must be from 1 to \(min(width, height)) blocks a side for \(width)x\(height) images")
+            }
             let blocks = try Segmentation.grid(grid, width: width, height: height)
             let sizes = blocks.pixelsOfSegment.map { Double($0.count * channels) }
             var values = [Float](repeating: 0, count: count * blocks.count)

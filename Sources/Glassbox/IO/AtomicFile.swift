@@ -11,7 +11,13 @@ public enum AtomicFile {
 
     /// `injectedFailure`, for tests: a failure message that stands in for a failed write after half
     /// of the data, to check that the old file survives and no temporary file is left behind.
-    static func write(_ data: Data, to url: URL, injectedFailure: String?) throws {
+    static func write(_ data: Data, to requested: URL, injectedFailure: String?) throws {
+        // Through a symlink the target is replaced, never the link; and a device, FIFO, socket
+        // or folder is never replaced by a regular file (renaming over /dev/null would).
+        let url = URL(fileURLWithPath: try FileStatus.writeTarget(of: requested.path))
+        if let status = try FileStatus.of(url.path), status.kind != .regular {
+            throw GlassboxError.fileAccess(path: requested.path, reason: "is \(status.kind.rawValue); only a regular file or a new name can be written")
+        }
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)

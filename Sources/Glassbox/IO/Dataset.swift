@@ -146,11 +146,21 @@ public struct Dataset: Sendable {
                        testLabels: Array(testLabels.prefix(testKept)))
     }
 
+    /// Every file of `folder` that ``load(folder:classNamesFile:)`` could read, under any of the
+    /// accepted names: what an output must never overwrite.
+    public static func files(in folder: URL) -> [URL] {
+        ["train-images": 3, "train-labels": 1, "t10k-images": 3, "t10k-labels": 1].flatMap { stem, dimensions in
+            candidateNames(stem, dimensions: dimensions).map { folder.appendingPathComponent($0) }
+        }.filter { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    private static func candidateNames(_ stem: String, dimensions: Int) -> [String] {
+        ["-", "."].flatMap { separator in ["", ".gz"].map { suffix in "\(stem)\(separator)idx\(dimensions)-ubyte\(suffix)" } }
+    }
+
     /// The first of the accepted names for `stem` (`train-images`) that exists in `folder`.
     private static func find(_ stem: String, dimensions: Int, in folder: URL) throws -> URL {
-        let candidates = ["-", "."].flatMap { separator in
-            ["", ".gz"].map { suffix in "\(stem)\(separator)idx\(dimensions)-ubyte\(suffix)" }
-        }
+        let candidates = candidateNames(stem, dimensions: dimensions)
         for name in candidates {
             let url = folder.appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: url.path) { return url }

@@ -3,15 +3,10 @@ import Foundation
 /// Reading whole files and big-endian fields, with errors that name the file.
 enum FileBytes {
     /// The contents of the file at `url`.
-    /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` when it is missing, a folder or unreadable.
+    /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` when it is missing, not a regular file
+    ///   (a folder, FIFO, device or socket; symlinks are followed), or unreadable.
     static func read(_ url: URL) throws -> Data {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-            throw GlassboxError.fileAccess(path: url.path, reason: "no such file")
-        }
-        guard !isFolder.boolValue else {
-            throw GlassboxError.fileAccess(path: url.path, reason: "is a folder, expected a file")
-        }
+        try FileStatus.requireRegularFile(url.path)
         do {
             return try Data(contentsOf: url)
         } catch {

@@ -39,7 +39,15 @@ extension Sequential {
     }
 
     /// Writes the model atomically: a failed or interrupted save leaves any old file intact.
+    /// - Throws: ``GlassboxError/nonFinite(_:)`` naming the tensor when a parameter or the
+    ///   optimizer state holds NaN or infinity: such a file would only be refused when read.
     public func save(to url: URL) throws {
+        do {
+            try checkParametersFinite()
+            if let training { try Self.checkOptimizerStateFinite(training) }
+        } catch let GlassboxError.nonFinite(what) {
+            throw GlassboxError.nonFinite("not saving \(url.path): \(what)")
+        }
         try safetensors().write(to: url)
     }
 
@@ -54,6 +62,15 @@ extension Sequential {
         func malformed(_ reason: String) -> GlassboxError { .malformedFile(path: path, offset: nil, reason: reason) }
         guard let architectureText = file.metadata["architecture"] else {
             throw malformed("no 'architecture' in the metadata: not a Glassbox model file")
+        }
+        if let version = file.metadata["format_version"], version != "1" {
+            throw malformed("format_version '\(version)' is not one this Glassbox reads (1); it was written by a newer version")
+        }
+        for name in file.tensors.keys.sorted() {
+            let values = file.tensors[name]!.values
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw malformed("tensor '\(name)' holds \(values[bad]) at element \(bad); a model's parameters and optimizer state must be finite")
+            }
         }
         let decoder = JSONDecoder()
         let architecture: ArchitectureRecord

@@ -23,11 +23,7 @@ public struct Safetensors: Equatable {
     /// - Throws: ``GlassboxError/malformedFile(path:offset:reason:)`` naming what is wrong and
     ///   where, or ``GlassboxError/fileAccess(path:reason:)``.
     public static func read(from url: URL) throws -> Safetensors {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw GlassboxError.fileAccess(path: url.path, reason: "cannot read: \(error.localizedDescription)")
-        }
-        return try decode(data, path: url.path)
+        try decode(try FileBytes.read(url), path: url.path)
     }
 
     /// Parses the bytes of a file; `path` only names it in errors.
@@ -49,6 +45,7 @@ public struct Safetensors: Equatable {
         }
         guard let header = json as? [String: Any] else { throw malformed(8, "header is not a JSON object") }
         var result = Safetensors()
+        var ranges: [(begin: Int, end: Int, name: String)] = []
         let dataLength = bytes.count - dataStart
         for (name, value) in header {
             if name == "__metadata__" {
@@ -91,6 +88,14 @@ public struct Safetensors: Equatable {
                 values[i] = Float(bitPattern: bits)
             }
             result.tensors[name] = Entry(shape: shape, values: values)
+            if count > 0 { ranges.append((offsets[0], offsets[1], name)) }
+        }
+        // Each byte belongs to one tensor (the format's rule): overlapping ranges would make two
+        // tensors alias, which no writer does and which hides a damaged header.
+        ranges.sort { $0.begin < $1.begin }
+        for (previous, next) in zip(ranges, ranges.dropFirst()) where next.begin < previous.end {
+            throw malformed(dataStart + next.begin,
+                            "tensors '\(previous.name)' [\(previous.begin), \(previous.end)) and '\(next.name)' [\(next.begin), \(next.end)) overlap in the data section")
         }
         return result
     }

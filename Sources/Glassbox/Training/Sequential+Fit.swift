@@ -87,6 +87,7 @@ extension Sequential {
         try Self.checkFinite(trainX, what: "training input", sampleSize: sampleSize)
         if let validationData { try Self.checkFinite(validationData.x, what: "validation input", sampleSize: sampleSize) }
         try checkParametersFinite()
+        try Self.checkOptimizerStateFinite(state)
         let network = try Network(model: self, backend: backend)
         let gradients = try parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
         let slots: [[[Tensor]]] = try parameterShapes.enumerated().map { layer, shapes in
@@ -101,6 +102,7 @@ extension Sequential {
             }
         }
         let lossTotal = try backend.makeTensor(shape: [1]), correctTotal = try backend.makeTensor(shape: [1])
+        let parameterSum = try backend.makeTensor(shape: [1])
         let samples = trainY.count
         let steps = (samples + batchSize - 1) / batchSize
         let size = sampleSize
@@ -147,8 +149,8 @@ extension Sequential {
                                                    gradient: gradients[layer][index], slots: slots[layer][index], step: state.step)
                     }
                 }
-                if checkNumerics.covers(step: state.step - runStartStep), !(try backend.download(lossTotal)[0]).isFinite {
-                    throw try nonFiniteError(step: state.step, epoch: epoch, network: network, gradients: gradients)
+                if checkNumerics.covers(step: state.step - runStartStep) {
+                    try checkStep(state.step, epoch: epoch, loss: lossTotal, network: network, gradients: gradients, scratch: parameterSum)
                 }
                 if let progress, step == steps - 1 || Date().timeIntervalSince(lastProgress) >= progressInterval {
                     lastProgress = Date()
@@ -163,8 +165,13 @@ extension Sequential {
             guard loss.isFinite else { throw try nonFiniteError(step: state.step, epoch: epoch, network: network, gradients: gradients) }
             let accuracy = Double(try backend.download(correctTotal)[0]) / Double(samples)
             let seconds = Date().timeIntervalSince(start)
-            parameters = try network.downloadParameters()
+            let trained = try network.downloadParameters()
             state.slots = try slots.map { try $0.map { try $0.map { try backend.download($0) } } }
+            // A device whose kernels let NaN through where the loss hides it (max-based ops
+            // drop NaN) still never hands back, or checkpoints, non-finite weights.
+            try Self.checkFinite(parameters: trained, context: "after epoch \(epoch)")
+            try Self.checkOptimizerStateFinite(state, context: "after epoch \(epoch)")
+            parameters = trained
             state.epochsCompleted = epoch
             state.batchSize = batchSize
             training = state
@@ -179,43 +186,6 @@ extension Sequential {
             try onEpochEnd?(report, self)
         }
         return reports
-    }
-
-    /// Throws naming the first sample holding NaN or infinity.
-    static func checkFinite(_ values: [Float], what: String, sampleSize: Int) throws {
-        if let index = values.firstIndex(where: { !$0.isFinite }) {
-            throw GlassboxError.nonFinite("\(what): sample \(index / sampleSize) holds \(values[index]) at value \(index % sampleSize)")
-        }
-    }
-
-    /// Throws naming the first parameter tensor holding NaN or infinity.
-    func checkParametersFinite() throws {
-        for (layer, values) in parameters.enumerated() {
-            for (index, tensor) in values.enumerated() {
-                if let bad = tensor.firstIndex(where: { !$0.isFinite }) {
-                    throw GlassboxError.nonFinite("parameter layers.\(layer).\(Self.parameterNames[index]) holds \(tensor[bad]) at element \(bad)")
-                }
-            }
-        }
-    }
-
-    /// Names the first gradient, then parameter, tensor that is not finite after a step whose
-    /// loss was not.
-    func nonFiniteError(step: Int, epoch: Int, network: Network, gradients: [[Tensor]]) throws -> GlassboxError {
-        let backend = network.backend
-        let total = try backend.makeTensor(shape: [1])
-        for (kind, tensors) in [("gradient of", gradients), ("parameter", network.parameters)] {
-            for (layer, values) in tensors.enumerated() {
-                for (index, tensor) in values.enumerated() {
-                    try backend.sum(tensor, into: total)
-                    let sum = try backend.download(total)[0]
-                    if !sum.isFinite {
-                        return .nonFinite("training step \(step) (epoch \(epoch)): the loss is not finite; first non-finite tensor: \(kind) layers.\(layer).\(Self.parameterNames[index]) (sum \(sum)); lower the learning rate or check the data")
-                    }
-                }
-            }
-        }
-        return .nonFinite("training step \(step) (epoch \(epoch)): the loss is not finite while gradients and parameters are; check the data and labels")
     }
 
     /// The number of floats in one sample.

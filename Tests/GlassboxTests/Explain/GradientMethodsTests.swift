@@ -153,6 +153,51 @@ final class GradientMethodsTests: XCTestCase {
         }
     }
 
+    /// With noise the values add up to the mean output over the noisy copies, not to f(x): for
+    /// the linear model with one background image each term is exactly f(x~) - f(b), so the
+    /// efficiency gap taken against `summedPrediction` is zero to rounding at any noise, while
+    /// the gap against f(x) would be the noise's mean effect. Noise 0 reports no such output.
+    func testGradientShapWithNoiseIsEfficientAgainstTheNoisyMean() throws {
+        let model = try ExplainFixtures.linearModel()
+        let input = ExplainFixtures.image()
+        let segmentation = try Segmentation.grid(3, width: 8, height: 8)
+        let background = [[Float](repeating: 0.2, count: 64)]
+        for backend in try backends() {
+            let request = try ExplainFixtures.request(model, backend: backend, input: input, segmentation: segmentation, target: 1, samples: 30)
+            let noisy = try GradientShap(background: background, noiseStandardDeviation: 0.5).explain(request)
+            let summed = try XCTUnwrap(noisy.summedPrediction)
+            XCTAssertEqual(noisy.efficiencyGap, 0, accuracy: 1e-5, backend.name)
+            XCTAssertEqual(noisy.metrics["noise"], 0.5)
+            XCTAssertEqual(noisy.metrics["mean_noisy_prediction"], summed)
+            XCTAssertGreaterThan(abs(summed - noisy.prediction), 1e-3, "the noise moved the mean output: the test can tell the two apart")
+            XCTAssertEqual(noisy.samples, 30 + 1 + 1 + 30)
+            let exact = try GradientShap(background: background, noiseStandardDeviation: 0).explain(request)
+            XCTAssertNil(exact.summedPrediction)
+            XCTAssertEqual(exact.efficiencyGap, 0, accuracy: 1e-5, backend.name)
+            XCTAssertEqual(exact.metrics["noise"], 0)
+        }
+        XCTAssertEqual((try ExplanationMethods.make("gradient-shap", background: background) as? GradientShap)?.noiseStandardDeviation, 0.09)
+        XCTAssertEqual((try ExplanationMethods.make("gradient-shap", background: background, noise: 0) as? GradientShap)?.noiseStandardDeviation, 0)
+    }
+
+    /// Sample budgets are capped by host memory, and the error says the cap and why.
+    func testSampleBudgetsAreCappedByHostMemory() throws {
+        let small = ExplanationRequest.maximumSamples(inputCount: 784, segments: 16, classes: 10, hostBytes: 4 << 30)
+        XCTAssertEqual(small.samples, (1 << 30) / (12 * 784))
+        XCTAssertTrue(small.reason.contains("9408 bytes"), small.reason)
+        let large = ExplanationRequest.maximumSamples(inputCount: 64, segments: 4, classes: 3, hostBytes: 1 << 50)
+        XCTAssertEqual(large.samples, ExplanationRequest.sampleRange.upperBound)
+        let model = try ExplainFixtures.linearModel()
+        let segmentation = try Segmentation.grid(2, width: 8, height: 8)
+        let limit = ExplanationRequest.maximumSamples(inputCount: 64, segments: 4, classes: 3).samples
+        XCTAssertThrowsError(try ExplainFixtures.request(model, backend: TestBackends.reference, input: ExplainFixtures.image(),
+                                                         segmentation: segmentation, target: 0, samples: limit + 1)) { error in
+            XCTAssertTrue("\(error)".contains("--samples \(limit + 1) is outside 1...\(limit)"), "\(error)")
+        }
+        XCTAssertNoThrow(try ExplainFixtures.request(model, backend: TestBackends.reference, input: ExplainFixtures.image(),
+                                                     segmentation: segmentation, target: 0, samples: limit))
+    }
+
     func testGradientShapRejectsBadBackgrounds() throws {
         let request = try ExplainFixtures.request(try ExplainFixtures.linearModel(), backend: TestBackends.reference,
                                                   input: ExplainFixtures.image(), segmentation: try Segmentation.grid(2, width: 8, height: 8), target: 0)

@@ -61,6 +61,25 @@ final class LostDeviceTests: XCTestCase {
         XCTAssertNoThrow(try model.fit(x: x, y: y, epochs: 1, batchSize: 8, backend: backend))
     }
 
+    /// Faults on buffer creation and program builds fire too (they once bypassed the injection):
+    /// a failed allocation is an out-of-memory error, a failed build names the call.
+    func testBufferAndBuildFaultsFire() throws {
+        let device = try TestBackends.openCL(.cpu).device
+        OpenCLFaultInjection.arm(call: "clCreateBuffer", status: -4)   // CL_MEM_OBJECT_ALLOCATION_FAILURE
+        XCTAssertThrowsError(try OpenCLBackend(device: device)) { error in
+            guard case GlassboxError.deviceOutOfMemory = error else { return XCTFail("\(error)") }
+        }
+        OpenCLFaultInjection.arm(call: "clBuildProgram", status: -11)   // CL_BUILD_PROGRAM_FAILURE
+        let backend = try OpenCLBackend(device: device)
+        XCTAssertThrowsError(try backend.relu(try backend.upload([1, -1], shape: [2]), into: try backend.makeTensor(shape: [2]))) { error in
+            XCTAssertTrue("\(error)".contains("clBuildProgram") && "\(error)".contains("CL_BUILD_PROGRAM_FAILURE"), "\(error)")
+        }
+        OpenCLFaultInjection.disarm()
+        let y = try backend.makeTensor(shape: [2])
+        try backend.relu(try backend.upload([1, -1], shape: [2]), into: y)
+        XCTAssertEqual(try backend.download(y), [1, 0])
+    }
+
     func testOnlyWorkCallsWithLostDeviceStatusesSuggestALostDevice() {
         XCTAssertFalse(OpenCLError(status: -5, call: "clCreateBuffer").mayMeanLostDevice, "allocation failures are out-of-memory")
         XCTAssertFalse(OpenCLError(status: -11, call: "clEnqueueNDRangeKernel").mayMeanLostDevice)

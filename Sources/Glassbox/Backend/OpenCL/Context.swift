@@ -69,8 +69,10 @@ final class Buffer {
     init(context: Context, byteCount: Int) throws {
         try context.reserve(byteCount)
         var status: cl_int = 0
-        guard let handle = clCreateBuffer(context.handle, cl_mem_flags(CL_MEM_READ_WRITE), max(byteCount, 4), nil, &status),
-              status == CL_SUCCESS else {
+        let created = clCreateBuffer(context.handle, cl_mem_flags(CL_MEM_READ_WRITE), max(byteCount, 4), nil, &status)
+        status = OpenCLFaultInjection.status(status) { "clCreateBuffer" }
+        guard let handle = created, status == CL_SUCCESS else {
+            if let created { clReleaseMemObject(created) }
             context.release(byteCount)
             if status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES || status == CL_INVALID_BUFFER_SIZE
                 || status == CL_OUT_OF_HOST_MEMORY {

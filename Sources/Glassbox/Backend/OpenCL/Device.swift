@@ -40,7 +40,8 @@ public struct Device: CustomStringConvertible {
     /// Every device of every platform, in platform order: the numbering of `opencl:N`.
     /// Empty when no platform is installed (`CL_PLATFORM_NOT_FOUND_KHR`).
     public static func all() throws -> [Device] {
-        try Platform.all().flatMap { platform in try platform.devices() }
+        PoclEnvironment.prepare()
+        return try Platform.all().flatMap { platform in try platform.devices() }
     }
 
     public var description: String { "\(name) (\(typeName), \(platformName))" }

@@ -38,13 +38,29 @@ public final class OpenCLBackend: Backend {
     ///   for testing out-of-memory handling). Allocations past it throw
     ///   ``GlassboxError/deviceOutOfMemory(requestedBytes:freeBytes:totalBytes:)``.
     public init(device: Device, variant: KernelVariant? = nil, memoryLimitBytes: Int? = nil) throws {
+        try PoclEnvironment.checkFileSizeLimit(for: device)
         self.device = device
         self.variant = variant ?? (device.isGPU ? .gpu : .cpu)
         self.tuning = KernelTuning.for(self.variant)
-        let environmentLimit = ProcessInfo.processInfo.environment["GLASSBOX_MAX_DEVICE_BYTES"].flatMap { Int($0) }
+        let environmentLimit = try Self.memoryLimitFromEnvironment()
         self.context = try Context(device: device, limitBytes: memoryLimitBytes ?? environmentLimit)
         self.queue = try Queue(context: context)
         self.placeholder = try Buffer(context: context, byteCount: 16)
+    }
+
+    /// The range `GLASSBOX_MAX_DEVICE_BYTES` must fall in: at least 1 KiB, at most 2^50 bytes.
+    public static let memoryLimitRange = 1024...(1 << 50)
+
+    /// `GLASSBOX_MAX_DEVICE_BYTES` as a number of bytes, or nil when it is unset.
+    /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when it is set but is not a
+    ///   whole number within ``memoryLimitRange``: a typo must not silently lift the limit.
+    public static func memoryLimitFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int? {
+        guard let text = environment["GLASSBOX_MAX_DEVICE_BYTES"] else { return nil }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), memoryLimitRange.contains(value) else {
+            throw GlassboxError.invalidArgument(operation: "GLASSBOX_MAX_DEVICE_BYTES",
+                reason: "'\(text)' is not a whole number of bytes from \(memoryLimitRange.lowerBound) to \(memoryLimitRange.upperBound)")
+        }
+        return value
     }
 
     // MARK: Programs and launches

@@ -18,7 +18,7 @@ final class Program {
             throw OpenCLError(status: status, call: "clCreateProgramWithSource(\(name))")
         }
         var deviceID: cl_device_id? = context.device.id
-        let buildStatus = clBuildProgram(program, 1, &deviceID, options, nil, nil)
+        let buildStatus = OpenCLFaultInjection.status(clBuildProgram(program, 1, &deviceID, options, nil, nil)) { "clBuildProgram" }
         if buildStatus != CL_SUCCESS {
             let log = Self.buildLog(program, context.device.id)
             clReleaseProgram(program)
