@@ -34,7 +34,7 @@ struct KernelBenchCommand: ParsableCommand {
     var format = "text"
 
     func validate() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1 (got \(repeats))") }
+        try FlagRange.check(repeats, FlagRange.repeats, flag: "--repeats")
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
         let names = backends.split(separator: ",").map(String.init)
         guard !names.isEmpty, names.allSatisfy({ ["reference", "opencl"].contains($0) }) else {

@@ -16,6 +16,12 @@ struct TrainingBenchCommand: ParsableCommand {
     @Option(help: "Seed of weights and shuffles.") var seed: UInt64 = 0
     @Option(help: "Train on the first N images only.") var limit: Int?
 
+    func validate() throws {
+        try FlagRange.check(epochs, TrainingLimits.epochs, flag: "--epochs")
+        try FlagRange.check(batchSize, TrainingLimits.batchSize, flag: "--batch-size")
+        if let limit { try FlagRange.check(limit, FlagRange.count, flag: "--limit") }
+    }
+
     func run() throws {
         let dataset = try dataOptions.load()
         let backend = try deviceOptions.backend()
@@ -48,6 +54,12 @@ struct PredictBenchCommand: ParsableCommand {
     @Option(help: "Images per run (test images, repeated if needed).") var images = 4096
     @Option(help: "Images per forward pass.") var batchSize = 4096
     @Option(help: "Timed runs; the best is reported.") var repeats = 5
+
+    func validate() throws {
+        try FlagRange.check(images, 1...(1 << 20), flag: "--images")
+        try FlagRange.check(batchSize, TrainingLimits.batchSize, flag: "--batch-size")
+        try FlagRange.check(repeats, FlagRange.repeats, flag: "--repeats")
+    }
 
     func run() throws {
         let dataset = try dataOptions.load()
@@ -88,10 +100,29 @@ struct ExplainBenchCommand: ParsableCommand {
     var cases = "exact:4:0,kernel:7:2048,lime:7:1000,deep:4:100"
     @Option(help: "Timed runs per case after one untimed run; the best is reported.") var repeats = 3
 
+    func validate() throws {
+        try FlagRange.check(index, FlagRange.index, flag: "--index")
+        try FlagRange.check(repeats, FlagRange.repeats, flag: "--repeats")
+        _ = try parsedCases()
+    }
+
+    /// `--cases` as (method, grid, samples); a background (deep, gradient-shap) of at most 10,000 images.
+    func parsedCases() throws -> [(method: String, grid: Int, samples: Int)] {
+        try cases.split(separator: ",").map { item in
+            let parts = item.split(separator: ":").map(String.init)
+            guard parts.count == 3, let grid = Int(parts[1]), let samples = Int(parts[2]), (1...64).contains(grid),
+                  (0...(["deep", "gradient-shap"].contains(parts[0]) ? 10_000 : ExplanationRequest.sampleRange.upperBound)).contains(samples) else {
+                throw ValidationError("--cases takes method:grid:samples items with grid 1 to 64 and samples 0 to 2^24 (10,000 background images for deep and gradient-shap) (got \(item))")
+            }
+            return (parts[0], grid, samples)
+        }
+    }
+
     func run() throws {
         let model = try modelOptions.load()
         let dataset = try dataOptions.load()
         let backend = try deviceOptions.backend()
+        let index = try checkedRange(first: self.index, count: 1, available: dataset.testCount, what: "test image").lowerBound
         try reportingErrors {
             let size = dataset.rows * dataset.columns
             let input = Array(dataset.testImages[(index * size)..<((index + 1) * size)])
@@ -99,24 +130,20 @@ struct ExplainBenchCommand: ParsableCommand {
             let probabilities = try session.predict(input)
             let target = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
             var results: [String: Any] = [:]
-            for item in cases.split(separator: ",") {
-                let parts = item.split(separator: ":").map(String.init)
-                guard parts.count == 3, let grid = Int(parts[1]), let samples = Int(parts[2]) else {
-                    throw ValidationError("--cases takes method:grid:samples items (got \(item))")
-                }
+            for (method, grid, samples) in try parsedCases() {
                 // deep and gradient-shap draw their background from the training images, seeded.
-                let background = dataset.trainingSample(count: max(samples, 1), seed: 0)
-                let explainer = try ExplanationMethods.make(parts[0], background: background)
+                let background = ["deep", "gradient-shap"].contains(method) ? dataset.trainingSample(count: max(samples, 1), seed: 0) : []
+                let explainer = try ExplanationMethods.make(method, background: background)
                 let request = try ExplanationRequest(session: session, input: input, baseline: [Float](repeating: 0, count: size),
                                                      segmentation: try Segmentation.grid(grid, width: dataset.columns, height: dataset.rows),
-                                                     target: target, samples: samples > 0 && parts[0] != "deep" ? samples : nil, seed: 0)
+                                                     target: target, samples: samples > 0 && method != "deep" ? samples : nil, seed: 0)
                 var explanation = try explainer.explain(request)
                 var best = explanation.seconds
                 for _ in 0..<repeats {
                     explanation = try explainer.explain(request)
                     best = min(best, explanation.seconds)
                 }
-                results[parts[0]] = ["seconds": best, "grid": grid, "evaluations": explanation.samples, "values": explanation.values] as [String: Any]
+                results[method] = ["seconds": best, "grid": grid, "evaluations": explanation.samples, "values": explanation.values] as [String: Any]
             }
             let object: [String: Any] = ["framework": "glassbox", "backend": backend.name, "index": index, "target": target, "methods": results]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))

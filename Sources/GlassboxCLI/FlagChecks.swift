@@ -15,6 +15,8 @@ enum FlagRange {
     static let blurSigma = 0.0...1_000.0
     /// Standard deviation of gradient-shap's input noise, on [0, 1] pixels.
     static let noise = 0.0...10.0
+    /// Timed repetitions of the benchmarks.
+    static let repeats = 1...1_000
     /// Surrogate tree depth.
     static let treeDepth = 1...64
 

@@ -55,6 +55,21 @@ final class HostileInputBehaviourTests: TrainedModelTestCase {
         }
     }
 
+    /// A PoCL cache folder that cannot be made (its parent is a regular file) does not stop an
+    /// OpenCL run: Glassbox points PoCL at a fresh temporary folder instead.
+    func testAnUnwritablePoclCacheFallsBackToATemporaryOne() throws {
+        guard ProcessInfo.processInfo.environment["GLASSBOX_EXPECT_NO_OPENCL"] != "1", (try? Device.all().isEmpty) == false else {
+            throw XCTSkip("needs an OpenCL platform")
+        }
+        let trained = try trainedModel()
+        let blocker = try temporaryFolder().appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocker)
+        let result = try GlassboxBinary.run(["predict", "--model", trained.model.path, "--data", trained.data.path, "--index", "0",
+                                             "--device", "opencl"], environment: ["POCL_CACHE_DIR": blocker.path + "/pocl"])
+        XCTAssertEqual(result.status, 0, result.transcript)
+        XCTAssertTrue(result.standardOutput.contains("test image 0: predicted"), result.transcript)
+    }
+
     func testALinearLastLayerPrintsScoresNotProbabilities() throws {
         let trained = try trainedModel()
         let file = try temporaryFolder().appendingPathComponent("linear.safetensors")

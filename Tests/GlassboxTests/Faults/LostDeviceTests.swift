@@ -80,6 +80,18 @@ final class LostDeviceTests: XCTestCase {
         XCTAssertEqual(try backend.download(y), [1, 0])
     }
 
+    /// PoCL's compiler exits the process when a write fails, so a PoCL device is refused, with
+    /// the reason, under a small file-size limit or with little room in its cache folder.
+    func testPoclIsRefusedWhereItsCompilerCouldNotWrite() {
+        let mib: UInt64 = 1 << 20
+        XCTAssertNil(PoclEnvironment.problem(fileSizeLimitBytes: nil, freeBytes: 1 << 40, folder: "/c"))
+        XCTAssertNil(PoclEnvironment.problem(fileSizeLimitBytes: 16 * mib, freeBytes: nil, folder: "/c"))
+        let limit = PoclEnvironment.problem(fileSizeLimitBytes: 1000 * 1024, freeBytes: 1 << 40, folder: "/c")
+        XCTAssertTrue(limit?.contains("file-size limit (ulimit -f) is 1000 KiB") == true, limit ?? "nil")
+        let full = PoclEnvironment.problem(fileSizeLimitBytes: nil, freeBytes: 2 * mib, folder: "/c")
+        XCTAssertTrue(full?.contains("only 2048 KiB are free in /c") == true && full?.contains("POCL_CACHE_DIR") == true, full ?? "nil")
+    }
+
     func testOnlyWorkCallsWithLostDeviceStatusesSuggestALostDevice() {
         XCTAssertFalse(OpenCLError(status: -5, call: "clCreateBuffer").mayMeanLostDevice, "allocation failures are out-of-memory")
         XCTAssertFalse(OpenCLError(status: -11, call: "clEnqueueNDRangeKernel").mayMeanLostDevice)

@@ -11,9 +11,10 @@ import Foundation
 /// build with `CL_OUT_OF_HOST_MEMORY`, or device enumeration with `CL_DEVICE_NOT_FOUND`.
 ///
 /// So, before the first OpenCL call: a soft file-size limit below the hard one is raised to it;
-/// a cache folder that cannot be written is replaced by a fresh temporary one
-/// (`POCL_CACHE_DIR`, with `POCL_KERNEL_CACHE=0`); and opening a PoCL device under a file-size
-/// limit below ``minimumFileSizeLimitBytes`` is refused with a message naming the limit.
+/// a cache folder that cannot be written, or whose disk has less than
+/// ``minimumFileSizeLimitBytes`` free, is replaced by a fresh temporary one (`POCL_CACHE_DIR`,
+/// with `POCL_KERNEL_CACHE=0`); and opening a PoCL device under a file-size limit, or with free
+/// space, below ``minimumFileSizeLimitBytes`` is refused with a message naming the limit.
 enum PoclEnvironment {
     /// The smallest file-size limit under which PoCL builds are allowed: room for the ~1 MB
     /// preprocessed source and a compiled kernel several times larger.
@@ -24,7 +25,8 @@ enum PoclEnvironment {
 
     private static let prepared: Bool = {
         raiseSoftFileSizeLimit()
-        if !cacheFolderIsWritable() {
+        let full = (freeBytes(at: cacheFolder()) ?? .max) < minimumFileSizeLimitBytes
+        if !cacheFolderIsWritable() || full {
             let template = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/glassbox-pocl-XXXXXX"
             var bytes = Array(template.utf8CString)
             if let made = mkdtemp(&bytes) {
@@ -42,13 +44,35 @@ enum PoclEnvironment {
         return UInt64(limit.rlim_cur)
     }
 
-    /// Throws when `device` is PoCL's and the file-size limit would make its compiler abort.
+    /// Throws when `device` is PoCL's and the file-size limit or the free space of its cache
+    /// folder would make its compiler exit the process.
     static func checkFileSizeLimit(for device: Device) throws {
-        guard device.platformName.localizedCaseInsensitiveContains("Portable Computing Language"),
-              let limit = fileSizeLimitBytes(), limit < minimumFileSizeLimitBytes else { return }
-        throw GlassboxError.deviceUnavailable(
-            "the file-size limit (ulimit -f) is \(limit / 1024) KiB, and PoCL's kernel compiler writes files of several MB and "
-            + "exits the process when it cannot; raise the limit to at least \(minimumFileSizeLimitBytes >> 20) MiB or use --device cpu")
+        guard device.platformName.localizedCaseInsensitiveContains("Portable Computing Language") else { return }
+        let folder = cacheFolder()
+        if let problem = problem(fileSizeLimitBytes: fileSizeLimitBytes(), freeBytes: freeBytes(at: folder), folder: folder) {
+            throw GlassboxError.deviceUnavailable(problem)
+        }
+    }
+
+    /// Why PoCL cannot build kernels safely under these conditions, or nil when it can.
+    static func problem(fileSizeLimitBytes limit: UInt64?, freeBytes: UInt64?, folder: String) -> String? {
+        let minimum = minimumFileSizeLimitBytes
+        if let limit, limit < minimum {
+            return "the file-size limit (ulimit -f) is \(limit / 1024) KiB, and PoCL's kernel compiler writes files of several MB and "
+                + "exits the process when it cannot; raise the limit to at least \(minimum >> 20) MiB or use --device cpu"
+        }
+        if let freeBytes, freeBytes < minimum {
+            return "only \(freeBytes / 1024) KiB are free in \(folder), where PoCL's kernel compiler writes files of several MB "
+                + "(and exits the process when it cannot); free at least \(minimum >> 20) MiB, set POCL_CACHE_DIR to a folder with room, or use --device cpu"
+        }
+        return nil
+    }
+
+    /// Bytes available to this user in the file system holding `folder`, when it can be read.
+    static func freeBytes(at folder: String) -> UInt64? {
+        var info = statvfs()
+        guard statvfs(folder, &info) == 0 else { return nil }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize)
     }
 
     private static func raiseSoftFileSizeLimit() {
@@ -58,13 +82,19 @@ enum PoclEnvironment {
         _ = setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit)
     }
 
+    /// Where PoCL writes: `POCL_CACHE_DIR`, else `$XDG_CACHE_HOME/pocl`, else `~/.cache/pocl`.
+    static func cacheFolder() -> String {
+        // getenv, not ProcessInfo: prepare() may have set POCL_CACHE_DIR since start-up.
+        func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } }
+        return variable("POCL_CACHE_DIR")
+            ?? variable("XDG_CACHE_HOME").map { $0 + "/pocl" }
+            ?? (variable("HOME") ?? NSHomeDirectory()) + "/.cache/pocl"
+    }
+
     /// Whether PoCL's cache folder (`POCL_CACHE_DIR`, else `$XDG_CACHE_HOME/pocl`, else
     /// `~/.cache/pocl`) exists or can be made, and takes a new file.
     private static func cacheFolderIsWritable() -> Bool {
-        let environment = ProcessInfo.processInfo.environment
-        let folder = environment["POCL_CACHE_DIR"]
-            ?? environment["XDG_CACHE_HOME"].map { $0 + "/pocl" }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.cache/pocl"
+        let folder = cacheFolder()
         guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)) != nil else { return false }
         let probe = folder + "/.glassbox-write-check-\(getpid())"
         let descriptor = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
