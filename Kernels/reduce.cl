@@ -31,3 +31,31 @@ __kernel void sum_final(const int chunks, __global const float* partials, __glob
     }
     result[0] = accumulate ? result[0] + total : total;
 }
+
+// Sum or mean over one axis of a tensor viewed as [outer, axis, inner] (row-major), and its
+// gradient. Keras's reduce_sum/reduce_mean over one axis of a sample, e.g. axis 1 of
+// (batch, 28, 28, 128): outer = batch, axis = 28, inner = 28 * 128.
+
+// y[o, i] = scale * sum_a x[o, a, i]   (scale 1 for a sum, 1/axis for a mean)
+// One work-item per output value: global [inner, outer]; consecutive items read consecutive
+// addresses of each input row, so the loads coalesce.
+__kernel void reduce_axis(const int outer, const int axis, const int inner, const float scale,
+                          __global const float* x, __global float* y) {
+    const int i = get_global_id(0);
+    const int o = get_global_id(1);
+    if (i >= inner || o >= outer) return;
+    __global const float* p = x + (long)o * axis * inner + i;
+    float total = 0.0f;
+    for (int a = 0; a < axis; ++a) total += p[(long)a * inner];
+    y[(long)o * inner + i] = total * scale;
+}
+
+// gradInput[o, a, i] = scale * gradOutput[o, i]: one work-item per input value, global [count].
+__kernel void reduce_axis_backward(const int count, const int axis, const int inner, const float scale,
+                                   __global const float* gradOutput, __global float* gradInput) {
+    const int index = get_global_id(0);
+    if (index >= count) return;
+    const int o = index / (axis * inner);
+    const int i = index % inner;
+    gradInput[index] = gradOutput[(long)o * inner + i] * scale;
+}

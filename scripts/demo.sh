@@ -2,7 +2,8 @@
 # The main job: build in release mode, list the devices, train the reference CNN for 5 epochs on
 # Fashion-MNIST (or DATA=folder of IDX files), and write into ./out the model, its summary and
 # diagram, a sample of predictions, explanations of three test images (heatmap PNGs, HTML
-# reports, JSON), a global DeepSHAP summary over 500 test images and a global surrogate tree.
+# reports, JSON), a global DeepSHAP summary over 500 test images, a global surrogate tree, and the
+# workflow's functional model (summary, diagram with shapes, (28, 10) probabilities of one image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -25,6 +26,12 @@ $glassbox explain --model out/model.safetensors --data "$data" --index 0 --segme
 $glassbox explain --model out/model.safetensors --data "$data" --count 500 --global --method deep --segments grid:7 \
     --png out/global.png --report out/global.html | tee out/global.txt
 $glassbox surrogate --model out/model.safetensors --data "$data" --out out/surrogate.png | tee out/surrogate.txt
+# The workflow's second model, a Keras functional graph: Dense(128) on the last axis of 28x28x1,
+# ReduceSum over axis 1, Dense(10, softmax); built from its Keras JSON, drawn, used to predict.
+$glassbox init --architecture examples/seed-functional.json --seed 0 --out out/seed-functional.safetensors | tee out/seed-functional-summary.txt
+$glassbox plot --model out/seed-functional.safetensors --out out/seed-functional.png
+$glassbox predict --model out/seed-functional.safetensors --data "$data" --index 0 | tee out/seed-functional-predictions.txt
 echo "wrote into out/: model.safetensors, summary.txt, model.png, model.dot, predictions.json, predictions.txt,"
 echo "  explain-0.png ... explain-2.png, report-0.html ... report-2.html, explanations.jsonl,"
-echo "  global.png, global-summary.png, global.html, global.txt, surrogate.png, surrogate.txt"
+echo "  global.png, global-summary.png, global.html, global.txt, surrogate.png, surrogate.txt,"
+echo "  seed-functional.safetensors, seed-functional-summary.txt, seed-functional.png, seed-functional-predictions.txt"

@@ -20,7 +20,8 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "grid:G, superpixels:N, or a PGM/PNG file of segment ids.") var segments = "grid:4"
     @Option(help: "zero, mean (training-set mean image), blur[:SIGMA], or an image file.") var baseline = "zero"
     @Option(help: "Sample budget of the sampling methods (default: each method's own).") var samples: Int?
-    @Option(help: "predicted, or a class index.") var target = "predicted"
+    @Option(help: "predicted, a class index, or a position in a multi-axis output (5,3: row 5, class 3 of a (28, 10) output).")
+    var target = "predicted"
     @Option(help: "Seed of every random draw.") var seed: UInt64 = 0
     @Option(help: "text or json.") var format = "text"
     @Option(help: "Write the image and one heatmap per method to this PNG (with --count > 1, -<index> is added).") var png: String?
@@ -42,7 +43,9 @@ struct ExplainCommand: ParsableCommand {
         if let samples { try FlagRange.check(samples, ExplanationRequest.sampleRange, flag: "--samples") }
         try FlagRange.check(stability, FlagRange.stability, flag: "--stability")
         if let noise { try FlagRange.check(noise, FlagRange.noise, flag: "--noise") }
-        if target != "predicted" && Int(target) == nil { throw ValidationError("--target must be 'predicted' or a class index (got \(target))") }
+        if target != "predicted" && (target.isEmpty || target.split(separator: ",", omittingEmptySubsequences: false).contains { Int($0) == nil }) {
+            throw ValidationError("--target must be 'predicted', a class index or a position such as 5,3 (got \(target))")
+        }
         if global && image != nil { throw ValidationError("--global explains test images: give --index I --count N, not --image") }
         let names = methodNames
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
@@ -112,7 +115,15 @@ struct ExplainCommand: ParsableCommand {
         // One name per output: a model's or data set's list may be shorter than the model's outputs.
         let knownNames = model.classNames ?? dataset?.classNames ?? []
         let classNames = (0..<model.outputCount).map { knownNames.indices.contains($0) ? knownNames[$0] : "class \($0)" }
-        func className(_ index: Int) -> String { classNames.indices.contains(index) ? classNames[index] : "class \(index)" }
+        let outputShape = model.outputShapes.last!
+        func className(_ index: Int) -> String {
+            guard outputShape.count > 1 else { return classNames.indices.contains(index) ? classNames[index] : "class \(index)" }
+            // A position of a multi-axis output: its leading indices, then the class on the last axis.
+            var rest = index / outputShape.last!, position: [Int] = []
+            for size in outputShape.dropLast().reversed() { position.insert(rest % size, at: 0); rest /= size }
+            let column = index % outputShape.last!
+            return "[" + position.map(String.init).joined(separator: ", ") + "] " + (knownNames.indices.contains(column) ? knownNames[column] : "class \(column)")
+        }
         let suffixes = inputs.enumerated().map { position, item in inputs.count > 1 ? "-\(item.index ?? position)" : "" }
         try checkOutputs(plannedOutputs(suffixes: suffixes, methods: methods), inputs: inputFiles(usesData: dataset != nil))
         let backend = try deviceOptions.backend()
@@ -135,7 +146,7 @@ struct ExplainCommand: ParsableCommand {
                 let baselineValues = try makeBaseline(meanImage).values(for: item.pixels, width: width, height: height)
                 let probabilities = try session.predict(item.pixels)
                 let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
-                let targetClass = target == "predicted" ? predicted : Int(target)!
+                let targetClass = target == "predicted" ? predicted : try flatTarget(outputShape: model.outputShapes.last!)
                 let request = try ExplanationRequest(session: session, input: item.pixels, baseline: baselineValues,
                                                      segmentation: segmentation, target: targetClass, samples: samples, seed: seed)
                 var explanations: [Explanation] = []
@@ -265,6 +276,25 @@ struct ExplainCommand: ParsableCommand {
                 try AtomicFile.write(Data(page.utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
             }
         }
+    }
+
+    /// `--target` as a flat index into the model's output: a class index for a class vector, or
+    /// one index per axis (`5,3`) for a multi-axis output, each checked against its axis.
+    func flatTarget(outputShape: [Int]) throws -> Int {
+        let indices = target.split(separator: ",").compactMap { Int($0) }
+        if indices.count == 1 && outputShape.count == 1 { return indices[0] }   // ExplanationRequest checks the range
+        guard indices.count == outputShape.count else {
+            throw ValidationError("--target \(target): the model's output is (\(outputShape.map(String.init).joined(separator: ", "))), "
+                + "so give \(outputShape.count) indices separated by commas (e.g. \(outputShape.map { _ in "0" }.joined(separator: ",")))")
+        }
+        var flat = 0
+        for (axis, (index, size)) in zip(indices, outputShape).enumerated() {
+            guard (0..<size).contains(index) else {
+                throw ValidationError("--target \(target): index \(index) on axis \(axis + 1) is outside 0..<\(size)")
+            }
+            flat = flat * size + index
+        }
+        return flat
     }
 
     func makeSegmentation(_ pixels: [Float], width: Int, height: Int) throws -> Segmentation {

@@ -45,19 +45,41 @@ struct PredictCommand: ParsableCommand {
         let probabilities: [Float]
     }
 
-    /// A row as JSON: its outputs under `probabilities`, or `scores` when the last layer is linear.
+    /// A row as JSON: `output_shape` and `output` (nested as the shape) always; for an output of
+    /// one class vector also `predicted` and the values under `probabilities`, or `scores` when
+    /// the last layer is linear.
     struct OutputRow: Encodable {
         let row: Row
         let areProbabilities: Bool
-        enum Keys: String, CodingKey { case index, image, label, predicted, probabilities, scores }
+        let outputShape: [Int]
+        enum Keys: String, CodingKey { case index, image, label, predicted, probabilities, scores, output, outputShape = "output_shape" }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encodeIfPresent(row.index, forKey: .index)
             try container.encodeIfPresent(row.image, forKey: .image)
             try container.encodeIfPresent(row.label, forKey: .label)
+            try container.encode(outputShape, forKey: .outputShape)
+            try container.encode(NestedValues(values: row.probabilities[...], shape: outputShape[...]), forKey: .output)
+            guard outputShape.count == 1 else { return }
             try container.encode(row.predicted, forKey: .predicted)
             try container.encode(row.probabilities, forKey: areProbabilities ? .probabilities : .scores)
+        }
+    }
+
+    /// Row-major values as nested JSON arrays of `shape`.
+    struct NestedValues: Encodable {
+        let values: ArraySlice<Float>
+        let shape: ArraySlice<Int>
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.unkeyedContainer()
+            guard shape.count > 1 else { return try container.encode(contentsOf: values) }
+            let stride = shape.dropFirst().reduce(1, *)
+            for i in 0..<shape.first! {
+                let start = values.startIndex + i * stride
+                try container.encode(NestedValues(values: values[start..<(start + stride)], shape: shape.dropFirst()))
+            }
         }
     }
 
@@ -102,9 +124,12 @@ struct PredictCommand: ParsableCommand {
         if format == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(rows.map { OutputRow(row: $0, areProbabilities: model.endsInSoftmax) }), as: UTF8.self))
+            let shape = model.outputShapes.last!
+            print(String(decoding: try encoder.encode(rows.map { OutputRow(row: $0, areProbabilities: model.endsInSoftmax, outputShape: shape) }),
+                         as: UTF8.self))
             return
         }
+        if model.outputShapes.last!.count > 1 { return printRows(rows, model: model, names: names) }
         func name(_ index: Int) -> String {
             guard let names, names.indices.contains(index) else { return "class \(index)" }
             return "\(names[index]) (\(index))"
@@ -118,6 +143,28 @@ struct PredictCommand: ParsableCommand {
             for (index, probability) in row.probabilities.enumerated() {
                 let label = name(index)
                 print("    \(label.padding(toLength: max(18, label.count), withPad: " ", startingAt: 0)) \(String(format: "%.4f", probability))")
+            }
+        }
+    }
+
+    /// Text for outputs of more than one axis, e.g. (28, 10): one line per position of the leading
+    /// axes, with its largest value's class and every value along the last axis.
+    func printRows(_ rows: [Row], model: Sequential, names: [String]?) {
+        let shape = model.outputShapes.last!
+        let last = shape.last!
+        let what = model.endsInSoftmax ? "probabilities over the last axis" : "scores (the last layer is linear)"
+        for row in rows {
+            var head = (row.index.map { "test image \($0)" } ?? row.image!) + ": output (" + shape.map(String.init).joined(separator: ", ") + "), \(what)"
+            if let label = row.label { head += "; label \(label)" }
+            print(head)
+            for position in 0..<(row.probabilities.count / last) {
+                let values = Array(row.probabilities[(position * last)..<((position + 1) * last)])
+                var index: [Int] = [], rest = position
+                for size in shape.dropLast().reversed() { index.insert(rest % size, at: 0); rest /= size }
+                let best = Self.argmax(values)
+                let bestName = names.flatMap { $0.indices.contains(best) ? $0[best] : nil } ?? "class \(best)"
+                print("  [\(index.map(String.init).joined(separator: ", "))] \(bestName) (\(best)): "
+                      + values.map { String(format: "%.4f", $0) }.joined(separator: " "))
             }
         }
     }

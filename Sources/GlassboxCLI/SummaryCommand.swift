@@ -8,8 +8,24 @@ struct SummaryCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @Option(help: "text (Keras's table) or json (every layer's name, class, output shape and parameter count, and the totals).")
+    var format = "text"
+
+    func validate() throws {
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
+    }
+
     func run() throws {
-        print(try modelOptions.load().summary())
+        let model = try modelOptions.load()
+        guard format == "json" else { return print(model.summary()) }
+        // total_params as Keras's count_params(): every weight, trainable or not (none are not, yet).
+        let layers = model.layers.indices.map { index -> [String: Any] in
+            ["name": model.layerNames[index], "class": model.layers[index].typeName,
+             "output_shape": [NSNull()] + model.outputShapes[index].map { $0 as Any }, "params": model.parameterCounts[index]]
+        }
+        let object: [String: Any] = ["input_shape": [NSNull()] + model.inputShape.map { $0 as Any }, "layers": layers,
+                                     "total_params": model.parameterCount, "trainable_params": model.parameterCount, "non_trainable_params": 0]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
     }
 }
 

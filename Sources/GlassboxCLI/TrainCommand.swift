@@ -6,11 +6,14 @@ import Glassbox
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the reference CNN (Conv2D 32 3x3 relu, MaxPool 2x2, Dense 128 relu, Dense softmax) with Adam."
+        abstract: "Train the reference CNN (Conv2D 32 3x3 relu, MaxPool 2x2, Dense 128 relu, Dense softmax), or --architecture, with Adam."
     )
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "Keras's model JSON (model.to_json()) of the model to train (default: the reference CNN); see examples/.")
+    var architecture: String?
 
     @Option(help: "Epochs to train up to (with --resume, counting those already done).")
     var epochs = 5
@@ -58,13 +61,16 @@ struct TrainCommand: ParsableCommand {
         }
         try FlagRange.check(checkNumericsSteps, 0...Int(Int32.max), flag: "--check-numerics-steps")
         try FlagRange.checkPath(out, flag: "--out")
+        try FlagRange.checkPath(architecture, flag: "--architecture")
+        if resume && architecture != nil { throw ValidationError("--resume continues the checkpoint's own architecture: give --architecture or --resume, not both") }
         try FlagRange.checkPath(dataOptions.classes, flag: "--classes")
     }
 
     func run() throws {
         // Before any work: --out must be writable and must not be one of the data files, and no
         // other process may be writing it.
-        try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)], inputs: InputFiles.data(dataOptions.data, classes: dataOptions.classes))
+        try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)],
+                         inputs: InputFiles.data(dataOptions.data, classes: dataOptions.classes) + InputFiles.entry(architecture, flag: "--architecture"))
         let lock = try reportingErrors { try WriterLock(for: out) }
         defer { lock.release() }
         let backend = try deviceOptions.backend()
@@ -81,7 +87,8 @@ struct TrainCommand: ParsableCommand {
                 try TrainingLimits.check(state, source: "--resume \(out): metadata 'training'")
                 return loaded
             }
-            var model = try Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count, seed: seed)
+            var model = try architecture.map { try KerasArchitecture.model(from: URL(fileURLWithPath: $0), seed: seed) }
+                ?? Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count, seed: seed)
             let chosen: Optimizer = optimizer == "sgd"
                 ? .sgd(learningRate: learningRate ?? 0.01)
                 : .adam(AdamHyperparameters(learningRate: learningRate ?? 0.001))

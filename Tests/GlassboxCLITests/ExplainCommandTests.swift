@@ -279,7 +279,7 @@ final class ExplainCommandTests: TrainedModelTestCase {
             (["--index", "0", "--segments", "grid:40"], ["grid:40", "28x28"]),
             (["--index", "0", "--method", "exact", "--segments", "grid:5"], ["25 segments", "kernel"]),
             (["--index", "0", "--target", "12"], ["target class 12", "0..<10"]),
-            (["--index", "0", "--target", "seven"], ["--target must be 'predicted' or a class index (got seven)"]),
+            (["--index", "0", "--target", "seven"], ["--target must be 'predicted', a class index or a position such as 5,3 (got seven)"]),
             (["--image", narrow.path], [narrow.path, "27x28", "28x28"]),
             (["--index", "0", "--segments", narrow.path], [narrow.path, "27x28"]),
             (["--index", "0", "--format", "xml"], ["--format must be text or json (got xml)"]),

@@ -80,7 +80,7 @@ final class HostileInputBehaviourTests: TrainedModelTestCase {
         let json = try GlassboxBinary.run(["predict", "--model", file.path, "--data", trained.data.path, "--index", "0",
                                            "--format", "json", "--device", "cpu"])
         let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: Any]], json.transcript)
-        XCTAssertEqual(Set(rows[0].keys), ["index", "label", "predicted", "scores"])
+        XCTAssertEqual(Set(rows[0].keys), ["index", "label", "output", "output_shape", "predicted", "scores"])
         let softmax = try GlassboxBinary.run(["predict", "--model", trained.model.path, "--data", trained.data.path, "--index", "0", "--device", "cpu"])
         XCTAssertTrue(softmax.standardOutput.contains("  probabilities:"), softmax.transcript)
     }

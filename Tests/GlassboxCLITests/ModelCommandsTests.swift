@@ -132,7 +132,7 @@ final class ModelCommandsTests: XCTestCase {
                                  result.transcript)
         XCTAssertEqual(rows.count, 2)
         for (offset, row) in rows.enumerated() {
-            XCTAssertEqual(Set(row.keys), ["index", "label", "predicted", "probabilities"])
+            XCTAssertEqual(Set(row.keys), ["index", "label", "output", "output_shape", "predicted", "probabilities"])
             XCTAssertEqual(row["index"] as? Int, 3 + offset)
             XCTAssertEqual(row["label"] as? Int, Int(TinyDataset.label(3 + offset, test: true)))
             let probabilities = try XCTUnwrap((row["probabilities"] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue })

@@ -13,6 +13,10 @@ final class FiniteDifferenceTests: XCTestCase {
 
     /// Numeric gradient of `sum(weights * f(x))` by central differences in Double.
     func numericGradient(_ x: [Float], step h: Float, weights: [Float], _ f: ([Float]) throws -> [Float]) rethrows -> [Float] {
+        try Self.numericGradient(x, step: h, weights: weights, f)
+    }
+
+    static func numericGradient(_ x: [Float], step h: Float, weights: [Float], _ f: ([Float]) throws -> [Float]) rethrows -> [Float] {
         func probe(_ input: [Float]) throws -> Double {
             zip(try f(input), weights).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }

@@ -127,6 +127,14 @@ public protocol Backend: AnyObject {
     /// The sum of all elements, into a `[1]` tensor (added to it when `accumulate`), so that
     /// running totals stay on the device.
     func sum(_ x: Tensor, into result: Tensor, accumulate: Bool) throws
+
+    /// `y[o, i] = sum over a of x[o, a, i]` (divided by `axis` when `mean`), for `x` viewed as
+    /// `[outer, axis, inner]` and `y` as `[outer, inner]`: Keras's `reduce_sum`/`reduce_mean`
+    /// over one axis.
+    func reduceAxis(_ x: Tensor, outer: Int, axis: Int, inner: Int, mean: Bool, into y: Tensor) throws
+    /// The gradient of ``reduceAxis(_:outer:axis:inner:mean:into:)``: `gradOutput` broadcast back
+    /// over the reduced axis (divided by `axis` when `mean`).
+    func reduceAxisBackward(gradOutput: Tensor, outer: Int, axis: Int, inner: Int, mean: Bool, into gradInput: Tensor) throws
 }
 
 extension Backend {

@@ -149,4 +149,13 @@ enum ShapeChecks {
         try same("adam", parameter.shape, gradient, m, v)
         guard step >= 1 else { throw GlassboxError.invalidArgument(operation: "adam", reason: "step \(step) must count from 1") }
     }
+
+    /// `x` holds `outer * axis * inner` values and `y` `outer * inner`, all at least 1.
+    static func reduceAxis(_ x: Tensor, outer: Int, axis: Int, inner: Int, _ y: Tensor) throws {
+        guard outer >= 1, axis >= 1, inner >= 1 else {
+            throw GlassboxError.invalidArgument(operation: "reduce axis", reason: "sizes [\(outer), \(axis), \(inner)] must be at least 1")
+        }
+        try count("reduce axis input", x, outer * axis * inner, "[\(outer), \(axis), \(inner)]")
+        try count("reduce axis output", y, outer * inner, "[\(outer), \(inner)]")
+    }
 }

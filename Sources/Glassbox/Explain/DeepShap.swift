@@ -40,6 +40,10 @@ public struct DeepShap: Explainer {
         for (index, layer) in model.layers.enumerated() {
             let supported = layer is Conv2D || layer is MaxPool2D || layer is Flatten || layer is Dense || layer is Dropout
             guard supported else { throw GlassboxError.invalidArgument(operation: "deep", reason: "layer \(index) (\(layer.typeName)) has no DeepLIFT rule") }
+            if layer is Dense, index == 0 ? model.inputShape.count != 1 : model.outputShapes[index - 1].count != 1 {
+                throw GlassboxError.invalidArgument(operation: "deep",
+                    reason: "layer \(index) (Dense) runs on the last axis of a \(index == 0 ? model.inputShape : model.outputShapes[index - 1]) input; DeepLIFT rules cover Dense on flat inputs only")
+            }
             if let conv = layer as? Conv2D, conv.activation == .softmax {
                 throw GlassboxError.invalidArgument(operation: "deep", reason: "softmax inside layer \(index) is not supported")
             }

@@ -1,5 +1,8 @@
 /// A fully connected layer, as Keras's `Dense`: `y = activation(x W + b)` with `W` laid out
-/// `[inputs, units]`. It takes one-dimensional samples: put a ``Flatten`` before it.
+/// `[inputs, units]`, applied on the last axis of its input as Keras does: a sample of shape
+/// `[d1, ..., dn, inputs]` gives `[d1, ..., dn, units]` (e.g. `Dense(128)` on 28x28x1 images
+/// gives 28x28x128), every position sharing the weights. For a class vector from an image, put a
+/// ``Flatten`` before it.
 public struct Dense: Layer {
     public let units: Int
     public let activation: Activation
@@ -13,18 +16,21 @@ public struct Dense: Layer {
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
-        try requireRank("Dense", inputShape, 1, "[features] (add a Flatten layer before Dense)")
-        return [units]
+        guard !inputShape.isEmpty else {
+            throw GlassboxError.invalidArgument(operation: "Dense", reason: "expects input [..., features], got \(inputShape)")
+        }
+        return inputShape.dropLast() + [units]
     }
 
     public func parameterShapes(for inputShape: [Int]) throws -> [Shape] {
         _ = try outputShape(for: inputShape)
-        return [try Shape([inputShape[0], units]), [units]]
+        return [try Shape([inputShape.last!, units]), [units]]
     }
 
     public func initialParameters(for inputShape: [Int], generator: inout SeededGenerator) throws -> [[Float]] {
         _ = try outputShape(for: inputShape)
-        return [glorotUniform(count: inputShape[0] * units, fanIn: inputShape[0], fanOut: units, generator: &generator),
+        let inputs = inputShape.last!
+        return [glorotUniform(count: inputs * units, fanIn: inputs, fanOut: units, generator: &generator),
                 [Float](repeating: 0, count: units)]
     }
 
@@ -36,42 +42,51 @@ public struct Dense: Layer {
     }
 
     public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
-        _ = try outputShape(for: inputShape)
-        return try Runner(backend: backend, batchSize: batchSize, inputs: inputShape[0], units: units,
-                      activation: isOutputLayer && activation == .softmax ? .linear : activation)
+        let outputShape = try outputShape(for: inputShape)
+        return try Runner(backend: backend, batchSize: batchSize, inputShape: inputShape, outputShape: outputShape, units: units,
+                          activation: isOutputLayer && activation == .softmax ? .linear : activation)
     }
 
+    /// Runs the layer as GEMMs over `rows = batch x positions` rows of the last axis.
     final class Runner: LayerRunner {
         let backend: any Backend
-        let batchSize, inputs, units: Int
+        let rows, inputs, units: Int
         let activation: Activation
+        /// `[rows, units]`, and the same buffer in the layer's output shape.
+        let matrix: Tensor
         let output: Tensor
+        let inputMatrixShape, inputShape: Shape
         private var gradInput: Tensor?
         private var ones: Tensor?
 
-        init(backend: any Backend, batchSize: Int, inputs: Int, units: Int, activation: Activation) throws {
-            self.backend = backend; self.batchSize = batchSize; self.inputs = inputs; self.units = units
-            self.activation = activation
-            output = try backend.makeTensor(shape: try Shape([batchSize, units]))
+        init(backend: any Backend, batchSize: Int, inputShape: [Int], outputShape: [Int], units: Int, activation: Activation) throws {
+            self.backend = backend; self.units = units; self.activation = activation
+            inputs = inputShape.last!
+            rows = batchSize * inputShape.dropLast().reduce(1, *)
+            matrix = try backend.makeTensor(shape: try Shape([rows, units]))
+            output = try matrix.reshaped(try Shape([batchSize] + outputShape))
+            inputMatrixShape = try Shape([rows, inputs])
+            self.inputShape = try Shape([batchSize] + inputShape)
         }
 
         func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
-            try backend.gemm(input, parameters[0], into: output, bias: parameters[1])
-            try activation.apply(backend, output)
+            try backend.gemm(try input.reshaped(inputMatrixShape), parameters[0], into: matrix, bias: parameters[1])
+            try activation.apply(backend, matrix)
             return output
         }
 
         func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],
                       parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor? {
-            try activation.backward(backend, output: output, gradient: gradOutput)
-            // dW = x^T dy; db = 1^T dy (a GEMM with a row of ones sums over the batch); dx = dy W^T.
-            try backend.gemm(input, gradOutput, into: parameterGradients[0], transposeA: true)
-            if ones == nil { ones = try backend.makeTensor(shape: try Shape([1, batchSize]), filledWith: 1) }
-            try backend.gemm(ones!, gradOutput, into: try parameterGradients[1].reshaped(try Shape([1, units])))
+            let gradRows = try gradOutput.reshaped(try Shape([rows, units]))
+            try activation.backward(backend, output: try output.reshaped(try Shape([rows, units])), gradient: gradRows)
+            // dW = x^T dy; db = 1^T dy (a GEMM with a row of ones sums over the rows); dx = dy W^T.
+            try backend.gemm(try input.reshaped(inputMatrixShape), gradRows, into: parameterGradients[0], transposeA: true)
+            if ones == nil { ones = try backend.makeTensor(shape: try Shape([1, rows]), filledWith: 1) }
+            try backend.gemm(ones!, gradRows, into: try parameterGradients[1].reshaped(try Shape([1, units])))
             guard needInputGradient else { return nil }
-            if gradInput == nil { gradInput = try backend.makeTensor(shape: try Shape([batchSize, inputs])) }
-            try backend.gemm(gradOutput, parameters[0], into: gradInput!, transposeB: true)
-            return gradInput
+            if gradInput == nil { gradInput = try backend.makeTensor(shape: inputMatrixShape) }
+            try backend.gemm(gradRows, parameters[0], into: gradInput!, transposeB: true)
+            return try gradInput!.reshaped(inputShape)
         }
     }
 }

@@ -10,6 +10,8 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
     public var padding: String?
     public var activation: String?
     public var rate: Float?
+    /// The reduced axis of `ReduceSum`/`ReduceMean`, counting the batch as axis 0.
+    public var axis: Int?
 
     public init(type: String) { self.type = type }
 
@@ -49,6 +51,10 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
             return try Dense(units: need(units, "units"), activation: activationValue())
         case "Dropout":
             return try Dropout(rate: need(rate, "rate"))
+        case "ReduceSum":
+            return try Reduce(.sum, axis: need(axis, "axis"))
+        case "ReduceMean":
+            return try Reduce(.mean, axis: need(axis, "axis"))
         default:
             throw GlassboxError.invalidArgument(operation: "model", reason: "unknown layer type '\(type)'")
         }

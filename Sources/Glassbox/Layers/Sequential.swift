@@ -123,7 +123,8 @@ public struct Sequential: Sendable {
 
     /// Keras's default name stem of each layer type.
     static func snakeCase(_ typeName: String) -> String {
-        ["Conv2D": "conv2d", "MaxPool2D": "max_pooling2d", "Flatten": "flatten", "Dense": "dense", "Dropout": "dropout"][typeName]
+        ["Conv2D": "conv2d", "MaxPool2D": "max_pooling2d", "Flatten": "flatten", "Dense": "dense", "Dropout": "dropout",
+         "ReduceSum": "reduce_sum", "ReduceMean": "reduce_mean"][typeName]
             ?? typeName.lowercased()
     }
 }

@@ -84,12 +84,15 @@ final class Network {
         return (inputs, outputs)
     }
 
-    /// The model's final output as a `[batch, classes]` matrix: probabilities when the model ends
-    /// in softmax (applied here), else the raw outputs.
+    /// The model's final output as a `[batch, outputs]` matrix: probabilities when the model ends
+    /// in softmax (applied here, over the output's last axis, as Keras does: a `(28, 10)` output
+    /// gives 28 rows of 10 probabilities), else the raw outputs.
     func predictions(_ stack: Stack, output: Tensor) throws -> Tensor {
         let matrix = try output.reshaped(try Shape([stack.batchSize, model.outputCount]))
         guard model.endsInSoftmax else { return matrix }
-        try backend.softmax(matrix, into: stack.probabilities)
+        let last = model.outputShapes.last!.last!
+        let rows = try Shape([stack.batchSize * model.outputCount / last, last])
+        try backend.softmax(try matrix.reshaped(rows), into: try stack.probabilities.reshaped(rows))
         return stack.probabilities
     }
 

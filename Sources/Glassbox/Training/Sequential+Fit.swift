@@ -194,6 +194,11 @@ extension Sequential {
     /// Checks that `x` holds whole samples, one label each, and that every label names a class.
     /// - Returns: the number of samples.
     func checkSamples(x: [Float], y: [Float], operation: String) throws -> Int {
+        guard outputShapes.last!.count == 1 else {
+            throw GlassboxError.invalidArgument(operation: operation,
+                reason: "the model outputs \(outputShapes.last!) per sample, and one class label per sample fits only an output of one class vector; "
+                    + "end the model with Flatten and Dense (or reduce the extra axes) to train it on these labels")
+        }
         let size = sampleSize
         guard x.count % size == 0 else {
             throw GlassboxError.invalidArgument(operation: operation,

@@ -89,8 +89,12 @@ public final class InferenceSession {
             for row in 0..<rows { oneHot[row * classes + targets[first + row]] = 1 }
             try backend.write(oneHot, into: stack.gradLogits)
             if model.endsInSoftmax {
-                let probabilities = try network.predictions(stack, output: outputs.last!)
-                try backend.softmaxBackward(probabilities: probabilities, gradOutput: stack.gradLogits, into: stack.gradLogits)
+                // Softmax runs over the output's last axis: back through it row by row.
+                let last = model.outputShapes.last!.last!
+                let rowsShape = try Shape([rows * classes / last, last])
+                let probabilities = try network.predictions(stack, output: outputs.last!).reshaped(rowsShape)
+                let gradient = try stack.gradLogits.reshaped(rowsShape)
+                try backend.softmaxBackward(probabilities: probabilities, gradOutput: gradient, into: gradient)
             }
             let gradient = try network.backward(stack, inputs: inputs, outputs: outputs, gradient: stack.gradLogits,
                                                 gradients: parameterGradients!, seed: 0, inputGradient: true)

@@ -1,0 +1,104 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// Architectures read from Keras's own model JSON (examples/, written by bench/keras_examples.py
+/// from Keras 3.15.1), and the seed's functional model predicting what Keras predicts.
+final class KerasArchitectureTests: XCTestCase {
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+    static var examples: URL { repository.appendingPathComponent("examples") }
+    static var fixtures: URL { repository.appendingPathComponent("Tests/Fixtures") }
+
+    func testTheReferenceCNNExampleIsTheReferenceCNN() throws {
+        let model = try KerasArchitecture.model(from: Self.examples.appendingPathComponent("reference-cnn.json"), seed: 0)
+        let reference = try Sequential.referenceCNN()
+        XCTAssertEqual(model.inputShape, [28, 28, 1])
+        XCTAssertEqual(model.layers.map(\.configuration), reference.layers.map(\.configuration))
+        XCTAssertEqual(model.parameterCount, 693_962, "Keras's count_params()")
+    }
+
+    /// The seed's functional model: Dense on the last axis, ReduceSum over axis 1, Dense softmax:
+    /// output (28, 10); 256 + 1,290 parameters, as Keras counts them.
+    func testTheSeedFunctionalExampleBuildsWithItsShapes() throws {
+        let model = try KerasArchitecture.model(from: Self.examples.appendingPathComponent("seed-functional.json"), seed: 0)
+        XCTAssertEqual(model.layers.map(\.typeName), ["Dense", "ReduceSum", "Dense"])
+        XCTAssertEqual(model.outputShapes, [[28, 28, 128], [28, 128], [28, 10]])
+        XCTAssertEqual(model.parameterCounts, [256, 0, 1290])
+        XCTAssertTrue(model.summary().contains("(None, 28, 10)"), model.summary())
+        let dot = ModelDiagram.dot(model)
+        XCTAssertTrue(dot.contains("reduce_sum | ReduceSum") && dot.contains("(None, 28, 128)"), dot)
+    }
+
+    func testTheLambdaAsKerasWritesItIsRefusedWithWhatToDoInstead() throws {
+        let url = Self.fixtures.appendingPathComponent("seed-functional-lambda.json")
+        XCTAssertThrowsError(try KerasArchitecture.load(from: url)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("layer 'lambda' (Lambda)") && message.contains("Python code") && message.contains("ReduceSum")
+                          && message.contains("ONNX"), message)
+        }
+    }
+
+    /// Keras's predictions of the seed model (Lambda and all) on four images, for the same
+    /// weights: Glassbox's on every backend agree to 1e-5 (float32 sums in another order).
+    func testTheSeedFunctionalModelPredictsWhatKerasPredicts() throws {
+        struct Reference: Decodable {
+            let output_shape: [Int]
+            let images: [[Int]]
+            let outputs: [[Float]]
+        }
+        let reference = try JSONDecoder().decode(Reference.self,
+            from: try Data(contentsOf: Self.fixtures.appendingPathComponent("seed-functional-outputs.json")))
+        let model = try Sequential.load(from: Self.fixtures.appendingPathComponent("seed-functional.safetensors"))
+        XCTAssertEqual(model.outputShapes.last, reference.output_shape)
+        let pixels = reference.images.flatMap { $0.map { Float($0) / 255 } }
+        let expected = reference.outputs.flatMap { $0 }
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let outputs = try model.predict(pixels, backend: backend)
+            XCTAssertEqual(outputs.count, expected.count)
+            let worst = zip(outputs, expected).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-5, "\(backend.name): largest difference from Keras \(worst)")
+        }
+    }
+
+    func testUnsupportedLayersOptionsAndBranchesAreRefusedByName() throws {
+        func sequential(_ layer: String) -> Data {
+            Data(("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": "
+                  + "{\"batch_shape\": [null, 8, 8, 1], \"name\": \"in\"}}, \(layer)]}}").utf8)
+        }
+        let cases: [(String, [String])] = [
+            (#"{"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3], "dilation_rate": [2, 2]}}"#,
+             ["layer 'c' (Conv2D)", "dilation_rate"]),
+            (#"{"class_name": "Conv2D", "config": {"name": "g", "filters": 2, "kernel_size": 3, "groups": 2}}"#, ["layer 'g' (Conv2D)", "groups"]),
+            (#"{"class_name": "Dense", "config": {"name": "d", "units": 2, "use_bias": false}}"#, ["layer 'd' (Dense)", "use_bias=false"]),
+            (#"{"class_name": "Dense", "config": {"name": "e", "units": 2, "activation": "gelu"}}"#, ["layer 'e' (Dense)", "activation 'gelu'"]),
+            (#"{"class_name": "MaxPooling2D", "config": {"name": "p", "padding": "same"}}"#, ["layer 'p' (MaxPooling2D)", "padding='same'"]),
+            (#"{"class_name": "Conv2D", "config": {"name": "f", "filters": 2, "kernel_size": 3, "data_format": "channels_first"}}"#,
+             ["data_format='channels_first'"]),
+            (#"{"class_name": "BatchNormalization", "config": {"name": "bn"}}"#, ["layer 'bn' (BatchNormalization)", "not supported"]),
+        ]
+        for (layer, fragments) in cases {
+            XCTAssertThrowsError(try KerasArchitecture.parse(sequential(layer), path: "m.json")) { error in
+                for fragment in fragments { XCTAssertTrue("\(error)".contains(fragment), "\(error) lacks \(fragment)") }
+            }
+        }
+        let branches = Data(#"""
+        {"class_name": "Functional", "config": {"input_layers": [["in", 0, 0]], "output_layers": [["add", 0, 0]], "layers": [
+         {"class_name": "InputLayer", "name": "in", "config": {"name": "in", "batch_shape": [null, 4]}, "inbound_nodes": []},
+         {"class_name": "Dense", "name": "a", "config": {"name": "a", "units": 4},
+          "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}]}]},
+         {"class_name": "Add", "name": "add", "config": {"name": "add"},
+          "inbound_nodes": [{"args": [[{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}},
+                                       {"class_name": "__keras_tensor__", "config": {"keras_history": ["a", 0, 0]}}]]}]}]}}
+        """#.utf8)
+        XCTAssertThrowsError(try KerasArchitecture.parse(branches, path: "res.json")) { error in
+            XCTAssertTrue("\(error)".contains("layer 'add' (Add) takes 2 inputs"), "\(error)")
+        }
+        XCTAssertThrowsError(try KerasArchitecture.parse(Data("[1, 2]".utf8), path: "x.json")) { error in
+            XCTAssertTrue("\(error)".contains("x.json") && "\(error)".contains("not a JSON object"), "\(error)")
+        }
+    }
+}
