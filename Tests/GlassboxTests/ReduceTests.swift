@@ -128,4 +128,58 @@ final class ReduceTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("outputs [3, 4] per sample"), "\(error)")
         }
     }
+
+    /// GlobalAveragePooling2D, Reshape and a standalone Activation in one model: forward against a
+    /// direct computation, backends agree on outputs and input gradients, the reference's input
+    /// gradient against central differences, and training runs to a lower loss on the reference.
+    func testGlobalAveragePoolingReshapeAndActivationLayers() throws {
+        let model = try Sequential(inputShape: [5, 7, 2], seed: 9, layers: [
+            try Conv2D(filters: 4, kernelSize: 3), ActivationLayer(.tanh), GlobalAveragePooling2D(), try Reshape([2, -1]),
+            Flatten(), try Dense(units: 3), ActivationLayer(.softmax),
+        ])
+        XCTAssertEqual(model.outputShapes, [[3, 5, 4], [3, 5, 4], [4], [2, 2], [4], [3], [3]])
+        XCTAssertTrue(model.endsInSoftmax)
+        var random = SeededGenerator(seed: 35)
+        let x = random.floats(3 * 70, in: 0...1)
+        let reference = try model.predict(x, backend: TestBackends.reference)
+        // Direct: tanh of the convolution, averaged over the 3x5 positions, then Dense and softmax.
+        let (kernel, bias) = (model.parameters[0][0], model.parameters[0][1])
+        let (w, b) = (model.parameters[5][0], model.parameters[5][1])
+        for n in 0..<3 {
+            var pooled = [Double](repeating: 0, count: 4)
+            for oh in 0..<3 {
+                for ow in 0..<5 {
+                    for f in 0..<4 {
+                        var z = Double(bias[f])
+                        for kh in 0..<3 { for kw in 0..<3 { for c in 0..<2 {
+                            z += Double(x[n * 70 + ((oh + kh) * 7 + ow + kw) * 2 + c]) * Double(kernel[((kh * 3 + kw) * 2 + c) * 4 + f])
+                        } } }
+                        pooled[f] += Foundation.tanh(z) / 15
+                    }
+                }
+            }
+            let logits = (0..<3).map { k in (0..<4).reduce(Double(b[k])) { $0 + pooled[$1] * Double(w[$1 * 3 + k]) } }
+            let top = logits.max()!, total = logits.reduce(0) { $0 + exp($1 - top) }
+            for k in 0..<3 { XCTAssertEqual(Double(reference[n * 3 + k]), exp(logits[k] - top) / total, accuracy: 1e-5) }
+        }
+        let session = try InferenceSession(model: model, backend: TestBackends.reference)
+        let gradient = try session.gradients(x, targets: [0, 1, 2])
+        for backend in try TestBackends.openCLBackends() {
+            XCTAssertLessThan(relativeError(try model.predict(x, backend: backend), reference), 1e-5, backend.name)
+            XCTAssertLessThan(relativeError(try InferenceSession(model: model, backend: backend).gradients(x, targets: [0, 1, 2]), gradient),
+                              1e-4, backend.name)
+        }
+        let one = Array(x[0..<70])
+        var weights = [Float](repeating: 0, count: 3)
+        weights[2] = 1
+        let numeric = try FiniteDifferenceTests.numericGradient(one, step: 1e-2, weights: weights) { try session.predict($0) }
+        XCTAssertLessThan(relativeError(try session.gradients(one, targets: [2]), numeric), 1e-3)
+
+        var trainable = model
+        try trainable.compile(optimizer: .adam(AdamHyperparameters(learningRate: 0.05)), seed: 1)
+        let labels: [Float] = [0, 1, 2]
+        let reports = try trainable.fit(x: x, y: labels, epochs: 30, batchSize: 3, backend: TestBackends.reference)
+        XCTAssertLessThan(reports.last!.loss, reports.first!.loss * 0.8, "\(reports.map(\.loss))")
+        XCTAssertEqual(try Sequential.load(try trainable.safetensors(), path: "m").layers.map(\.configuration), model.layers.map(\.configuration))
+    }
 }

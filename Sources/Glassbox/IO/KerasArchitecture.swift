@@ -4,8 +4,9 @@ import Foundation
 /// Keras 3): a `Sequential`, or a `Functional` model whose layers form one chain from its input
 /// to its output (each layer fed by the one before). Weights are not in this file.
 ///
-/// Layers read: `InputLayer` (`batch_shape`), `Conv2D`, `MaxPooling2D`, `Flatten`, `Dense` (on
-/// the last axis), `Dropout`, and Glassbox's `ReduceSum`/`ReduceMean` (`{"axis": k}`), which stand
+/// Layers read: `InputLayer` (`batch_shape`), `Conv2D`, `MaxPooling2D`, `GlobalAveragePooling2D`,
+/// `Flatten`, `Reshape`, `Dense` (on the last axis), `Dropout`, `Activation`, `ReLU`, `Softmax`,
+/// and Glassbox's `ReduceSum`/`ReduceMean` (`{"axis": k}`), which stand
 /// in for a `Lambda` of `tf.reduce_sum`/`tf.reduce_mean`. Anything else, a `Lambda` (Python code
 /// that cannot run here), an option Glassbox does not implement (dilation, groups, no bias,
 /// `channels_first`, `same` pooling) or a graph with branches, is refused with the layer's name,
@@ -181,6 +182,23 @@ public enum KerasArchitecture {
         case "Dropout":
             guard let rate = (c["rate"] as? NSNumber)?.floatValue else { throw refuse("'rate' is missing") }
             return try Dropout(rate: rate)
+        case "GlobalAveragePooling2D":
+            try require("data_format", ["channels_last"], default: "channels_last")
+            if let keep = c["keepdims"] as? Bool, keep { throw refuse("option keepdims=true is not supported") }
+            return GlobalAveragePooling2D()
+        case "Reshape":
+            guard let target = c["target_shape"] as? [Int] else { throw refuse("'target_shape' is missing") }
+            return try Reshape(target)
+        case "Activation":
+            return ActivationLayer(try activation())
+        case "ReLU":
+            for key in ["max_value", "threshold", "negative_slope"] where !(c[key] == nil || c[key] is NSNull || (c[key] as? NSNumber)?.doubleValue == 0) {
+                throw refuse("option \(key)=\(c[key]!) is not supported (plain ReLU only)")
+            }
+            return ActivationLayer(.relu)
+        case "Softmax":
+            if let axis = c["axis"] as? Int, axis != -1 { throw refuse("softmax over axis \(axis) is not supported (the last axis only)") }
+            return ActivationLayer(.softmax)
         case "ReduceSum", "ReduceMean":
             guard let axis = c["axis"] as? Int else { throw refuse("'axis' is missing (the axis to reduce, counting the batch as 0)") }
             return try Reduce(className == "ReduceSum" ? .sum : .mean, axis: axis)
@@ -188,7 +206,8 @@ public enum KerasArchitecture {
             throw refuse("a Lambda holds Python code, which cannot run here; replace a tf.reduce_sum/tf.reduce_mean over one axis "
                 + "by a layer of class \"ReduceSum\"/\"ReduceMean\" with config {\"axis\": k}, or export the model to ONNX")
         default:
-            throw refuse("layer class \(className) is not supported (supported: Conv2D, MaxPooling2D, Flatten, Dense, Dropout, ReduceSum, ReduceMean)")
+            throw refuse("layer class \(className) is not supported (supported: Conv2D, MaxPooling2D, GlobalAveragePooling2D, Flatten, "
+                + "Reshape, Dense, Dropout, Activation, ReLU, Softmax, ReduceSum, ReduceMean)")
         }
     }
 }

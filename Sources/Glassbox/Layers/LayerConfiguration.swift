@@ -12,6 +12,8 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
     public var rate: Float?
     /// The reduced axis of `ReduceSum`/`ReduceMean`, counting the batch as axis 0.
     public var axis: Int?
+    /// `Reshape`'s per-sample target shape (one dimension may be -1).
+    public var targetShape: [Int]?
 
     public init(type: String) { self.type = type }
 
@@ -51,6 +53,12 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
             return try Dense(units: need(units, "units"), activation: activationValue())
         case "Dropout":
             return try Dropout(rate: need(rate, "rate"))
+        case "GlobalAveragePooling2D":
+            return GlobalAveragePooling2D()
+        case "Reshape":
+            return try Reshape(need(targetShape, "targetShape"))
+        case "Activation":
+            return ActivationLayer(try activationValue())
         case "ReduceSum":
             return try Reduce(.sum, axis: need(axis, "axis"))
         case "ReduceMean":

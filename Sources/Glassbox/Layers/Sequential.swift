@@ -86,6 +86,7 @@ public struct Sequential: Sendable {
         switch layers.last {
         case let dense as Dense: return dense.activation == .softmax
         case let conv as Conv2D: return conv.activation == .softmax
+        case let layer as ActivationLayer: return layer.activation == .softmax
         default: return false
         }
     }
@@ -124,7 +125,8 @@ public struct Sequential: Sendable {
     /// Keras's default name stem of each layer type.
     static func snakeCase(_ typeName: String) -> String {
         ["Conv2D": "conv2d", "MaxPool2D": "max_pooling2d", "Flatten": "flatten", "Dense": "dense", "Dropout": "dropout",
-         "ReduceSum": "reduce_sum", "ReduceMean": "reduce_mean"][typeName]
+         "ReduceSum": "reduce_sum", "ReduceMean": "reduce_mean", "GlobalAveragePooling2D": "global_average_pooling2d",
+         "Reshape": "reshape", "Activation": "activation"][typeName]
             ?? typeName.lowercased()
     }
 }

@@ -79,6 +79,8 @@ final class KerasArchitectureTests: XCTestCase {
             (#"{"class_name": "Conv2D", "config": {"name": "f", "filters": 2, "kernel_size": 3, "data_format": "channels_first"}}"#,
              ["data_format='channels_first'"]),
             (#"{"class_name": "BatchNormalization", "config": {"name": "bn"}}"#, ["layer 'bn' (BatchNormalization)", "not supported"]),
+            (#"{"class_name": "ReLU", "config": {"name": "r", "max_value": 6.0}}"#, ["layer 'r' (ReLU)", "max_value"]),
+            (#"{"class_name": "Softmax", "config": {"name": "s", "axis": 1}}"#, ["layer 's' (Softmax)", "axis 1"]),
         ]
         for (layer, fragments) in cases {
             XCTAssertThrowsError(try KerasArchitecture.parse(sequential(layer), path: "m.json")) { error in
@@ -100,5 +102,28 @@ final class KerasArchitectureTests: XCTestCase {
         XCTAssertThrowsError(try KerasArchitecture.parse(Data("[1, 2]".utf8), path: "x.json")) { error in
             XCTAssertTrue("\(error)".contains("x.json") && "\(error)".contains("not a JSON object"), "\(error)")
         }
+    }
+
+    /// The other layer classes Keras writes, read from JSON as Keras 3 writes them.
+    func testGlobalPoolingReshapeAndActivationClassesAreRead() throws {
+        let text = #"""
+        {"class_name": "Sequential", "config": {"layers": [
+         {"class_name": "InputLayer", "config": {"batch_shape": [null, 6, 6, 3], "name": "in"}},
+         {"class_name": "Conv2D", "config": {"name": "c", "filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same",
+          "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1, "activation": "linear", "use_bias": true}},
+         {"class_name": "ReLU", "config": {"name": "r", "max_value": null, "negative_slope": 0.0, "threshold": 0.0}},
+         {"class_name": "GlobalAveragePooling2D", "config": {"name": "g", "data_format": "channels_last", "keepdims": false}},
+         {"class_name": "Reshape", "config": {"name": "s", "target_shape": [2, 2]}},
+         {"class_name": "Activation", "config": {"name": "a", "activation": "sigmoid"}},
+         {"class_name": "Flatten", "config": {"name": "f"}},
+         {"class_name": "Dense", "config": {"name": "d", "units": 5}},
+         {"class_name": "Softmax", "config": {"name": "p", "axis": -1}}]}}
+        """#
+        let (inputShape, layers) = try KerasArchitecture.parse(Data(text.utf8), path: "m.json")
+        let model = try Sequential(inputShape: inputShape, layers: layers)
+        XCTAssertEqual(model.layers.map(\.typeName), ["Conv2D", "Activation", "GlobalAveragePooling2D", "Reshape", "Activation", "Flatten", "Dense", "Activation"])
+        XCTAssertEqual(model.outputShapes, [[6, 6, 4], [6, 6, 4], [4], [2, 2], [2, 2], [4], [5], [5]])
+        XCTAssertTrue(model.endsInSoftmax)
+        XCTAssertEqual(model.parameterCount, 3 * 3 * 3 * 4 + 4 + 4 * 5 + 5)
     }
 }
