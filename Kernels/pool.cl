@@ -103,3 +103,39 @@ __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
             vstore16(select((float16)(0.0f), gradient, bestIndex == (int16)(ph * PW + pw)), 0,
                      gradInput + offset + (ph * W + pw) * C);
 }
+
+// 2-D average pooling, NHWC, `valid` windows (Keras's AveragePooling2D): each output is the mean
+// of its PH x PW window. Global size: (C, OW, N * OH).
+__kernel void avgpool2d_forward(POOL_SHAPE_ARGS, __global const float* input, __global float* output) {
+    const int c = get_global_id(0);
+    const int ow = get_global_id(1);
+    const int nh = get_global_id(2);
+    if (c >= C || ow >= OW || nh >= N * OH) return;
+    const int n = nh / OH;
+    const int oh = nh % OH;
+    __global const float* image = input + (long)n * H * W * C;
+    float total = 0.0f;
+    for (int ph = 0; ph < PH; ++ph)
+        for (int pw = 0; pw < PW; ++pw) total += image[((oh * SH + ph) * W + ow * SW + pw) * C + c];
+    output[(((long)n * OH + oh) * OW + ow) * C + c] = total / (float)(PH * PW);
+}
+
+// Each input element gathers gradOutput / (PH * PW) from every window holding it.
+// Global size: (C, W, N * H).
+__kernel void avgpool2d_backward(POOL_SHAPE_ARGS, __global const float* gradOutput, __global float* gradInput) {
+    const int c = get_global_id(0);
+    const int w = get_global_id(1);
+    const int nh = get_global_id(2);
+    if (c >= C || w >= W || nh >= N * H) return;
+    const int n = nh / H;
+    const int h = nh % H;
+    const int ohFirst = h < PH ? 0 : (h - PH) / SH + 1;
+    const int owFirst = w < PW ? 0 : (w - PW) / SW + 1;
+    const int ohLast = min(h / SH, OH - 1);
+    const int owLast = min(w / SW, OW - 1);
+    float acc = 0.0f;
+    for (int oh = ohFirst; oh <= ohLast; ++oh)
+        for (int ow = owFirst; ow <= owLast; ++ow)
+            acc += gradOutput[(((long)n * OH + oh) * OW + ow) * C + c];
+    gradInput[(((long)n * H + h) * W + w) * C + c] = acc / (float)(PH * PW);
+}

@@ -47,4 +47,40 @@ final class PoolTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("[1, 1, 5, 1]"), "\(error)")
         }
     }
+
+    /// Average pooling on the same kinds of windows (overlapping, leftover rows, gaps), and its
+    /// backward pass against central differences of `sum(w * avgpool(x))`.
+    func testAveragePoolingAgreesWithReferenceAndFiniteDifferences() throws {
+        var random = SeededGenerator(seed: 16)
+        let cases: [(Shape, Int, Int)] = [([1, 5, 5, 1], 2, 2), ([3, 7, 9, 3], 3, 2), ([2, 29, 29, 7], 3, 2), ([1, 6, 5, 17], 3, 1),
+                                          ([2, 11, 10, 32], 2, 3)]
+        for (shape, pool, stride) in cases {
+            let g = try Pool2DGeometry(inputShape: shape, poolHeight: pool, poolWidth: pool, strideHeight: stride, strideWidth: stride)
+            try assertBackendsAgree("avgpool2d forward \(shape) pool \(pool) stride \(stride)", [
+                .input("x", shape, random.floats(shape.elementCount)), .output("y", g.outputShape),
+            ], tolerance: 1e-6) { backend, t in try backend.averagePool2dForward(input: t["x"]!, geometry: g, into: t["y"]!) }
+            try assertBackendsAgree("avgpool2d backward \(shape) pool \(pool) stride \(stride)", [
+                .input("gy", g.outputShape, random.floats(g.outputShape.elementCount)), .output("gx", shape),
+            ], tolerance: 1e-6) { backend, t in try backend.averagePool2dBackward(gradOutput: t["gy"]!, geometry: g, into: t["gx"]!) }
+        }
+        let backend = TestBackends.reference
+        let shape: Shape = [1, 5, 4, 2]
+        let g = try Pool2DGeometry(inputShape: shape, poolHeight: 3, poolWidth: 2, strideHeight: 1, strideWidth: 2)
+        let x = random.floats(shape.elementCount), w = random.floats(g.outputShape.elementCount)
+        let gx = try backend.makeTensor(shape: shape)
+        try backend.averagePool2dBackward(gradOutput: try backend.upload(w, shape: g.outputShape), geometry: g, into: gx)
+        let numeric = try FiniteDifferenceTests.numericGradient(x, step: 1e-2, weights: w) { input in
+            let y = try backend.makeTensor(shape: g.outputShape)
+            try backend.averagePool2dForward(input: try backend.upload(input, shape: shape), geometry: g, into: y)
+            return try backend.download(y)
+        }
+        XCTAssertLessThan(relativeError(try backend.download(gx), numeric), 1e-3)
+        // 1 2 / 3 4 averaged: 2.5, and each input gets a quarter of the output gradient.
+        let y = try backend.makeTensor(shape: [1, 1, 1, 1])
+        let square = try Pool2DGeometry(inputShape: [1, 2, 2, 1])
+        try backend.averagePool2dForward(input: try backend.upload([1, 2, 3, 4], shape: [1, 2, 2, 1]), geometry: square, into: y)
+        XCTAssertEqual(try backend.download(y), [2.5])
+        XCTAssertEqual(try AveragePooling2D(poolSize: (3, 2), strides: (1, 2)).outputShape(for: [5, 4, 2]), [3, 2, 2])
+        XCTAssertEqual(try AveragePooling2D().configuration.makeLayer().typeName, "AveragePooling2D")
+    }
 }

@@ -79,6 +79,10 @@ public protocol Backend: AnyObject {
     func maxPool2dForward(input: Tensor, geometry: Pool2DGeometry, into output: Tensor) throws
     /// Routes each window's gradient to its first maximal input element (row-major window order).
     func maxPool2dBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws
+    /// Average pooling over `valid` windows, NHWC: each output is its window's mean.
+    func averagePool2dForward(input: Tensor, geometry: Pool2DGeometry, into output: Tensor) throws
+    /// Spreads each output gradient evenly over its window (summing where windows overlap).
+    func averagePool2dBackward(gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws
 
     // MARK: DeepLIFT (DeepSHAP's modified backward pass)
 

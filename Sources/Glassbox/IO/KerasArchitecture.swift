@@ -4,7 +4,7 @@ import Foundation
 /// Keras 3): a `Sequential`, or a `Functional` model whose layers form one chain from its input
 /// to its output (each layer fed by the one before). Weights are not in this file.
 ///
-/// Layers read: `InputLayer` (`batch_shape`), `Conv2D`, `MaxPooling2D`, `GlobalAveragePooling2D`,
+/// Layers read: `InputLayer` (`batch_shape`), `Conv2D`, `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D`,
 /// `Flatten`, `Reshape`, `Dense` (on the last axis), `Dropout`, `Activation`, `ReLU`, `Softmax`,
 /// and Glassbox's `ReduceSum`/`ReduceMean` (`{"axis": k}`), which stand
 /// in for a `Lambda` of `tf.reduce_sum`/`tf.reduce_mean`. Anything else, a `Lambda` (Python code
@@ -182,6 +182,11 @@ public enum KerasArchitecture {
         case "Dropout":
             guard let rate = (c["rate"] as? NSNumber)?.floatValue else { throw refuse("'rate' is missing") }
             return try Dropout(rate: rate)
+        case "AveragePooling2D":
+            try require("data_format", ["channels_last"], default: "channels_last")
+            try require("padding", ["valid"], default: "valid")
+            let size = try pair("pool_size", default: (2, 2))
+            return try AveragePooling2D(poolSize: size, strides: pair("strides", default: size))
         case "GlobalAveragePooling2D":
             try require("data_format", ["channels_last"], default: "channels_last")
             if let keep = c["keepdims"] as? Bool, keep { throw refuse("option keepdims=true is not supported") }
@@ -206,7 +211,7 @@ public enum KerasArchitecture {
             throw refuse("a Lambda holds Python code, which cannot run here; replace a tf.reduce_sum/tf.reduce_mean over one axis "
                 + "by a layer of class \"ReduceSum\"/\"ReduceMean\" with config {\"axis\": k}, or export the model to ONNX")
         default:
-            throw refuse("layer class \(className) is not supported (supported: Conv2D, MaxPooling2D, GlobalAveragePooling2D, Flatten, "
+            throw refuse("layer class \(className) is not supported (supported: Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, "
                 + "Reshape, Dense, Dropout, Activation, ReLU, Softmax, ReduceSum, ReduceMean)")
         }
     }

@@ -53,6 +53,9 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
             return try Dense(units: need(units, "units"), activation: activationValue())
         case "Dropout":
             return try Dropout(rate: need(rate, "rate"))
+        case "AveragePooling2D":
+            let size = try pair(poolSize, "poolSize")
+            return try AveragePooling2D(poolSize: size, strides: pair(strides ?? [size.0, size.1], "strides"))
         case "GlobalAveragePooling2D":
             return GlobalAveragePooling2D()
         case "Reshape":

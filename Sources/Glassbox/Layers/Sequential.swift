@@ -126,7 +126,7 @@ public struct Sequential: Sendable {
     static func snakeCase(_ typeName: String) -> String {
         ["Conv2D": "conv2d", "MaxPool2D": "max_pooling2d", "Flatten": "flatten", "Dense": "dense", "Dropout": "dropout",
          "ReduceSum": "reduce_sum", "ReduceMean": "reduce_mean", "GlobalAveragePooling2D": "global_average_pooling2d",
-         "Reshape": "reshape", "Activation": "activation"][typeName]
+         "Reshape": "reshape", "Activation": "activation", "AveragePooling2D": "average_pooling2d"][typeName]
             ?? typeName.lowercased()
     }
 }

@@ -131,7 +131,7 @@ extension OpenCLBackend {
         }
     }
 
-    private func poolArguments(_ g: Pool2DGeometry) -> [KernelArgument] {
+    func poolArguments(_ g: Pool2DGeometry) -> [KernelArgument] {
         [g.batch, g.inputHeight, g.inputWidth, g.channels, g.poolHeight, g.poolWidth,
          g.strideHeight, g.strideWidth, g.outputHeight, g.outputWidth].map { .int($0) }
     }
