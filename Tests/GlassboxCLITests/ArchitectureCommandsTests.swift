@@ -85,4 +85,31 @@ final class ArchitectureCommandsTests: XCTestCase {
         assertFails(try GlassboxBinary.run(["train", "--data", data.path, "--resume", "--architecture", lambda.path, "--out", out.path]),
                     naming: ["give --architecture or --resume, not both"])
     }
+
+    /// `--data` takes a folder of class folders of images: train, then predict a test image by
+    /// the folder's class names.
+    func testTrainAndPredictOnAnImageFolder() throws {
+        let folder = try temporaryFolder()
+        let data = folder.appendingPathComponent("shapes")
+        for label in 0..<3 {
+            for split in ["", "test/"] {
+                let classFolder = data.appendingPathComponent("\(split)class-\(["a", "b", "c"][label])")
+                try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+                for i in 0..<(split.isEmpty ? 6 : 2) {
+                    try TinyDataset.pgm(width: 28, height: 28, pixels: TinyDataset.image(label: UInt8(label), noiseSeed: i + split.count * 100))
+                        .write(to: classFolder.appendingPathComponent("\(i).pgm"))
+                }
+            }
+        }
+        let out = folder.appendingPathComponent("m.safetensors")
+        let trained = try GlassboxBinary.run(["train", "--data", data.path, "--epochs", "1", "--batch-size", "6", "--out", out.path, "--device", "cpu"])
+        XCTAssertEqual(trained.status, 0, trained.transcript)
+        XCTAssertTrue(trained.standardOutput.contains("data: shapes, 18 training and 6 test images of 28x28"), trained.transcript)
+        let predicted = try GlassboxBinary.run(["predict", "--model", out.path, "--data", data.path, "--index", "5", "--device", "cpu"])
+        XCTAssertEqual(predicted.status, 0, predicted.transcript)
+        XCTAssertTrue(predicted.standardOutput.contains("label class-c (2)"), predicted.transcript)
+        // An output inside the data folder may not replace one of its images.
+        assertFails(try GlassboxBinary.run(["train", "--data", data.path, "--out", data.appendingPathComponent("class-a/0.pgm").path, "--device", "cpu"]),
+                    naming: ["same file as the input --data"])
+    }
 }

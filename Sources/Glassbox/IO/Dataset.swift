@@ -1,7 +1,7 @@
 import Foundation
 
-/// An image classification data set in memory: MNIST, Fashion-MNIST, or any folder of IDX files
-/// laid out like them.
+/// An image classification data set in memory: MNIST, Fashion-MNIST, any folder of IDX files
+/// laid out like them, or a folder of class folders of images (``loadImageFolder(_:)``).
 ///
 /// Images are stored flat and row-major, image after image (`count * rows * columns` values,
 /// each pixel / 255 in 0...1), ready for a `[batch, rows, columns, 1]` tensor. Labels are class
@@ -81,6 +81,12 @@ public struct Dataset: Sendable {
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw GlassboxError.fileAccess(path: folder.path, reason: "no such folder (expected a folder of MNIST-style IDX files)")
         }
+        if idxFiles(in: folder).isEmpty && !classFolders(in: folder).isEmpty {
+            guard classNamesFile == nil else {
+                throw GlassboxError.invalidArgument(operation: "--classes", reason: "an image folder's class names are its folder names; drop --classes")
+            }
+            return try loadImageFolder(folder)
+        }
         let trainImagesFile = try find("train-images", dimensions: 3, in: folder)
         let trainLabelsFile = try find("train-labels", dimensions: 1, in: folder)
         let testImagesFile = try find("t10k-images", dimensions: 3, in: folder)
@@ -149,6 +155,11 @@ public struct Dataset: Sendable {
     /// Every file of `folder` that ``load(folder:classNamesFile:)`` could read, under any of the
     /// accepted names: what an output must never overwrite.
     public static func files(in folder: URL) -> [URL] {
+        let idx = idxFiles(in: folder)
+        return idx.isEmpty ? imageFolderFiles(in: folder) : idx
+    }
+
+    static func idxFiles(in folder: URL) -> [URL] {
         ["train-images": 3, "train-labels": 1, "t10k-images": 3, "t10k-labels": 1].flatMap { stem, dimensions in
             candidateNames(stem, dimensions: dimensions).map { folder.appendingPathComponent($0) }
         }.filter { FileManager.default.fileExists(atPath: $0.path) }

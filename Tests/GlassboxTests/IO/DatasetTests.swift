@@ -163,4 +163,59 @@ final class DatasetTests: XCTestCase {
             return (low, high)
         }
     }
+
+    // MARK: Image folders
+
+    func pgm(_ width: Int, _ height: Int, _ pixels: [UInt8]) -> Data { Data(Array("P5\n\(width) \(height)\n255\n".utf8) + pixels) }
+
+    /// Class folders "b" (3 images) and "a" (7): classes sorted by name, labels by folder, every
+    /// sixth image of a class held out when there is no test/ folder.
+    func testImageFolderWithoutATestSplit() throws {
+        let folder = try IOFixtures.temporaryFolder(self)
+        for (name, count) in [("b", 3), ("a", 7)] {
+            let classFolder = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+            for i in 0..<count { try pgm(3, 2, [UInt8](repeating: UInt8(10 * i + (name == "a" ? 1 : 2)), count: 6)).write(to: classFolder.appendingPathComponent("\(i).pgm")) }
+            try Data("notes".utf8).write(to: classFolder.appendingPathComponent("README.txt"))   // skipped, as Keras skips it
+        }
+        let data = try Dataset.load(folder: folder)
+        XCTAssertEqual(data.classNames, ["a", "b"])
+        XCTAssertEqual([data.rows, data.columns], [2, 3])
+        XCTAssertEqual(data.trainLabels, [0, 0, 0, 0, 0, 0, 1, 1, 1])
+        XCTAssertEqual(data.testLabels, [0], "a's sixth image (5.pgm) is held out")
+        XCTAssertEqual(data.testImages, [Float](repeating: Float(51) / 255, count: 6))
+        XCTAssertEqual(data.trainImages[6 * 6], Float(2) / 255, "b's first image follows a's training images")
+        XCTAssertEqual(Dataset.files(in: folder).count, 10, "every image is an input an output may not overwrite")
+        XCTAssertThrowsError(try Dataset.load(folder: folder, classNamesFile: folder.appendingPathComponent("a/README.txt"))) { error in
+            XCTAssertTrue("\(error)".contains("folder names"), "\(error)")
+        }
+    }
+
+    func testImageFolderWithATestSplitAndItsErrors() throws {
+        let folder = try IOFixtures.temporaryFolder(self)
+        for path in ["x", "y", "test/y"] {
+            let classFolder = folder.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+            for i in 0..<2 { try pgm(2, 2, [UInt8(i), 0, 0, 255]).write(to: classFolder.appendingPathComponent("\(i).PGM")) }
+        }
+        let data = try Dataset.load(folder: folder)
+        XCTAssertEqual(data.classNames, ["x", "y"])
+        XCTAssertEqual(data.trainLabels, [0, 0, 1, 1])
+        XCTAssertEqual(data.testLabels, [1, 1])
+
+        try pgm(3, 2, [UInt8](repeating: 0, count: 6)).write(to: folder.appendingPathComponent("y/odd.pgm"))
+        XCTAssertThrowsError(try Dataset.load(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("odd.pgm") && "\(error)".contains("is 3x2") && "\(error)".contains("2x2"), "\(error)")
+        }
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("y/odd.pgm"))
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("test/z"), withIntermediateDirectories: true)
+        XCTAssertThrowsError(try Dataset.load(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("test class 'z' has no training folder"), "\(error)")
+        }
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("test/z"))
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("empty"), withIntermediateDirectories: true)
+        XCTAssertThrowsError(try Dataset.load(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("empty") && "\(error)".contains("no .png or .pgm images"), "\(error)")
+        }
+    }
 }
