@@ -46,15 +46,23 @@ struct KernelBenchCommand: ParsableCommand {
         var peerFigures: [String: Double] = [:]
         if let peer {
             do {
+                try FileStatus.requireRegularFile(peer, expected: "a JSON file")
                 let data = try Data(contentsOf: URL(fileURLWithPath: peer))
                 guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                     throw ValidationError("--peer \(peer): expected a JSON object of case name to GFLOP/s")
                 }
-                peerFigures = object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+                for (name, value) in object {
+                    guard let number = (value as? NSNumber)?.doubleValue, number.isFinite, number > 0 else {
+                        throw ValidationError("--peer \(peer): the figure of '\(name)' must be a positive number of GFLOP/s (got \(value))")
+                    }
+                    peerFigures[name] = number
+                }
             } catch let error as ValidationError {
                 throw error
+            } catch let error as GlassboxError {
+                throw ValidationError("--peer: \(error)")
             } catch {
-                throw ValidationError("--peer \(peer): \(error.localizedDescription)")
+                throw ValidationError("--peer \(peer): not a JSON object (\(error.localizedDescription))")
             }
         }
         var rows: [KernelBenchmark.Result] = []

@@ -12,6 +12,8 @@ struct DevicesCommand: ParsableCommand {
 
     func run() throws {
         let choice = try options.choice()
+        // The same check every other command makes before opening a device.
+        do { _ = try OpenCLBackend.memoryLimitFromEnvironment() } catch { throw CommandFailure(error) }
         let selection: DeviceSelection
         do {
             selection = try choice.resolve()

@@ -48,6 +48,12 @@ struct ExplainCommand: ParsableCommand {
         }
         if global && image != nil { throw ValidationError("--global explains test images: give --index I --count N, not --image") }
         let names = methodNames
+        if names.contains("") { throw ValidationError("--method has an empty item in '\(method)'") }
+        if image != nil && count != 1 { throw ValidationError("--count applies to --index (test images), not to --image") }
+        if let png, !png.lowercased().hasSuffix(".png") { throw ValidationError("--png \(png): the file name must end in .png (it is a PNG picture)") }
+        if let report, !(report.lowercased().hasSuffix(".html") || report.lowercased().hasSuffix(".htm")) {
+            throw ValidationError("--report \(report): the file name must end in .html (it is an HTML page)")
+        }
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw ValidationError("--method lists \(repeated) more than once")
         }
@@ -57,7 +63,7 @@ struct ExplainCommand: ParsableCommand {
         _ = try parsedBaseline(mean: nil)
     }
 
-    var methodNames: [String] { method.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    var methodNames: [String] { method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
 
     /// The files this run reads: an output may be none of them.
     func inputFiles(usesData: Bool) -> [OutputFiles.Entry] {
@@ -134,6 +140,9 @@ struct ExplainCommand: ParsableCommand {
                 background = dataset.trainingSample(count: 100, seed: seed)
             }
             let explainers = try methods.map { try ExplanationMethods.make($0, background: background, noise: noise) }
+            if samples != nil && methods.contains("deep") {
+                FileHandle.standardError.write(Data("explain: deep ignores --samples: its references are the \(background.count) background images\n".utf8))
+            }
             let meanImage = baseline == "mean" ? Baseline.mean(of: dataset!.trainImages, count: dataset!.trainCount) : nil
             var globals: [String: GlobalExplanation] = [:]
             for (position, item) in inputs.enumerated() {
@@ -143,7 +152,7 @@ struct ExplainCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("explaining \(item.name) (\(position + 1)/\(inputs.count))\n".utf8))
                 }
                 let segmentation = try makeSegmentation(item.pixels, width: width, height: height)
-                let baselineValues = try makeBaseline(meanImage).values(for: item.pixels, width: width, height: height)
+                let baselineValues = try makeBaseline(meanImage, modelInputShape: model.inputShape).values(for: item.pixels, width: width, height: height)
                 let probabilities = try session.predict(item.pixels)
                 let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
                 let targetClass = target == "predicted" ? predicted : try flatTarget(outputShape: model.outputShapes.last!)
@@ -199,16 +208,17 @@ struct ExplainCommand: ParsableCommand {
                     try AtomicFile.write(try AttributionImage.png(picture), to: URL(fileURLWithPath: Self.suffixed(png, suffix)))
                 }
                 if let report {
-                    let page = ExplanationReport(title: "Glassbox explanation: \(item.name)", input: item.pixels, width: width, height: height,
+                    var page = ExplanationReport(title: "Glassbox explanation: \(item.name)", input: item.pixels, width: width, height: height,
                                                  probabilities: probabilities, classNames: classNames, explanations: explanations,
                                                  faithfulness: curves)
+                    page.outputName = model.endsInSoftmax ? "probability" : "score"
                     try AtomicFile.write(Data(try page.html().utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
                 }
                 if format == "json" {
                     let object: [String: Any] = [
                         "index": item.index as Any? ?? NSNull(), "image": item.index == nil ? item.name : NSNull(),
                         "label": item.label as Any? ?? NSNull(), "predicted": predicted, "target": targetClass,
-                        "probabilities": probabilities.map(Double.init), "segments": segmentation.count,
+                        (model.endsInSoftmax ? "probabilities" : "scores"): probabilities.map(Double.init), "segments": segmentation.count,
                         "methods": explanations.map { Self.json($0, width: width) }, "consistency": consistency,
                     ]
                     let data = try JSONSerialization.data(withJSONObject: object, options: inputs.count > 1 ? [.sortedKeys] : [.sortedKeys, .prettyPrinted])
@@ -309,9 +319,14 @@ struct ExplainCommand: ParsableCommand {
         return try Segmentation.map(map.pixels.map(Int.init), width: width, height: height)
     }
 
-    func makeBaseline(_ mean: [Float]?) throws -> Baseline {
+    func makeBaseline(_ mean: [Float]?, modelInputShape: [Int]) throws -> Baseline {
         if let parsed = try parsedBaseline(mean: mean) { return parsed }
         let picture = try GrayImage.load(from: URL(fileURLWithPath: baseline))
+        let (height, width) = (modelInputShape[0], modelInputShape[1])
+        guard picture.width == width, picture.height == height else {
+            throw GlassboxError.invalidArgument(operation: "--baseline",
+                reason: "\(baseline) is \(picture.width)x\(picture.height) but the model takes \(width)x\(height) images")
+        }
         return .image(picture.floats())
     }
 

@@ -34,6 +34,14 @@ enum FlagRange {
         }
     }
 
+    /// A Graphviz diagram's `--out` must say its format: `.png`, `.svg`, `.pdf`, `.dot` or `.gv`.
+    static func checkDiagramExtension(_ path: String) throws {
+        let suffix = path.split(separator: ".").count > 1 ? String(path.split(separator: ".").last!).lowercased() : ""
+        guard ["png", "svg", "pdf", "dot", "gv"].contains(suffix), !path.hasSuffix("/") else {
+            throw ValidationError("--out \(path): unknown output type '.\(suffix)'; the name must end in .png, .svg, .pdf or .dot")
+        }
+    }
+
     /// A path flag that is given must not be empty (an empty path would name the current folder).
     static func checkPath(_ path: String?, flag: String) throws {
         if let path, path.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("\(flag): the path is empty") }

@@ -120,7 +120,13 @@ struct PredictCommand: ParsableCommand {
         }
         if let classes { names = try reportingErrors { try Dataset.readClassNames(URL(fileURLWithPath: classes)) } }
         // A model whose last layer is linear outputs scores (logits), not probabilities: say so.
-        let heading = model.endsInSoftmax ? "probabilities" : "scores (the last layer is linear: logits, not probabilities)"
+        let heading: String
+        switch model.outputActivation {
+        case .softmax: heading = "probabilities"
+        case .sigmoid: heading = "probabilities of each class on its own (sigmoid: they need not sum to 1)"
+        case .linear: heading = "scores (the last layer is linear: logits, not probabilities)"
+        case let other: heading = "scores (the last layer's activation is \(other.rawValue): not probabilities)"
+        }
         if format == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

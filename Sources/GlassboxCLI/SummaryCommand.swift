@@ -19,9 +19,10 @@ struct SummaryCommand: ParsableCommand {
         let model = try modelOptions.load()
         guard format == "json" else { return print(model.summary()) }
         // total_params as Keras's count_params(): every weight, trainable or not (none are not, yet).
+        let names = model.layerNames, counts = model.parameterCounts
         let layers = model.layers.indices.map { index -> [String: Any] in
-            ["name": model.layerNames[index], "class": model.layers[index].typeName,
-             "output_shape": [NSNull()] + model.outputShapes[index].map { $0 as Any }, "params": model.parameterCounts[index]]
+            ["name": names[index], "class": model.layers[index].typeName,
+             "output_shape": [NSNull()] + model.outputShapes[index].map { $0 as Any }, "params": counts[index]]
         }
         let object: [String: Any] = ["input_shape": [NSNull()] + model.inputShape.map { $0 as Any }, "layers": layers,
                                      "total_params": model.parameterCount, "trainable_params": model.parameterCount, "non_trainable_params": 0]
@@ -38,7 +39,10 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "The picture to write: model.png, model.svg, model.pdf or model.dot.")
     var out: String
 
-    func validate() throws { try FlagRange.checkPath(out, flag: "--out") }
+    func validate() throws {
+        try FlagRange.checkPath(out, flag: "--out")
+        try FlagRange.checkDiagramExtension(out)
+    }
 
     func run() throws {
         try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)], inputs: [OutputFiles.Entry(flag: "--model", path: modelOptions.model)])

@@ -27,6 +27,7 @@ struct SurrogateCommand: ParsableCommand {
         guard heldOut.isFinite, heldOut > 0, heldOut < 1 else { throw ValidationError("--held-out must be between 0 and 1 (got \(heldOut))") }
         if target != "predicted" && Int(target) == nil { throw ValidationError("--target must be 'predicted' or a class index (got \(target))") }
         try FlagRange.checkPath(out, flag: "--out")
+        if let out { try FlagRange.checkDiagramExtension(out) }
         _ = try featureKind()
     }
 

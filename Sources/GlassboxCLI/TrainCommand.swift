@@ -18,11 +18,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs to train up to (with --resume, counting those already done).")
     var epochs = 5
 
-    @Option(help: "Samples per mini-batch.")
-    var batchSize = 32
+    @Option(help: "Samples per mini-batch (default 32; with --resume, the checkpoint's).")
+    var batchSize: Int?
 
-    @Option(help: "Seed of the initial weights, the shuffles and dropout.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed of the initial weights, the shuffles and dropout (default 0; with --resume, the checkpoint's).")
+    var seed: UInt64?
 
     @Option(help: "Where the model goes; it is also rewritten (atomically) after every epoch as a checkpoint.")
     var out = "model.safetensors"
@@ -30,8 +30,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the checkpoint at --out, optimizer state included.")
     var resume = false
 
-    @Option(help: "Optimizer: adam or sgd.")
-    var optimizer = "adam"
+    @Option(help: "Optimizer: adam or sgd (default adam; with --resume, the checkpoint's).")
+    var optimizer: String?
 
     @Option(help: "Learning rate (default: 0.001 for adam, 0.01 for sgd).")
     var learningRate: Float?
@@ -50,8 +50,16 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         try FlagRange.check(epochs, TrainingLimits.epochs, flag: "--epochs")
-        try FlagRange.check(batchSize, TrainingLimits.batchSize, flag: "--batch-size")
-        guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd (got \(optimizer))") }
+        if let batchSize { try FlagRange.check(batchSize, TrainingLimits.batchSize, flag: "--batch-size") }
+        if let optimizer, !["adam", "sgd"].contains(optimizer) { throw ValidationError("--optimizer must be adam or sgd (got \(optimizer))") }
+        if resume {
+            // The checkpoint carries these: a flag that would be ignored is refused instead.
+            let given = [("--batch-size", batchSize != nil), ("--seed", seed != nil), ("--optimizer", optimizer != nil),
+                         ("--learning-rate", learningRate != nil)].filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("--resume continues with the checkpoint's batch size, seed, optimizer and learning rate; drop \(given.joined(separator: ", "))")
+            }
+        }
         guard validationSplit.isFinite, (0..<1).contains(validationSplit) else {
             throw ValidationError("--validation-split must be in [0, 1) (got \(validationSplit))")
         }
@@ -87,6 +95,7 @@ struct TrainCommand: ParsableCommand {
                 try TrainingLimits.check(state, source: "--resume \(out): metadata 'training'")
                 return loaded
             }
+            let seed = self.seed ?? 0
             var model = try architecture.map { try KerasArchitecture.model(from: URL(fileURLWithPath: $0), seed: seed) }
                 ?? Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count, seed: seed)
             let chosen: Optimizer = optimizer == "sgd"
@@ -99,13 +108,23 @@ struct TrainCommand: ParsableCommand {
             throw CommandFailure(GlassboxError.invalidArgument(operation: "train",
                 reason: "the model takes \(model.inputShape) images but \(dataOptions.data) has \(dataset.rows)x\(dataset.columns)"))
         }
+        // Every label, training and test, must be one of the model's classes before any epoch
+        // runs: finding out at the final evaluation would have replaced the checkpoint already.
+        let classes = model.outputCount
+        for (labels, split) in [(dataset.trainLabels, "training"), (dataset.testLabels, "test")] {
+            if let bad = labels.firstIndex(where: { $0 >= Float(classes) }) {
+                throw CommandFailure(GlassboxError.invalidArgument(operation: "train",
+                    reason: "\(split) image \(bad) of \(dataOptions.data) has label \(Int(labels[bad])), but the model has \(classes) classes (0 to \(classes - 1))"))
+            }
+        }
+        if let state = model.training { try reportingErrors { try model.checkLossFits(state.loss, operation: "--resume \(out)") } }
         model.classNames = dataset.classNames
         let count = min(limit ?? dataset.trainCount, dataset.trainCount)
         let x = limit == nil ? dataset.trainImages : Array(dataset.trainImages[..<(count * dataset.rows * dataset.columns)])
         let y = limit == nil ? dataset.trainLabels : Array(dataset.trainLabels[..<count])
         let done = model.training?.epochsCompleted ?? 0
         if resume, let state = model.training {
-            print("resuming \(out) after epoch \(done): its batch size \(state.batchSize ?? batchSize), seed \(state.seed) and optimizer \(state.optimizer.name) are kept")
+            print("resuming \(out) after epoch \(done): its batch size \(state.batchSize ?? 32), seed \(state.seed) and optimizer \(state.optimizer.name) are kept")
         }
         print("backend: \(backend.name)")
         print("data: \(dataset.name), \(count) training and \(dataset.testCount) test images of \(dataset.rows)x\(dataset.columns)")
@@ -113,7 +132,7 @@ struct TrainCommand: ParsableCommand {
         let bar = ProgressBar()
         var announced = done
         try reportingErrors {
-            try model.fit(x: x, y: y, epochs: epochs, batchSize: resume ? (model.training?.batchSize ?? batchSize) : batchSize,
+            try model.fit(x: x, y: y, epochs: epochs, batchSize: resume ? (model.training?.batchSize ?? 32) : (batchSize ?? 32),
                           validation: validationSplit > 0 ? .split(validationSplit) : .none, backend: backend,
                           checkNumerics: checkNumerics ? .always : checkNumericsSteps == 0 ? .off : .firstSteps(checkNumericsSteps),
                           progress: { step in

@@ -44,7 +44,9 @@ public enum GlassboxError: Error, Equatable, CustomStringConvertible {
         case let .fileAccess(path, reason):
             return "\(path): \(reason)"
         case let .deviceOutOfMemory(requested, free, total):
-            func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+            func mb(_ bytes: Int) -> String {
+                bytes < 1_048_576 ? "\(bytes) bytes" : String(format: "%.1f MB", Double(bytes) / 1_048_576)
+            }
             return "device out of memory: asked for \(mb(requested)), \(mb(max(free, 0))) free of \(mb(total))"
         case let .nonFinite(what):
             return "non-finite values: \(what)"

@@ -14,6 +14,9 @@ public struct ExplanationReport {
     public var explanations: [Explanation]
     /// Deletion and insertion curves per method name, when measured.
     public var faithfulness: [String: ExplanationMetrics.Faithfulness]
+    /// What the model's outputs are, for the table's heading: `probability` for a softmax head,
+    /// `score` otherwise.
+    public var outputName = "probability"
 
     public init(title: String, input: [Float], width: Int, height: Int, probabilities: [Float], classNames: [String],
                 explanations: [Explanation], faithfulness: [String: ExplanationMetrics.Faithfulness]) {
@@ -36,7 +39,7 @@ public struct ExplanationReport {
         let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
         var body = "<h1>\(escape(title))</h1>\n<div class=\"row\"><div>\(try image(AttributionImage.render(input: input, width: width, height: height, maps: [], scale: 8)))"
         body += "<p>predicted <b>\(escape(className(predicted)))</b> (\(String(format: "%.4f", probabilities[predicted])))</p></div>\n"
-        body += "<table><tr><th>class</th><th>probability</th></tr>\n"
+        body += "<table><tr><th>class</th><th>\(escape(outputName))</th></tr>\n"
         for (index, probability) in probabilities.enumerated() {
             let bar = Int((Double(probability) * 200).rounded())
             body += "<tr\(index == predicted ? " class=\"top\"" : "")><td>\(escape(className(index)))</td><td><span class=\"bar\" style=\"width:\(bar)px\"></span> \(String(format: "%.4f", probability))</td></tr>\n"

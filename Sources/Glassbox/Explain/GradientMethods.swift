@@ -150,8 +150,8 @@ public struct IntegratedGradients: Explainer {
 /// and metric `completeness_gap` is `sum(attributions) - (E[f(x~)] - baseValue)`, which goes to
 /// 0 as n grows for models that are linear along the paths. With noise the attributions add up
 /// to the mean output over the n noisy copies `x~`, not to `f(x)`: that mean is reported as
-/// ``Explanation/summedPrediction`` (metric `mean_noisy_prediction`) and the efficiency gap is
-/// taken against it; metric `noise` records the standard deviation. The explanation holds
+/// ``Explanation/summedPrediction`` (metric `mean_noisy_prediction`; without noise it is `f(x)`)
+/// and the efficiency gap is taken against it; metric `noise` records the standard deviation. The explanation holds
 /// attributions only, never the background images.
 ///
 /// This type's noise defaults to 0, Captum's default (expected gradients at `x` itself); noise
@@ -227,7 +227,7 @@ public struct GradientShap: Explainer {
         }
         var explanation = GradientAttribution.explanation(name, request, pixelMap: map, ends: ends,
                                                           samples: n + 1 + background.count + (noisyMean == nil ? 0 : n), seconds: seconds)
-        explanation.summedPrediction = noisyMean
+        explanation.summedPrediction = noisyMean ?? explanation.prediction   // without noise: f(x) itself
         explanation.metrics["completeness_gap"] = explanation.efficiencyGap
         explanation.metrics["background_size"] = Double(background.count)
         explanation.metrics["noise"] = noiseStandardDeviation

@@ -37,7 +37,8 @@ public struct Lime: Explainer {
     }
 
     /// - Throws: ``GlassboxError`` for a kernel width that is not positive, a negative ridge
-    ///   alpha, or samples that do not determine the local model (alpha 0 with too few samples).
+    ///   alpha, fewer samples than segments + 1, or samples that do not determine the local model
+    ///   (alpha 0 with too few distinct samples).
     public func explain(_ request: ExplanationRequest) throws -> Explanation {
         guard kernelWidth > 0, kernelWidth.isFinite else {
             throw GlassboxError.invalidArgument(operation: "lime", reason: "kernel width \(kernelWidth) must be positive")
@@ -47,6 +48,12 @@ public struct Lime: Explainer {
         }
         let m = request.segmentation.count
         let count = request.samples ?? Self.defaultSamples
+        // Fewer samples than weights fit any values perfectly (R^2 1 from one sample): refuse
+        // rather than report a meaningless local model.
+        guard count >= m + 1 else {
+            throw GlassboxError.invalidArgument(operation: "lime",
+                reason: "\(count) samples cannot determine \(m) segment weights and an intercept; use at least \(m + 1) (default \(Self.defaultSamples))")
+        }
         let ((model, outputs), seconds) = try timed { () -> (RidgeRegression, [Double]) in
             let engine = try request.makeEngine()
             var random = SeededGenerator(seed: request.seed)

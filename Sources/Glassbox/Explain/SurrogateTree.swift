@@ -62,6 +62,9 @@ public struct SurrogateTree: Sendable {
     public let heldOutCount: Int
     /// The model's input shape, `[height, width, channels]`.
     public let inputShape: [Int]
+    /// Whether the model's outputs are probabilities (a softmax head) or other scores, for the
+    /// rules' wording of a regression target.
+    public var outputsAreProbabilities = true
 
     /// The longest path from the root to a leaf, in splits.
     public var depth: Int {
@@ -122,7 +125,7 @@ public struct SurrogateTree: Sendable {
         _ = builder.grow(trainRows, depth: 0)
         var tree = SurrogateTree(nodes: builder.nodes, features: features, target: target, featureNames: names,
                                  classNames: model.classNames, fidelity: 0, trainingCount: trainRows.count,
-                                 heldOutCount: testRows.count, inputShape: model.inputShape)
+                                 heldOutCount: testRows.count, inputShape: model.inputShape, outputsAreProbabilities: model.endsInSoftmax)
         let predictions = testRows.map { tree.predict(features: Array(x[($0 * featureCount)..<(($0 + 1) * featureCount)])) }
         let truths = testRows.map { responses[$0] }
         tree = tree.with(fidelity: target == .predictedClass
@@ -204,7 +207,7 @@ public struct SurrogateTree: Sendable {
     private func targetText(_ names: [String]?) -> String {
         switch target {
         case .predictedClass: return "the predicted class"
-        case .probability(let k): return "p(\(className(k, names)))"
+        case .probability(let k): return (outputsAreProbabilities ? "p" : "score") + "(\(className(k, names)))"
         }
     }
 
@@ -235,7 +238,8 @@ public struct SurrogateTree: Sendable {
 
     private func with(fidelity: Double) -> SurrogateTree {
         SurrogateTree(nodes: nodes, features: features, target: target, featureNames: featureNames, classNames: classNames,
-                      fidelity: fidelity, trainingCount: trainingCount, heldOutCount: heldOutCount, inputShape: inputShape)
+                      fidelity: fidelity, trainingCount: trainingCount, heldOutCount: heldOutCount, inputShape: inputShape,
+                      outputsAreProbabilities: outputsAreProbabilities)
     }
 
     /// R^2 as scikit-learn's `r2_score`: 1 for a perfect fit of constant truths, else 0 for those.

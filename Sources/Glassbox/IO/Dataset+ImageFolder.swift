@@ -27,7 +27,7 @@ extension Dataset {
     /// The image files of one class folder, sorted by name.
     static func imageFiles(in folder: URL) -> [URL] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-            .filter { !$0.hasPrefix(".") && imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            .filter { name in !name.hasPrefix(".") && name.contains(".") && imageExtensions.contains(name.split(separator: ".").last.map { $0.lowercased() } ?? "") }
             .sorted()
             .map { folder.appendingPathComponent($0) }
     }

@@ -77,9 +77,11 @@ public struct Dataset: Sendable {
     ///   different sizes, a label with no class, or an empty classes file.
     /// - Complexity: O(n) in the total size of the files.
     public static func load(folder: URL, classNamesFile: URL? = nil) throws -> Dataset {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+        guard let status = try FileStatus.of(folder.path) else {
             throw GlassboxError.fileAccess(path: folder.path, reason: "no such folder (expected a folder of MNIST-style IDX files)")
+        }
+        guard status.kind == .folder else {
+            throw GlassboxError.fileAccess(path: folder.path, reason: "is \(status.kind.rawValue), expected a folder of MNIST-style IDX files or of class folders")
         }
         if idxFiles(in: folder).isEmpty && !classFolders(in: folder).isEmpty {
             guard classNamesFile == nil else {
@@ -125,17 +127,20 @@ public struct Dataset: Sendable {
                        testImages: unitFloats(test.pixels), testLabels: testLabels.map(Float.init))
     }
 
-    /// `count` training images drawn with replacement by `SeededGenerator(seed:)`: the background
-    /// sets of `deep` and `gradient-shap` (the same seed gives the same images). None when there
-    /// are no training images, which those methods then refuse with an error.
+    /// `count` distinct training images (all of them when there are fewer), drawn without
+    /// replacement by a partial Fisher-Yates shuffle from `SeededGenerator(seed:)`: the background
+    /// sets of `deep` and `gradient-shap` (the same seed gives the same images), so a background
+    /// never counts one image twice. None when there are no training images, which those methods
+    /// then refuse with an error.
     public func trainingSample(count: Int, seed: UInt64) -> [[Float]] {
-        guard trainCount > 0 else { return [] }
+        let kept = min(max(count, 0), trainCount)
         let imageSize = rows * columns
         var generator = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in
-            let i = Int(generator.next() % UInt64(trainCount))
-            return Array(trainImages[(i * imageSize)..<((i + 1) * imageSize)])
+        var order = Array(0..<trainCount)
+        for position in 0..<kept {
+            order.swapAt(position, position + Int(generator.next() % UInt64(trainCount - position)))
         }
+        return order.prefix(kept).map { Array(trainImages[($0 * imageSize)..<(($0 + 1) * imageSize)]) }
     }
 
     /// The first `train` training and first `test` test examples (all of them where there are

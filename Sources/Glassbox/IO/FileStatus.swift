@@ -67,6 +67,14 @@ public struct FileStatus: Equatable, Sendable {
         return status
     }
 
+    /// The folder part of a path: `.` for a bare name, `/` for a file at the root. (Not
+    /// `NSString.deletingLastPathComponent`, which traps on one-character names on Linux.)
+    public static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let folder = String(path[..<slash])
+        return folder.isEmpty ? "/" : folder
+    }
+
     /// The path a write to `path` replaces: symlinks are followed to their final target (which
     /// may not exist yet), so that writing through a link replaces what it points to, not the link.
     /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` for a symlink loop.
@@ -79,8 +87,8 @@ public struct FileStatus: Equatable, Sendable {
             let length = readlink(current, &buffer, Int(PATH_MAX))
             guard length > 0 else { return current }
             let target = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let folder = (current as NSString).deletingLastPathComponent
-            current = target.hasPrefix("/") || folder.isEmpty ? target : folder + "/" + target
+            let folder = folder(of: current)
+            current = target.hasPrefix("/") || folder == "." ? target : folder + "/" + target
         }
         throw GlassboxError.fileAccess(path: path, reason: "too many levels of symbolic links (a symlink loop)")
     }

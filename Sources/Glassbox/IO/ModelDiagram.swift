@@ -12,12 +12,12 @@ public enum ModelDiagram {
             "    node [shape=record, fontname=\"Helvetica\", fontsize=11, style=filled, fillcolor=\"#f4f6fb\"];",
             "    input [label=\"{input | Input | \(shape(model.inputShape))}\"];",
         ]
-        let names = model.layerNames
+        let names = model.layerNames, counts = model.parameterCounts
         var inputShape = model.inputShape
         for (index, layer) in model.layers.enumerated() {
             var title = "\(names[index]) | \(layer.typeName)"
             if let activation = layer.configuration.activation, activation != "linear" { title += " (\(activation))" }
-            let parameters = model.parameterCounts[index]
+            let parameters = counts[index]
             let counts = parameters > 0 ? " | params: \(Sequential.grouped(parameters))" : ""
             lines.append("    layer\(index) [label=\"{\(title) | {input: | output:} | {\(shape(inputShape)) | \(shape(model.outputShapes[index]))}\(counts)}\"];")
             lines.append("    \(index == 0 ? "input" : "layer\(index - 1)") -> layer\(index);")

@@ -47,7 +47,7 @@ public struct OutputFiles {
             if let status, status.kind != .regular {
                 throw refuse("is \(status.kind.rawValue); an output must be a regular file or a new name")
             }
-            let folder = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
+            let folder = FileStatus.folder(of: target)
             if !checkedFolders.contains(folder) {
                 try checkWritableFolder(folder, refuse: refuse)
                 checkedFolders.insert(folder)

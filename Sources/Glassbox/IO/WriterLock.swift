@@ -18,8 +18,15 @@ public final class WriterLock {
         let resolved = try FileStatus.writeTarget(of: target)
         let url = URL(fileURLWithPath: resolved)
         path = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).lock").path
+        // Only an empty regular file is ours (a lock file is never written): anything else there
+        // is the user's and is neither used nor removed.
+        var existing = stat()
+        if lstat(path, &existing) == 0, existing.st_mode & S_IFMT != S_IFREG || existing.st_size != 0 {
+            throw GlassboxError.fileAccess(path: target,
+                reason: "\(path) is in the way of the lock file (it is not an empty regular file); move it away or choose another --out")
+        }
         for _ in 0..<100 {
-            let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
             guard opened >= 0 else {
                 throw GlassboxError.fileAccess(path: target, reason: "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
             }

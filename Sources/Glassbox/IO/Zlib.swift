@@ -114,7 +114,7 @@ public enum Zlib {
                         return InflateResult(bytes: Data(output[..<(capacity - 1)]), exceededLimit: true)
                     }
                     let grown = min(capacity, max(output.count * 2, 1 << 16))
-                    output.append(contentsOf: repeatElement(0, count: grown - output.count))
+                    output.append(contentsOf: [UInt8](repeating: 0, count: grown - output.count))   // memset, not a per-element loop
                 }
                 let room = min(output.count - produced, largestStep)
                 status = output.withUnsafeMutableBufferPointer { buffer -> Int32 in
@@ -173,7 +173,7 @@ public enum Zlib {
                     fed += step
                 }
                 if produced == output.count {
-                    output.append(contentsOf: repeatElement(0, count: output.count))
+                    output.append(contentsOf: [UInt8](repeating: 0, count: output.count))
                 }
                 let room = min(output.count - produced, largestStep)
                 let flush = fed == input.count ? Z_FINISH : Z_NO_FLUSH

@@ -2,10 +2,11 @@ extension Sequential {
     /// A table like Keras's `model.summary()`: each layer's name and type, output shape (with
     /// `None` for the batch) and parameter count, then the totals.
     public func summary() -> String {
+        let counts = parameterCounts   // computed: once, not once per row
         let rows = zip(layerNames, layers).enumerated().map { index, pair in
             ["\(pair.0) (\(pair.1.typeName))",
              "(None, " + outputShapes[index].map(String.init).joined(separator: ", ") + ")",
-             Self.grouped(parameterCounts[index])]
+             Self.grouped(counts[index])]
         }
         let header = ["Layer (type)", "Output Shape", "Param #"]
         let widths = (0..<3).map { column in max(header[column].count, rows.map { $0[column].count }.max() ?? 0) + 4 }

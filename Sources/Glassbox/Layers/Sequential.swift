@@ -35,6 +35,9 @@ public struct Sequential: Sendable {
     /// file after checking its tensors (so a file cannot make it allocate what it does not hold).
     init(inputShape: [Int], seed: UInt64, layers: [any Layer], initialize: Bool) throws {
         guard !layers.isEmpty else { throw GlassboxError.invalidArgument(operation: "Sequential", reason: "a model needs at least one layer") }
+        guard layers.count <= Self.maximumLayers else {
+            throw GlassboxError.invalidArgument(operation: "Sequential", reason: "\(layers.count) layers is more than the \(Self.maximumLayers) a model may have")
+        }
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 >= 1 }) else {
             throw GlassboxError.invalidShape(inputShape, reason: "every input dimension must be at least 1")
         }
@@ -59,6 +62,10 @@ public struct Sequential: Sendable {
         self.parameterShapes = shapes
         self.parameters = values
     }
+
+    /// The most layers a model may have: far past any network Glassbox runs, low enough that a
+    /// file claiming a million layers is refused instead of building them.
+    public static let maximumLayers = 10_000
 
     /// The reference CNN of Glassbox's README and tests: Conv2D(32, 3x3, relu) -> MaxPool 2x2 ->
     /// Flatten -> Dense(128, relu) -> Dense(classes, softmax); 693,962 parameters on 28x28x1.
@@ -89,6 +96,11 @@ public struct Sequential: Sendable {
         case let layer as ActivationLayer: return layer.activation == .softmax
         default: return false
         }
+    }
+
+    /// The activation of the last layer (linear for layers without one): what its outputs are.
+    public var outputActivation: Activation {
+        layers.last?.configuration.activation.flatMap(Activation.init(rawValue:)) ?? .linear
     }
 
     /// Replaces the parameters, checking every count against the layer's shapes.

@@ -9,17 +9,23 @@ extension Sequential {
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when the loss does not fit
     ///   the last layer (cross-entropy on probabilities needs a final softmax).
     public mutating func compile(optimizer: Optimizer = .adam, loss: Loss = .sparseCategoricalCrossentropy, seed: UInt64 = 0) throws {
+        try checkLossFits(loss, operation: "compile")
+        training = TrainingState(optimizer: optimizer, loss: loss, seed: seed)
+    }
+
+    /// Throws unless `loss` fits the model's last layer (checked again by `fit`, for a state
+    /// loaded from a file rather than set by `compile`).
+    public func checkLossFits(_ loss: Loss, operation: String) throws {
         switch loss {
         case .sparseCategoricalCrossentropy(let fromLogits):
             if !fromLogits && !endsInSoftmax {
-                throw GlassboxError.invalidArgument(operation: "compile",
+                throw GlassboxError.invalidArgument(operation: operation,
                     reason: "sparse categorical cross-entropy on probabilities needs a last layer with softmax activation (or fromLogits: true)")
             }
             if fromLogits && endsInSoftmax {
-                throw GlassboxError.invalidArgument(operation: "compile", reason: "fromLogits: true needs a last layer without softmax")
+                throw GlassboxError.invalidArgument(operation: operation, reason: "fromLogits: true needs a last layer without softmax")
             }
         }
-        training = TrainingState(optimizer: optimizer, loss: loss, seed: seed)
     }
 
     /// Trains on `x` (`n` samples of ``inputShape``, row-major) with class labels `y`, as Keras's
@@ -59,6 +65,7 @@ extension Sequential {
         guard var state = training else {
             throw GlassboxError.invalidArgument(operation: "fit", reason: "call compile(optimizer:loss:) before fit")
         }
+        try checkLossFits(state.loss, operation: "fit")
         guard batchSize >= 1 else { throw GlassboxError.invalidArgument(operation: "fit", reason: "batch size \(batchSize) must be at least 1") }
         guard epochs >= 1 else { throw GlassboxError.invalidArgument(operation: "fit", reason: "epochs \(epochs) must be at least 1") }
         var (trainX, trainY) = (x, y)
@@ -212,7 +219,8 @@ extension Sequential {
         let classes = outputCount
         if let bad = y.firstIndex(where: { CPUBackend.classIndex($0, classes: classes) == nil }) {
             throw GlassboxError.invalidArgument(operation: operation,
-                reason: "label \(y[bad]) of sample \(bad) is not a class index in 0..<\(classes)")
+                reason: "label \(y[bad].isFinite && y[bad] == y[bad].rounded() && abs(y[bad]) < 1e9 ? String(Int(y[bad])) : "\(y[bad])") of sample \(bad) "
+                    + "is not a class of the model (it has \(classes) outputs: 0 to \(classes - 1))")
         }
         return count
     }

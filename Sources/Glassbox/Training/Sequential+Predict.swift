@@ -36,7 +36,12 @@ extension Sequential {
             try backend.accuracyCount(logits: logits, labels: stack.labels, into: correctTotal, accumulate: true)
             first += rows
         }
-        return (Double(try backend.download(lossTotal)[0]) / Double(count), Double(try backend.download(correctTotal)[0]) / Double(count))
+        let loss = Double(try backend.download(lossTotal)[0]) / Double(count)
+        guard loss.isFinite else {
+            throw GlassboxError.nonFinite("evaluate: the loss over \(count) samples is \(loss): the model's outputs overflow float32 "
+                + "(finite weights too large for its arithmetic); retrain, or check the model file")
+        }
+        return (loss, Double(try backend.download(correctTotal)[0]) / Double(count))
     }
 }
 
@@ -125,7 +130,13 @@ public final class InferenceSession {
             let stack = try network.stack(batchSize: rows)
             try backend.write(rows == count ? x : Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
             let (_, outputs) = try network.forward(stack, training: false, seed: 0)
-            result += try backend.download(try network.predictions(stack, output: outputs.last!))
+            let batch = try backend.download(try network.predictions(stack, output: outputs.last!))
+            // Finite weights can still overflow float32 on the way: never hand back NaN as an answer.
+            if let bad = batch.firstIndex(where: { !$0.isFinite }) {
+                throw GlassboxError.nonFinite("the model's output for sample \(first + bad / model.outputCount) is \(batch[bad]) "
+                    + "(output \(bad % model.outputCount)): its arithmetic overflows float32 with these weights and this input")
+            }
+            result += batch
             first += rows
         }
         return result

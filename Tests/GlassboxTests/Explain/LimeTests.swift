@@ -46,6 +46,19 @@ final class LimeTests: XCTestCase {
         XCTAssertEqual(explanation.pixelMap, segmentation.pixelMap(explanation.values))
     }
 
+    /// One sample "fits" 16 weights perfectly (R^2 1, every value 0): refused, with the least
+    /// budget that can determine them.
+    func testFewerSamplesThanWeightsAreRefused() throws {
+        let request = try ExplainFixtures.request(try ExplainFixtures.smallCNN(), backend: TestBackends.reference, input: ExplainFixtures.image(),
+                                                  segmentation: try Segmentation.grid(4, width: 8, height: 8), target: 0, samples: 16)
+        XCTAssertThrowsError(try Lime().explain(request)) { error in
+            XCTAssertTrue("\(error)".contains("16 samples cannot determine 16 segment weights") && "\(error)".contains("at least 17"), "\(error)")
+        }
+        var enough = request
+        enough.samples = 17
+        XCTAssertNoThrow(try Lime().explain(enough))
+    }
+
     func testSameSeedSameValuesOtherSeedOtherValues() throws {
         let model = try ExplainFixtures.smallCNN()
         let segmentation = try Segmentation.grid(4, width: 8, height: 8)

@@ -96,6 +96,15 @@ final class OutputFilesTests: XCTestCase {
         let second = try WriterLock(for: out)
         XCTAssertTrue(FileManager.default.fileExists(atPath: second.path))
         second.release()
+        // Whatever the user keeps under the lock's name is refused and left alone.
+        let userFile = folder.appendingPathComponent(".model.safetensors.lock")
+        try Data("notes".utf8).write(to: userFile)
+        XCTAssertThrowsError(try WriterLock(for: out)) { XCTAssertTrue("\($0)".contains("in the way of the lock file"), "\($0)") }
+        XCTAssertEqual(try Data(contentsOf: userFile), Data("notes".utf8))
+        try FileManager.default.removeItem(at: userFile)
+        XCTAssertEqual(mkfifo(userFile.path, 0o600), 0)
+        XCTAssertThrowsError(try WriterLock(for: out))
+        XCTAssertEqual(try FileStatus.of(userFile.path)?.kind, .fifo)
     }
 
     func testReadersRefuseSpecialFilesByName() throws {
