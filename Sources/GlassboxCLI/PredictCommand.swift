@@ -118,7 +118,14 @@ struct PredictCommand: ParsableCommand {
                 return Row(index: i, image: nil, label: label, predicted: Self.argmax(p), probabilities: p)
             }
         }
-        if let classes { names = try reportingErrors { try Dataset.readClassNames(URL(fileURLWithPath: classes)) } }
+        if let classes {
+            names = try reportingErrors { try Dataset.readClassNames(URL(fileURLWithPath: classes)) }
+            let classCount = model.outputShapes.last!.last!
+            guard names!.count == classCount else {
+                throw CommandFailure(GlassboxError.invalidArgument(operation: "--classes",
+                    reason: "\(classes) names \(names!.count) classes, but the model's output has \(classCount)"))
+            }
+        }
         // A model whose last layer is linear outputs scores (logits), not probabilities: say so.
         let heading: String
         switch model.outputActivation {

@@ -54,6 +54,8 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
         let labels = trained.data.appendingPathComponent("t10k-labels-idx1-ubyte").path
         let reportLink = folder.appendingPathComponent("x.html").path, imageLink = folder.appendingPathComponent("a.png").path
         let modelLink = folder.appendingPathComponent("m.png").path
+        let twelveNames = folder.appendingPathComponent("twelve.txt").path
+        try (0..<12).map { "class \($0)" }.joined(separator: "\n").write(toFile: twelveNames, atomically: true, encoding: .utf8)
         XCTAssertEqual(symlink("x.png", reportLink), 0)
         XCTAssertEqual(symlink(image.path, imageLink), 0)
         XCTAssertEqual(symlink(trained.model.path, modelLink), 0)
@@ -141,6 +143,9 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
             // 8. A file-size limit under which PoCL's compiler would exit the process
             Row(input: "`ulimit -f 1000` (sh: 512-byte blocks), `predict --device opencl`", arguments: ["predict", "--model", model, "--image", image.path, "--device", "opencl"],
                 shellPrefix: "ulimit -f 1000", expect: ["file-size limit (ulimit -f) is", "KiB", "--device cpu"], needsOpenCL: true),
+            Row(input: "`predict --classes` naming 12 classes for 10 outputs",
+                arguments: ["predict", "--model", model, "--data", data, "--index", "0", "--classes", twelveNames, "--device", "cpu"],
+                expect: ["names 12 classes, but the model's output has 10"]),
             // 10. The smaller cases
             Row(input: "`explain --image` a symlink loop", arguments: ["explain", "--model", model, "--image", loop, "--device", "cpu"],
                 expect: ["symlink loop"]),

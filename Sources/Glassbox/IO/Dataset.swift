@@ -177,10 +177,12 @@ public struct Dataset: Sendable {
     /// The first of the accepted names for `stem` (`train-images`) that exists in `folder`.
     private static func find(_ stem: String, dimensions: Int, in folder: URL) throws -> URL {
         let candidates = candidateNames(stem, dimensions: dimensions)
-        for name in candidates {
-            let url = folder.appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: url.path) { return url }
+        let present = candidates.map { folder.appendingPathComponent($0) }.filter { FileManager.default.fileExists(atPath: $0.path) }
+        if present.count > 1 {
+            throw GlassboxError.fileAccess(path: folder.path,
+                reason: "holds \(present.map(\.lastPathComponent).joined(separator: " and ")): one file per part, so remove all but one")
         }
+        if let url = present.first { return url }
         throw GlassboxError.fileAccess(path: folder.path, reason: "missing file: looked for \(candidates.joined(separator: ", "))")
     }
 

@@ -100,6 +100,7 @@ extension Sequential {
             do { model.classNames = try decoder.decode([String].self, from: Data(text.utf8)) } catch {
                 throw malformed("metadata 'class_names' is not a JSON list of strings")
             }
+
         }
         if let text = file.metadata["training"] {
             let record: TrainingRecord
@@ -181,7 +182,8 @@ struct TrainingRecord: Codable {
         }
         guard loss == "sparse_categorical_crossentropy" else { throw malformed("unknown loss '\(loss)'") }
         guard let seedValue = UInt64(seed) else { throw malformed("seed '\(seed)' is not an unsigned integer") }
-        guard step >= 0, epochsCompleted >= 0 else { throw malformed("negative step or epoch count") }
+        guard step >= 0 else { throw malformed("step \(step) is negative") }
+        guard epochsCompleted >= 0 else { throw malformed("epochs_completed \(epochsCompleted) is negative") }
         var state = TrainingState(optimizer: optimizerValue, loss: .sparseCategoricalCrossentropy(fromLogits: fromLogits), seed: seedValue)
         state.step = step
         state.epochsCompleted = epochsCompleted

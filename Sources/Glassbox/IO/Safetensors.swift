@@ -11,6 +11,9 @@ public struct Safetensors: Equatable {
         public init(shape: [Int], values: [Float]) { self.shape = shape; self.values = values }
     }
 
+    /// The largest header accepted: 100 MB, as Hugging Face's reader.
+    public static let maximumHeaderBytes: UInt64 = 100_000_000
+
     public var tensors: [String: Entry]
     public var metadata: [String: String]
 
@@ -35,6 +38,10 @@ public struct Safetensors: Equatable {
         for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         guard headerLength >= 2, headerLength <= UInt64(bytes.count - 8) else {
             throw malformed(0, "header length \(headerLength) does not fit in a file of \(bytes.count) bytes")
+        }
+        // The format's own limit (Hugging Face's reader refuses larger headers too).
+        guard headerLength <= Self.maximumHeaderBytes else {
+            throw malformed(0, "header length \(headerLength) is more than the \(Self.maximumHeaderBytes) bytes a safetensors header may have")
         }
         let dataStart = 8 + Int(headerLength)
         let json: Any
@@ -96,6 +103,15 @@ public struct Safetensors: Equatable {
         for (previous, next) in zip(ranges, ranges.dropFirst()) where next.begin < previous.end {
             throw malformed(dataStart + next.begin,
                             "tensors '\(previous.name)' [\(previous.begin), \(previous.end)) and '\(next.name)' [\(next.begin), \(next.end)) overlap in the data section")
+        }
+        // ... and the tensors lie back to back from the start: a gap means a damaged header.
+        // (Bytes after the last tensor are tolerated, as padding.)
+        var covered = 0
+        for range in ranges {
+            guard range.begin == covered else {
+                throw malformed(dataStart + covered, "data bytes [\(covered), \(range.begin)) belong to no tensor (before '\(range.name)')")
+            }
+            covered = range.end
         }
         return result
     }

@@ -54,6 +54,17 @@ final class BadInputCatalogTests: XCTestCase {
             Row(input: "safetensors model with its last 1,000 bytes cut off", expect: ["past the end"]) { _ in
                 _ = try Safetensors.decode(validModel.prefix(validModel.count - 1000), path: "cut.safetensors")
             },
+            Row(input: "safetensors header whose tensors leave a gap in the data section", expect: ["belong to no tensor"]) { _ in
+                let header = Array(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#.utf8)
+                _ = try Safetensors.decode(Data([UInt8(header.count), 0, 0, 0, 0, 0, 0, 0] + header + [UInt8](repeating: 0, count: 8)), path: "gap.safetensors")
+            },
+            Row(input: "data folder holding both t10k-labels-idx1-ubyte and its .gz", expect: ["one file per part"]) { folder in
+                let data = folder.appendingPathComponent("both")
+                try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+                try IOFixtures.writeDataset(in: data, trainLabels: [0, 1], testLabels: [1, 0])
+                try Data([1]).write(to: data.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
+                _ = try Dataset.load(folder: data)
+            },
             Row(input: "model file without architecture metadata", expect: ["architecture"]) { folder in
                 let url = folder.appendingPathComponent("bare.safetensors")
                 try Safetensors(tensors: ["layers.0.kernel": .init(shape: [1], values: [0])]).write(to: url)

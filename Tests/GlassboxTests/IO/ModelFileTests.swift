@@ -126,8 +126,8 @@ final class ModelFileTests: XCTestCase {
         try assertLoadFails({ $0.tensors["layers.3.bias"] = nil }, ["missing tensor 'layers.3.bias' of shape [16]"])
         try assertLoadFails({ $0.tensors["layers.4.kernel"]!.shape = [4, 16] },
                             ["tensor 'layers.4.kernel' has shape [4, 16], the architecture needs [16, 4]"])
-        try assertLoadFails({ $0.metadata["architecture"] = $0.metadata["architecture"]!.replacingOccurrences(of: "Flatten", with: "Reshape") },
-                            ["architecture", "unknown layer type 'Reshape'"])
+        try assertLoadFails({ $0.metadata["architecture"] = $0.metadata["architecture"]!.replacingOccurrences(of: "Flatten", with: "Transformer") },
+                            ["architecture", "unknown layer type 'Transformer'"])
         try assertLoadFails({ $0.metadata["architecture"] = "{\"input_shape\": [28, 28, 1]" }, ["metadata 'architecture' does not parse"])
         try assertLoadFails({ $0.metadata["training"] = "{\"step\": 3," }, ["metadata 'training' does not parse"])
         try assertLoadFails({ $0.metadata["training"] = $0.metadata["training"]!.replacingOccurrences(of: "\"adam\"", with: "\"rmsprop\"") },
