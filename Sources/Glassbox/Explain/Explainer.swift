@@ -41,7 +41,7 @@ public struct ExplanationRequest {
         _ = try makeEngine()   // validates sizes and segment count
     }
 
-    /// The range of sample budgets any request accepts; ``maximumSamples(inputCount:segments:classes:)``
+    /// The range of sample budgets any request accepts; ``maximumSamples(inputCount:segments:classes:hostBytes:)``
     /// lowers the top to what host memory holds.
     public static let sampleRange = 1...(1 << 24)
 

@@ -1,6 +1,6 @@
 /// The explanation methods by their `--method` names.
 public enum ExplanationMethods {
-    /// Every name ``make(_:background:)`` accepts.
+    /// Every name ``make(_:background:noise:)`` accepts.
     public static let names = ["exact", "kernel", "permutation", "partition", "lime", "occlusion",
                                "saliency", "gradient-input", "integrated-gradients", "gradient-shap", "deep"]
 
