@@ -225,7 +225,7 @@ struct ExplainCommand: ParsableCommand {
                     print(String(decoding: data, as: UTF8.self))
                 } else {
                     print("\(item.name): predicted \(className(predicted)) (\(String(format: "%.4f", probabilities[predicted])))"
-                          + (item.label.map { ", label \(className($0))" } ?? "") + "; explaining \(className(targetClass)) over \(segmentation.count) segments")
+                          + (item.label.map { ", label \(outputShape.count > 1 ? (knownNames.indices.contains($0) ? knownNames[$0] : "class \($0)") : className($0))" } ?? "") + "; explaining \(className(targetClass)) over \(segmentation.count) segments")
                     for explanation in explanations { print(Self.text(explanation)) }
                     for key in consistency.keys.sorted() { print("  consistency (Spearman) \(key): \(String(format: "%.3f", consistency[key]!))") }
                 }

@@ -7,11 +7,12 @@ import Foundation
 ///     phi = mean over b of  m(x, b) * (x - b),     sum(phi) = f(x) - mean over b of f(b)
 ///
 /// The multipliers come from a modified backward pass on the device, batched over the background:
-/// the linear rule for Conv2D and Dense (their ordinary backward), the rescale rule
+/// the linear rule for Conv2D, Dense (on the last axis), the reductions and average pooling (their
+/// ordinary backward), the rescale rule
 /// `(y_x - y_b) / (z_x - z_b)` for element-wise activations (``Backend/deepLiftRescale(gradOutput:preactivation:referencePreactivation:output:referenceOutput:activation:into:)``),
 /// and shap DeepExplainer's max-pooling rule (``Backend/deepLiftMaxPool(gradOutput:input:referenceInput:output:referenceOutput:geometry:into:)``).
 /// A final softmax is handled as shap's DeepExplainer handles it (`DeepLiftSoftmax`): rewritten
-/// into exp, sum and division, with a rule for each.
+/// into exp, sum and division, with a rule for each; over a multi-axis output, in the target's row.
 ///
 /// - Complexity: two forward passes and one modified backward pass over the background (batched).
 public struct DeepShap: Explainer {
@@ -39,15 +40,12 @@ public struct DeepShap: Explainer {
         }
         for (index, layer) in model.layers.enumerated() {
             let supported = layer is Conv2D || layer is MaxPool2D || layer is Flatten || layer is Dense || layer is Dropout
+                || layer is Reduce || layer is GlobalAveragePooling2D || layer is AveragePooling2D || layer is Reshape || layer is ActivationLayer
             guard supported else { throw GlassboxError.invalidArgument(operation: "deep", reason: "layer \(index) (\(layer.typeName)) has no DeepLIFT rule") }
-            if layer is Dense, index == 0 ? model.inputShape.count != 1 : model.outputShapes[index - 1].count != 1 {
-                throw GlassboxError.invalidArgument(operation: "deep",
-                    reason: "layer \(index) (Dense) runs on the last axis of a \(index == 0 ? model.inputShape : model.outputShapes[index - 1]) input; DeepLIFT rules cover Dense on flat inputs only")
-            }
             if let conv = layer as? Conv2D, conv.activation == .softmax {
                 throw GlassboxError.invalidArgument(operation: "deep", reason: "softmax inside layer \(index) is not supported")
             }
-            if let dense = layer as? Dense, dense.activation == .softmax, index != model.layers.count - 1 {
+            if Self.activation(of: layer) == .softmax, index != model.layers.count - 1 {
                 throw GlassboxError.invalidArgument(operation: "deep", reason: "softmax is supported on the last layer only")
             }
         }
@@ -64,13 +62,15 @@ public struct DeepShap: Explainer {
             // Multipliers of the explained output with respect to the last layer's pre-activation.
             let last = model.layers.count - 1
             var m: Tensor
-            if let dense = model.layers[last] as? Dense, dense.activation == .softmax {
+            if Self.activation(of: model.layers[last]) == .softmax {
+                // Softmax runs over the output's last axis: the rule applies to the target's row.
                 let zx = try backend.download(x.preactivations[last]!), zb = try backend.download(b.preactivations[last]!)
+                let width = model.outputShapes[last].last!, start = t / width * width
                 var values = [Float](repeating: 0, count: n * classes)
                 for i in 0..<n {
-                    let row = (i * classes)..<((i + 1) * classes)
-                    let rule = DeepLiftSoftmax.multipliers(logits: zx[row].map(Double.init), reference: zb[row].map(Double.init), target: t)
-                    for j in 0..<classes { values[i * classes + j] = Float(rule[j]) }
+                    let row = (i * classes + start)..<(i * classes + start + width)
+                    let rule = DeepLiftSoftmax.multipliers(logits: zx[row].map(Double.init), reference: zb[row].map(Double.init), target: t - start)
+                    for j in 0..<width { values[i * classes + start + j] = Float(rule[j]) }
                 }
                 m = try backend.upload(values, shape: x.outputs.last!.shape)
             } else {
@@ -128,10 +128,33 @@ public struct DeepShap: Explainer {
             case is Flatten:
                 current = try current.reshaped(try Shape([batch, current.elementCount / batch]))
             case let dense as Dense:
-                let z = try backend.makeTensor(shape: try Shape([batch, dense.units]))
-                try backend.gemm(current, parameters[index][0], into: z, bias: parameters[index][1])
-                preactivation = z
-                current = try activate(z, dense.activation, backend: backend)
+                // On the last axis: rows = every position of every sample.
+                let inputs = current.shape.dimensions.last!, rows = current.elementCount / inputs
+                let z = try backend.makeTensor(shape: try Shape([rows, dense.units]))
+                try backend.gemm(try current.reshaped(try Shape([rows, inputs])), parameters[index][0], into: z, bias: parameters[index][1])
+                let shaped = try z.reshaped(try Shape([batch] + model.outputShapes[index]))
+                preactivation = shaped
+                current = try activate(shaped, dense.activation, backend: backend)
+            case let reduce as Reduce:
+                let (outer, axis, inner) = try reduce.extents(Array(current.shape.dimensions.dropFirst()), batch: batch)
+                let y = try backend.makeTensor(shape: try Shape([batch] + model.outputShapes[index]))
+                try backend.reduceAxis(current, outer: outer, axis: axis, inner: inner, mean: reduce.kind == .mean, into: y)
+                current = y
+            case is GlobalAveragePooling2D:
+                let d = current.shape.dimensions
+                let y = try backend.makeTensor(shape: try Shape([batch, d[3]]))
+                try backend.reduceAxis(current, outer: batch, axis: d[1] * d[2], inner: d[3], mean: true, into: y)
+                current = y
+            case let pool as AveragePooling2D:
+                let g = try pool.windows.geometry(Array(current.shape.dimensions.dropFirst()), batch: batch)
+                let y = try backend.makeTensor(shape: g.outputShape)
+                try backend.averagePool2dForward(input: current, geometry: g, into: y)
+                current = y
+            case is Reshape:
+                current = try current.reshaped(try Shape([batch] + model.outputShapes[index]))
+            case let layer as ActivationLayer:
+                preactivation = current
+                current = try activate(current, layer.activation, backend: backend)
             default:
                 break   // Dropout: the identity at inference
             }
@@ -139,6 +162,11 @@ public struct DeepShap: Explainer {
             pass.outputs.append(current)
         }
         return pass
+    }
+
+    /// The element-wise activation a layer ends in (linear for none).
+    static func activation(of layer: any Layer) -> Activation {
+        (layer as? Conv2D)?.activation ?? (layer as? Dense)?.activation ?? (layer as? ActivationLayer)?.activation ?? .linear
     }
 
     func activate(_ z: Tensor, _ activation: Activation, backend: any Backend) throws -> Tensor {
@@ -150,7 +178,7 @@ public struct DeepShap: Explainer {
 
     /// Multipliers of a layer's output to multipliers of its pre-activation (the rescale rule).
     func rescale(_ m: Tensor, layer: any Layer, index: Int, x: Pass, b: Pass, backend: any Backend) throws -> Tensor {
-        let activation = (layer as? Conv2D)?.activation ?? (layer as? Dense)?.activation ?? .linear
+        let activation = Self.activation(of: layer)
         guard activation != .linear, let zx = x.preactivations[index], let zb = b.preactivations[index] else { return m }
         let result = try backend.makeTensor(shape: m.shape)
         try backend.deepLiftRescale(gradOutput: m, preactivation: zx, referencePreactivation: zb, output: x.outputs[index],
@@ -174,9 +202,25 @@ public struct DeepShap: Explainer {
             try backend.deepLiftMaxPool(gradOutput: m, input: x.inputs[index], referenceInput: b.inputs[index], output: x.outputs[index],
                                         referenceOutput: b.outputs[index], geometry: g, into: result)
             return result
-        case is Dense:
+        case let dense as Dense:
+            let inputs = inputShape.dimensions.last!, rows = inputShape.elementCount / inputs
+            let result = try backend.makeTensor(shape: try Shape([rows, inputs]))
+            try backend.gemm(try m.reshaped(try Shape([rows, dense.units])), parameters[index][0], into: result, transposeB: true)
+            return try result.reshaped(inputShape)
+        case let reduce as Reduce:   // linear: the gradient, broadcast back
+            let (outer, axis, inner) = try reduce.extents(Array(inputShape.dimensions.dropFirst()), batch: batch)
             let result = try backend.makeTensor(shape: inputShape)
-            try backend.gemm(try m.reshaped(x.preactivations[index]!.shape), parameters[index][0], into: result, transposeB: true)
+            try backend.reduceAxisBackward(gradOutput: m, outer: outer, axis: axis, inner: inner, mean: reduce.kind == .mean, into: result)
+            return result
+        case is GlobalAveragePooling2D:
+            let d = inputShape.dimensions
+            let result = try backend.makeTensor(shape: inputShape)
+            try backend.reduceAxisBackward(gradOutput: m, outer: batch, axis: d[1] * d[2], inner: d[3], mean: true, into: result)
+            return result
+        case let pool as AveragePooling2D:
+            let g = try pool.windows.geometry(Array(inputShape.dimensions.dropFirst()), batch: batch)
+            let result = try backend.makeTensor(shape: inputShape)
+            try backend.averagePool2dBackward(gradOutput: m, geometry: g, into: result)
             return result
         default:
             return try m.reshaped(inputShape)   // Flatten, Dropout

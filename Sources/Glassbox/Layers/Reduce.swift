@@ -49,10 +49,15 @@ public struct Reduce: Layer {
         return c
     }
 
-    public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
+    /// `[outer, axis, inner]` of a batch of `inputShape` samples, as ``Backend/reduceAxis(_:outer:axis:inner:mean:into:)`` views it.
+    func extents(_ inputShape: [Int], batch: Int) throws -> (outer: Int, axis: Int, inner: Int) {
         let a = try sampleAxis(for: inputShape)
-        return try Runner(backend: backend, outer: batchSize * inputShape[..<a].reduce(1, *), axis: inputShape[a],
-                          inner: inputShape[(a + 1)...].reduce(1, *), mean: kind == .mean,
+        return (batch * inputShape[..<a].reduce(1, *), inputShape[a], inputShape[(a + 1)...].reduce(1, *))
+    }
+
+    public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
+        let (outer, axis, inner) = try extents(inputShape, batch: batchSize)
+        return try Runner(backend: backend, outer: outer, axis: axis, inner: inner, mean: kind == .mean,
                           outputShape: try Shape([batchSize] + (try outputShape(for: inputShape))),
                           inputShape: try Shape([batchSize] + inputShape))
     }

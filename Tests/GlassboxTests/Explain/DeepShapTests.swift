@@ -79,6 +79,40 @@ final class DeepShapTests: XCTestCase {
         for other in results.dropFirst() { XCTAssertLessThan(relativeError(other.map(Float.init), results[0].map(Float.init)), 1e-3) }
     }
 
+    /// DeepSHAP on the new layers: the seed's functional model (Dense on the last axis, ReduceSum,
+    /// softmax over the last axis, target a position of the (rows, classes) output) and a CNN of
+    /// average pooling, a standalone tanh, global average pooling and Reshape: values add up to
+    /// f(x) - E f(background) to 1e-4 on every backend, and the backends agree.
+    func testEfficiencyOnTheNewLayersAndBackendsAgree() throws {
+        let seedModel = try Sequential(inputShape: [6, 5, 1], seed: 4, layers: [
+            try Dense(units: 7, activation: .relu), try Reduce(.sum, axis: 1), try Dense(units: 3, activation: .softmax),
+        ])
+        let pooled = try Sequential(inputShape: [8, 8, 2], seed: 6, layers: [
+            try Conv2D(filters: 4, kernelSize: 3, activation: .relu), try AveragePooling2D(poolSize: (2, 2), strides: (1, 1)),
+            ActivationLayer(.tanh), GlobalAveragePooling2D(), try Reshape([2, 2]), Flatten(), try Dense(units: 3, activation: .softmax),
+        ])
+        var random = SeededGenerator(seed: 73)
+        for (model, target, grid) in [(seedModel, 2 * 3 + 1, (5, 6)), (pooled, 2, (8, 8))] {
+            let size = model.sampleSize
+            let input = random.floats(size, in: 0...1)
+            let backgrounds = (0..<6).map { _ in random.floats(size, in: 0...1) }
+            var maps: [[Double]] = []
+            for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+                let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: backend), input: input,
+                                                     baseline: [Float](repeating: 0, count: size),
+                                                     segmentation: try Segmentation.grid(2, width: grid.0, height: grid.1), target: target)
+                let deep = try DeepShap(background: backgrounds).explain(request)
+                XCTAssertLessThan(abs(deep.efficiencyGap), 1e-4, "\(model.layers.map(\.typeName)) on \(backend.name): gap \(deep.efficiencyGap)")
+                let outputs = try request.session.predict(input + backgrounds.flatMap { $0 })
+                let classes = model.outputCount
+                XCTAssertEqual(deep.prediction, Double(outputs[target]), accuracy: 1e-5)
+                XCTAssertEqual(deep.baseValue, (1...6).reduce(0.0) { $0 + Double(outputs[$1 * classes + target]) } / 6, accuracy: 1e-5)
+                maps.append(deep.pixelMap)
+            }
+            for other in maps.dropFirst() { XCTAssertLessThan(relativeError(other.map(Float.init), maps[0].map(Float.init)), 1e-3) }
+        }
+    }
+
     /// The softmax rule alone: for random logits the multipliers times the logits' changes add up
     /// to the probability's change. A logit equal to its reference takes shap's fallback (the
     /// gradient, times a zero change), which can lose the part of the change that came through the
