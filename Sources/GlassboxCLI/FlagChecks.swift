@@ -26,11 +26,10 @@ enum FlagRange {
         }
     }
 
-    /// A finite value in `range`; `exclusiveLower` refuses the lower bound itself.
-    static func check(_ value: Double, _ range: ClosedRange<Double>, flag: String, exclusiveLower: Bool = false) throws {
-        guard value.isFinite, range.contains(value), !(exclusiveLower && value == range.lowerBound) else {
-            let lower = exclusiveLower ? "above \(range.lowerBound)" : "from \(range.lowerBound)"
-            throw ValidationError("\(flag) must be \(lower) to \(range.upperBound) (got \(value))")
+    /// A finite value in `range`.
+    static func check(_ value: Double, _ range: ClosedRange<Double>, flag: String) throws {
+        guard value.isFinite, range.contains(value) else {
+            throw ValidationError("\(flag) must be from \(range.lowerBound) to \(range.upperBound) (got \(value))")
         }
     }
 

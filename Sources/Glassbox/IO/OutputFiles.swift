@@ -25,7 +25,7 @@ public struct OutputFiles {
         var inputIdentities: [FileStatus.Identity: Entry] = [:], inputPaths: [String: Entry] = [:]
         for input in inputs where !input.path.isEmpty {
             guard let key = try? key(of: input.path) else { continue }
-            if let identity = key.identity { inputIdentities[identity] = input }
+            if let identity = key.status?.identity { inputIdentities[identity] = input }
             inputPaths[key.resolvedPath] = input
         }
         var outputIdentities: [FileStatus.Identity: Entry] = [:], outputPaths: [String: Entry] = [:]
@@ -35,31 +35,28 @@ public struct OutputFiles {
                 .invalidArgument(operation: output.flag, reason: "\(output.path.isEmpty ? "''" : output.path): \(reason)")
             }
             guard !output.path.isEmpty else { throw refuse("the path is empty") }
-            let target: String
-            let status: FileStatus?
+            let outputKey: Key
             do {
-                target = try FileStatus.writeTarget(of: output.path)
-                status = try FileStatus.of(target)
+                outputKey = try key(of: output.path)
             } catch let error as GlassboxError {
                 if case let .fileAccess(_, reason) = error { throw refuse(reason) }
                 throw error
             }
-            if let status, status.kind != .regular {
+            if let status = outputKey.status, status.kind != .regular {
                 throw refuse("is \(status.kind.rawValue); an output must be a regular file or a new name")
             }
-            let folder = FileStatus.folder(of: target)
+            let folder = FileStatus.folder(of: outputKey.target)
             if !checkedFolders.contains(folder) {
                 try checkWritableFolder(folder, refuse: refuse)
                 checkedFolders.insert(folder)
             }
-            let outputKey = try key(of: output.path)
-            if let clash = outputKey.identity.flatMap({ inputIdentities[$0] }) ?? inputPaths[outputKey.resolvedPath] {
+            if let clash = (outputKey.status?.identity).flatMap({ inputIdentities[$0] }) ?? inputPaths[outputKey.resolvedPath] {
                 throw refuse("is the same file as the input \(clash.flag) \(clash.path); choose another output")
             }
-            if let clash = outputKey.identity.flatMap({ outputIdentities[$0] }) ?? outputPaths[outputKey.resolvedPath] {
+            if let clash = (outputKey.status?.identity).flatMap({ outputIdentities[$0] }) ?? outputPaths[outputKey.resolvedPath] {
                 throw refuse("is the same file as the output \(clash.flag) \(clash.path); give each output its own file")
             }
-            if let identity = outputKey.identity { outputIdentities[identity] = output }
+            if let identity = outputKey.status?.identity { outputIdentities[identity] = output }
             outputPaths[outputKey.resolvedPath] = output
         }
     }
@@ -80,14 +77,18 @@ public struct OutputFiles {
     /// How paths are compared: by device and inode when the file exists, and by the resolved
     /// path of its folder plus its name (which also catches two new names for one file).
     struct Key {
-        var identity: FileStatus.Identity?
+        /// Where a write lands (symlinks followed) and what is there now, if anything.
+        var target: String
+        var status: FileStatus?
         var resolvedPath: String
     }
 
+    /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` for a symlink loop or a path that
+    ///   cannot be looked up.
     static func key(of path: String) throws -> Key {
         let target = try FileStatus.writeTarget(of: path)
         let url = URL(fileURLWithPath: target)
         let folder = url.deletingLastPathComponent().resolvingSymlinksInPath().standardizedFileURL.path
-        return Key(identity: (try? FileStatus.of(target))??.identity, resolvedPath: folder + "/" + url.lastPathComponent)
+        return Key(target: target, status: try FileStatus.of(target), resolvedPath: folder + "/" + url.lastPathComponent)
     }
 }
