@@ -206,7 +206,7 @@ __kernel void conv2d_backward_kernel_reduce(const int rows, const int CO, const 
 // plus bias, then the activation (monotonic, so pooling before it equals pooling after it).
 //   S_H, S_W, S_CI, S_CO, S_KH, S_KW, S_SH, S_SW, S_PT, S_PL: the convolution
 //   S_PH, S_PW, S_QSH, S_QSW, S_QH, S_QW: the pooling window, its stride, the final output size
-//   S_ACTIVATION: 0 linear, 1 relu, 2 sigmoid, 3 tanh
+//   S_ACTIVATION: 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 leaky relu (slope S_LEAKY_MILLI / 1000)
 //   S_BOUNDS: 1 when some window reaches into the zero padding (then reads are checked)
 // Global size: (N * S_QH * S_QW * S_CO / 16).
 #ifdef S_CO
@@ -259,6 +259,8 @@ __kernel void conv2d_pool_forward_specialized(const int N, __global const float*
     best = 1.0f / (1.0f + exp(-best));
 #elif S_ACTIVATION == 3
     best = tanh(best);
+#elif S_ACTIVATION == 4
+    best = select(best * (S_LEAKY_MILLI / 1000.0f), best, best > 0.0f);
 #endif
     vstore16(best, 0, output + (long)position * S_CO + co0);
 }

@@ -72,8 +72,8 @@ __kernel void dropout_forward(const int count, __global const float* x, __global
 // DeepLIFT's rescale rule (Shrikumar et al. 2017, section 3.5.1) for an element-wise
 // nonlinearity y = g(z), between an input x and a reference r:
 //   m_z = m_y * (y_x - y_r) / (z_x - z_r),  or m_y * g'(z_x) where |z_x - z_r| < 1e-6
-// `activation`: 1 relu, 2 sigmoid, 3 tanh (0, linear, passes m_y through).
-__kernel void deeplift_rescale(const int count, const int activation, __global const float* gradOutput,
+// `activation`: 1 relu, 2 sigmoid, 3 tanh, 4 leaky relu with `negativeSlope` (0, linear, passes m_y through).
+__kernel void deeplift_rescale(const int count, const int activation, const float negativeSlope, __global const float* gradOutput,
                                __global const float* zx, __global const float* zr,
                                __global const float* yx, __global const float* yr, __global float* gradInput) {
     const int i = get_global_id(0);
@@ -88,6 +88,8 @@ __kernel void deeplift_rescale(const int count, const int activation, __global c
         slope = yx[i] * (1.0f - yx[i]);
     } else if (activation == 3) {
         slope = 1.0f - yx[i] * yx[i];
+    } else if (activation == 4) {
+        slope = zx[i] > 0.0f ? 1.0f : negativeSlope;
     } else {
         slope = 1.0f;
     }
@@ -115,4 +117,21 @@ __kernel void deeplift_maxpool_split(const int count, __global const float* grad
     const float c = fmax(outX[i], outR[i]);
     towardX[i] = gradOutput[i] * (c - outR[i]);
     towardR[i] = gradOutput[i] * (outX[i] - c);
+}
+
+// Leaky ReLU, y = x for x > 0 and slope * x otherwise (Keras's leaky_relu; slope > 0). NaN passes
+// through, as in relu_forward.
+__kernel void leaky_relu_forward(const int count, const float slope, __global const float* x, __global float* y) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    const float v = x[i];
+    y[i] = v > 0.0f ? v : slope * v;
+}
+
+// From the output: y > 0 exactly where x > 0 (slope > 0). gradInput may be gradOutput.
+__kernel void leaky_relu_backward(const int count, const float slope, __global const float* gradOutput,
+                                  __global const float* y, __global float* gradInput) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    gradInput[i] = y[i] > 0.0f ? gradOutput[i] : slope * gradOutput[i];
 }

@@ -11,6 +11,13 @@ Glassbox's seed functional model against Keras (Tests/Fixtures/seed-functional.*
   Tests/Fixtures/seed-functional.safetensors       the Keras model's weights (seed 0), Glassbox names
   Tests/Fixtures/seed-functional-outputs.json      its model.predict on four images (pixels / 255)
   Tests/Fixtures/seed-functional-lambda.json       its model.to_json() with the Lambda, which Glassbox refuses
+  examples/residual-cnn.json     a small residual CNN: Conv2D(16, same) -> BatchNormalization -> ReLU ->
+                                 MaxPooling2D -> [Conv2D(16, same, relu) -> Conv2D(16, same) ->
+                                 BatchNormalization] + the shortcut (Add) -> ReLU ->
+                                 GlobalAveragePooling2D -> Dense(10, softmax)
+  Tests/Fixtures/residual-cnn.safetensors          its weights with random biases, BN scales and moving
+                                                   statistics, named <node>.<param> as Glassbox names them
+  Tests/Fixtures/residual-cnn-outputs.json         its model.predict on four images (pixels / 255)
 
 Run from the repository root: python3 bench/keras_examples.py
 """
@@ -45,6 +52,52 @@ def seed_functional():
     x = keras.layers.Lambda(lambda t: tf.reduce_sum(t, axis=1))(x)
     outputs = keras.layers.Dense(10, activation="softmax")(x)
     return keras.Model(inputs=inputs, outputs=outputs)
+
+
+def residual_cnn():
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = keras.layers.Conv2D(16, (3, 3), padding="same")(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Activation("relu")(x)
+    x = keras.layers.MaxPooling2D((2, 2))(x)
+    y = keras.layers.Conv2D(16, (3, 3), padding="same", activation="relu")(x)
+    y = keras.layers.Conv2D(16, (3, 3), padding="same")(y)
+    y = keras.layers.BatchNormalization()(y)
+    x = keras.layers.Add()([x, y])
+    x = keras.layers.Activation("relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(10, activation="softmax")(x)
+    return keras.Model(inputs=inputs, outputs=outputs)
+
+
+def write_residual(rng):
+    model = residual_cnn()
+    with open("examples/residual-cnn.json", "w") as f:
+        json.dump(json.loads(model.to_json()), f, indent=1, sort_keys=True)
+        f.write("\n")
+    tensors = {}
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        if isinstance(layer, keras.layers.BatchNormalization):
+            names = ["gamma", "beta", "moving_mean", "moving_variance"]
+            weights = [rng.uniform(0.5, 1.5, w.shape).astype("float32") if i in (0, 3) else
+                       rng.uniform(-0.3, 0.3, w.shape).astype("float32") for i, w in enumerate(weights)]
+        else:
+            names = ["kernel", "bias"]
+            weights = [weights[0], rng.uniform(-0.1, 0.1, weights[1].shape).astype("float32")]
+        layer.set_weights(weights)
+        for name, value in zip(names, weights):
+            tensors[f"{layer.name}.{name}"] = value
+    write_safetensors("Tests/Fixtures/residual-cnn.safetensors", tensors, {"source": "keras"})
+    images = rng.integers(0, 256, size=(4, 28, 28, 1)).astype("uint8")
+    outputs = model.predict(images.astype("float32") / 255, verbose=0)
+    with open("Tests/Fixtures/residual-cnn-outputs.json", "w") as f:
+        json.dump({"versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__},
+                   "count_params": int(model.count_params()), "images": images.reshape(4, -1).tolist(),
+                   "outputs": outputs.reshape(4, -1).astype(float).tolist()}, f)
+        f.write("\n")
 
 
 def without_lambda(model_json):
@@ -93,7 +146,9 @@ def main():
                    "output_shape": list(outputs.shape[1:]), "images": images.reshape(4, -1).tolist(),
                    "outputs": outputs.reshape(4, -1).astype(float).tolist()}, f)
         f.write("\n")
-    print("wrote examples/reference-cnn.json, examples/seed-functional.json, Tests/Fixtures/seed-functional.*", file=sys.stderr)
+    write_residual(rng)
+    print("wrote examples/reference-cnn.json, examples/seed-functional.json, examples/residual-cnn.json, "
+          "Tests/Fixtures/seed-functional.*, Tests/Fixtures/residual-cnn*", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,17 @@ struct SummaryCommand: ParsableCommand {
     func run() throws {
         let model = try modelOptions.load()
         guard format == "json" else { return print(model.summary()) }
-        // total_params as Keras's count_params(): every weight, trainable or not (none are not, yet).
+        // total_params as Keras's count_params(): every weight, trainable or not.
         let names = model.layerNames, counts = model.parameterCounts
         let layers = model.layers.indices.map { index -> [String: Any] in
             ["name": names[index], "class": model.layers[index].typeName,
+             "inputs": model.layerInputs[index].map { $0 < 0 ? Sequential.inputName : names[$0] },
              "output_shape": [NSNull()] + model.outputShapes[index].map { $0 as Any }, "params": counts[index]]
         }
+        let trainable = model.trainableParameterCount
         let object: [String: Any] = ["input_shape": [NSNull()] + model.inputShape.map { $0 as Any }, "layers": layers,
-                                     "total_params": model.parameterCount, "trainable_params": model.parameterCount, "non_trainable_params": 0]
+                                     "total_params": model.parameterCount, "trainable_params": trainable,
+                                     "non_trainable_params": model.parameterCount - trainable]
         print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
     }
 }

@@ -20,7 +20,7 @@ final class ArchitectureCommandsTests: XCTestCase {
         let made = try GlassboxBinary.run(["init", "--architecture", Self.examples.appendingPathComponent("seed-functional.json").path,
                                            "--seed", "3", "--out", model.path])
         XCTAssertEqual(made.status, 0, made.transcript)
-        XCTAssertTrue(made.standardOutput.contains("reduce_sum (ReduceSum)") && made.standardOutput.contains("(None, 28, 10)"), made.transcript)
+        XCTAssertTrue(made.standardOutput.contains("lambda (ReduceSum)") && made.standardOutput.contains("(None, 28, 10)"), made.transcript)
 
         let summary = try GlassboxBinary.run(["summary", "--model", model.path, "--format", "json"])
         let object = try XCTUnwrap(try json(summary.standardOutput) as? [String: Any], summary.transcript)

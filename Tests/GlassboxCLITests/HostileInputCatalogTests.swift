@@ -50,7 +50,7 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
         try TinyDataset.pgm(width: 28, height: 28, pixels: TinyDataset.image(2, test: true)).write(to: image)
         let negativeRate = try damagedCheckpoint(trained.model, in: folder, name: "negative-rate.safetensors") { $0["learning_rate"] = -1 }
         let hugeBatch = try damagedCheckpoint(trained.model, in: folder, name: "huge-batch.safetensors") { $0["batch_size"] = 1 << 40 }
-        let nanState = try damagedCheckpoint(trained.model, in: folder, name: "nan-state.safetensors", nanIn: "optimizer.layers.3.kernel.v")
+        let nanState = try damagedCheckpoint(trained.model, in: folder, name: "nan-state.safetensors", nanIn: "optimizer.dense.kernel.v")
         let labels = trained.data.appendingPathComponent("t10k-labels-idx1-ubyte").path
         let reportLink = folder.appendingPathComponent("x.html").path, imageLink = folder.appendingPathComponent("a.png").path
         let modelLink = folder.appendingPathComponent("m.png").path
@@ -73,11 +73,11 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
             Row(input: "`train --out` in a missing folder", arguments: train + ["--out", folder.path + "/none/m.st"], expect: ["does not exist"]),
             Row(input: "`plot --out` a symlink loop", arguments: ["plot", "--model", model, "--out", loop], expect: ["symlink loop"]),
             // 2 and 6. Checkpoints with NaN state or settings a flag would refuse
-            Row(input: "`train --resume` from a checkpoint with NaN in `optimizer.layers.3.kernel.v` (CPU)",
-                arguments: train + ["--epochs", "2", "--resume", "--out", nanState.path], expect: ["'optimizer.layers.3.kernel.v' holds nan"]),
+            Row(input: "`train --resume` from a checkpoint with NaN in `optimizer.dense.kernel.v` (CPU)",
+                arguments: train + ["--epochs", "2", "--resume", "--out", nanState.path], expect: ["'optimizer.dense.kernel.v' holds nan"]),
             Row(input: "the same, `--device opencl`", arguments: ["train", "--data", data, "--epochs", "2", "--resume", "--out", nanState.path,
                                                                   "--device", "opencl"],
-                expect: ["'optimizer.layers.3.kernel.v' holds nan"], needsOpenCL: true),
+                expect: ["'optimizer.dense.kernel.v' holds nan"], needsOpenCL: true),
             Row(input: "`train --resume` from a checkpoint with `learning_rate: -1`",
                 arguments: train + ["--epochs", "2", "--resume", "--out", negativeRate.path], expect: ["learning_rate", "-1.0"]),
             Row(input: "`train --resume` from a checkpoint with `batch_size: 2^40`",

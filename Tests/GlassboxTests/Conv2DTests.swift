@@ -69,6 +69,8 @@ final class Conv2DTests: XCTestCase {
             (Case(n: 2, h: 9, w: 9, ci: 1, co: 32, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), nil, .relu),
             (Case(n: 5, h: 10, w: 10, ci: 2, co: 7, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), (2, 2), .relu),
             (Case(n: 1, h: 8, w: 8, ci: 1, co: 17, kh: 2, kw: 2, sh: 1, sw: 1, padding: .same), (2, 2), .linear),
+            (Case(n: 2, h: 12, w: 11, ci: 3, co: 16, kh: 3, kw: 3, sh: 1, sw: 1, padding: .same), (2, 2), .leakyRelu),
+            (Case(n: 1, h: 7, w: 9, ci: 2, co: 5, kh: 3, kw: 3, sh: 2, sw: 2, padding: .valid), nil, .leakyRelu),
         ]
         for (c, poolSize, activation) in cases {
             let g = try geometry(c)

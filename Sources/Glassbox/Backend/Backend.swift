@@ -42,6 +42,11 @@ public protocol Backend: AnyObject {
     /// `gradInput = gradOutput` where `input > 0`, else 0.
     func reluBackward(gradOutput: Tensor, input: Tensor, into gradInput: Tensor) throws
     /// `y = 1 / (1 + exp(-x))`.
+    /// `y = x` where `x > 0`, else `slope x` (Keras's `leaky_relu`; `slope` > 0).
+    func leakyRelu(_ x: Tensor, slope: Float, into y: Tensor) throws
+    /// The gradient of ``leakyRelu(_:slope:into:)`` from its output (positive exactly where the
+    /// input is); `gradInput` may be `gradOutput`.
+    func leakyReluBackward(gradOutput: Tensor, output: Tensor, slope: Float, into gradInput: Tensor) throws
     func sigmoid(_ x: Tensor, into y: Tensor) throws
     /// `gradInput = gradOutput * y * (1 - y)`, from the forward output `y`.
     func sigmoidBackward(gradOutput: Tensor, output: Tensor, into gradInput: Tensor) throws
@@ -139,6 +144,29 @@ public protocol Backend: AnyObject {
     /// The gradient of ``reduceAxis(_:outer:axis:inner:mean:into:)``: `gradOutput` broadcast back
     /// over the reduced axis (divided by `axis` when `mean`).
     func reduceAxisBackward(gradOutput: Tensor, outer: Int, axis: Int, inner: Int, mean: Bool, into gradInput: Tensor) throws
+
+    /// `c = a + b`, element-wise (`c` may be `a` or `b`): Keras's `Add`, and the sum of the
+    /// gradients of a layer read by several layers.
+    func add(_ a: Tensor, _ b: Tensor, into c: Tensor) throws
+    /// Copies between `block`, viewed as `[outer, blockAxis, inner]`, and `whole`, viewed as
+    /// `[outer, wholeAxis, inner]`, at `offset` along the middle axis: into `whole` when
+    /// `toWhole` (Keras's `Concatenate`), else out of it (its backward pass).
+    func copyBlock(_ block: Tensor, _ whole: Tensor, outer: Int, blockAxis: Int, wholeAxis: Int, inner: Int, offset: Int,
+                   toWhole: Bool) throws
+
+    /// Per channel of `x` viewed as `[rows, channels]`: the mean and the biased variance over the
+    /// rows (batch normalisation's batch statistics).
+    func batchNormStatistics(_ x: Tensor, channels: Int, mean: Tensor, variance: Tensor) throws
+    /// `y = gamma (x - mean) / sqrt(variance + epsilon) + beta` per channel (the last axis).
+    func batchNormForward(_ x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float,
+                          into y: Tensor) throws
+    /// The gradients of ``batchNormForward(_:mean:variance:gamma:beta:epsilon:into:)`` when
+    /// `mean` and `variance` are the batch statistics of `input` (training): `gradGamma`,
+    /// `gradBeta` and `gradInput` (Ioffe & Szegedy 2015, section 3).
+    func batchNormBackward(gradOutput: Tensor, input: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, epsilon: Float,
+                           gradInput: Tensor, gradGamma: Tensor, gradBeta: Tensor) throws
+    /// `moving = momentum moving + (1 - momentum) value`, element-wise.
+    func movingAverage(_ moving: Tensor, toward value: Tensor, momentum: Float) throws
 }
 
 extension Backend {
@@ -146,6 +174,11 @@ extension Backend {
     public func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool = false, transposeB: Bool = false,
                      bias: Tensor? = nil, accumulate: Bool = false) throws {
         try gemm(a, b, into: c, transposeA: transposeA, transposeB: transposeB, bias: bias, accumulate: accumulate)
+    }
+
+    /// Copies `x` into `y` (the same number of elements).
+    public func copy(_ x: Tensor, into y: Tensor) throws {
+        try copyBlock(x, y, outer: 1, blockAxis: x.elementCount, wholeAxis: y.elementCount, inner: 1, offset: 0, toWhole: true)
     }
 
     /// The sum of all elements into a `[1]` tensor, overwriting it.

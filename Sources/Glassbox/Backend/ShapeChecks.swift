@@ -158,4 +158,38 @@ enum ShapeChecks {
         try count("reduce axis input", x, outer * axis * inner, "[\(outer), \(axis), \(inner)]")
         try count("reduce axis output", y, outer * inner, "[\(outer), \(inner)]")
     }
+
+    static func add(_ a: Tensor, _ b: Tensor, _ c: Tensor) throws {
+        try count("add b", b, a.elementCount, "\(a.shape)")
+        try count("add c", c, a.elementCount, "\(a.shape)")
+    }
+
+    static func copyBlock(_ block: Tensor, _ whole: Tensor, outer: Int, blockAxis: Int, wholeAxis: Int, inner: Int, offset: Int) throws {
+        guard outer >= 1, blockAxis >= 1, inner >= 1, offset >= 0, offset + blockAxis <= wholeAxis else {
+            throw GlassboxError.invalidArgument(operation: "copy block",
+                reason: "block [\(outer), \(blockAxis), \(inner)] at offset \(offset) does not fit in [\(outer), \(wholeAxis), \(inner)]")
+        }
+        try count("copy block", block, outer * blockAxis * inner, "[\(outer), \(blockAxis), \(inner)]")
+        try count("copy block whole", whole, outer * wholeAxis * inner, "[\(outer), \(wholeAxis), \(inner)]")
+    }
+
+    static func batchNormForward(_ x: Tensor, _ mean: Tensor, _ variance: Tensor, _ gamma: Tensor, _ beta: Tensor, _ y: Tensor) throws {
+        try batchNorm(x, channels: gamma.elementCount, [("mean", mean), ("variance", variance), ("beta", beta)])
+        try count("batch norm output", y, x.elementCount, "\(x.shape)")
+    }
+
+    static func batchNormBackward(_ gradOutput: Tensor, _ input: Tensor, _ mean: Tensor, _ variance: Tensor, _ gamma: Tensor,
+                                  _ gradInput: Tensor, _ gradGamma: Tensor, _ gradBeta: Tensor) throws {
+        try batchNorm(input, channels: gamma.elementCount, [("mean", mean), ("variance", variance), ("gradGamma", gradGamma), ("gradBeta", gradBeta)])
+        try count("batch norm gradOutput", gradOutput, input.elementCount, "\(input.shape)")
+        try count("batch norm gradInput", gradInput, input.elementCount, "\(input.shape)")
+    }
+
+    static func batchNorm(_ x: Tensor, channels: Int, _ perChannel: [(String, Tensor)]) throws {
+        guard channels >= 1, x.elementCount % channels == 0, x.elementCount >= channels else {
+            throw GlassboxError.invalidArgument(operation: "batch normalization",
+                reason: "\(x.elementCount) values are not whole rows of \(channels) channels")
+        }
+        for (name, tensor) in perChannel { try count("batch normalization \(name)", tensor, channels, "[\(channels)]") }
+    }
 }

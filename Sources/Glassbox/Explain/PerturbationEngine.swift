@@ -114,7 +114,7 @@ public final class PerturbationEngine {
                 var chunk = Array(masks[first..<(first + rows)])
                 if rows < batch { chunk += [UInt64](repeating: chunk.last!, count: batch - rows) }
                 try session.backend.expandMasks(chunk, input: inputTensor, baseline: baselineTensor, segments: segmentsTensor, into: stack.input)
-                let (_, layerOutputs) = try network.forward(stack, training: false, seed: 0)
+                let layerOutputs = try network.forward(stack, training: false, seed: 0).outputs
                 let probabilities = try session.backend.download(try network.predictions(stack, output: layerOutputs.last!))
                 for (c, target) in classes.enumerated() {
                     for row in 0..<rows { result[c].append(Double(probabilities[row * outputs + target])) }

@@ -38,7 +38,7 @@ public struct SegmentTable {
     public let colourImages: Int
     public var units: Int { table.shape[1] }
 
-    /// Builds the table for one input, or returns nil when the model does not start with
+    /// Builds the table for one input, or returns nil when the model is not a chain starting with
     /// Conv2D -> MaxPool2D -> Flatten -> Dense (with units a multiple of 16), or a group would
     /// touch more than ``maximumGroupSegments`` segments, or the segments need more than 10
     /// colours.
@@ -47,7 +47,7 @@ public struct SegmentTable {
     static func build(session: InferenceSession, segmentation: Segmentation, input: Tensor, baseline: Tensor,
                       segments: Tensor) throws -> SegmentTable? {
         let model = session.model
-        guard model.layers.count >= 4, let conv = model.layers[0] as? Conv2D, conv.activation != .softmax,
+        guard model.isChain, model.layers.count >= 4, let conv = model.layers[0] as? Conv2D, conv.activation != .softmax,
               let pool = model.layers[1] as? MaxPool2D, model.layers[2] is Flatten, let dense = model.layers[3] as? Dense,
               dense.units % 16 == 0 else { return nil }
         let g = try conv.geometry(model.inputShape, batch: 1)

@@ -1,37 +1,37 @@
 import Foundation
 
 /// Reads the architecture of a Keras model from Keras's own model JSON (`model.to_json()` of
-/// Keras 3): a `Sequential`, or a `Functional` model whose layers form one chain from its input
-/// to its output (each layer fed by the one before). Weights are not in this file.
+/// Keras 3): a `Sequential`, or a `Functional` model: a graph from one input to one output, with
+/// branches joined by `Add` and `Concatenate`. Weights are not in this file.
 ///
 /// Layers read: `InputLayer` (`batch_shape`), `Conv2D`, `MaxPooling2D`, `AveragePooling2D`, `GlobalAveragePooling2D`,
 /// `Flatten`, `Reshape`, `Dense` (on the last axis), `Dropout`, `Activation`, `ReLU`, `Softmax`,
-/// and Glassbox's `ReduceSum`/`ReduceMean` (`{"axis": k}`), which stand
-/// in for a `Lambda` of `tf.reduce_sum`/`tf.reduce_mean`. Anything else, a `Lambda` (Python code
-/// that cannot run here), an option Glassbox does not implement (dilation, groups, no bias,
-/// `channels_first`, `same` pooling) or a graph with branches, is refused with the layer's name,
-/// its class and the option.
+/// `BatchNormalization`, `Add`, `Concatenate`, and Glassbox's `ReduceSum`/`ReduceMean`
+/// (`{"axis": k}`), which stand in for a `Lambda` of `tf.reduce_sum`/`tf.reduce_mean`. Anything
+/// else, a `Lambda` (Python code that cannot run here), an option Glassbox does not implement
+/// (dilation, groups, no bias, `channels_first`), a shared layer or several inputs or outputs, is
+/// refused with the layer's name, its class and the option.
 public enum KerasArchitecture {
-    /// The input shape (one sample) and the layers of the model in `url`.
+    /// The input shape (one sample) and the nodes of the model in `url`, each after its inputs.
     /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` when the file cannot be read;
     ///   ``GlassboxError/malformedFile(path:offset:reason:)`` naming the layer and option otherwise.
-    public static func load(from url: URL) throws -> (inputShape: [Int], layers: [any Layer]) {
+    public static func load(from url: URL) throws -> (inputShape: [Int], nodes: [Sequential.Node]) {
         try parse(try FileBytes.read(url), path: url.path)
     }
 
     /// A model built from the file, initialised as Keras initialises it (Glorot-uniform kernels,
-    /// zero biases) from `seed`.
+    /// zero biases, unit batch-normalisation scales) from `seed`.
     public static func model(from url: URL, seed: UInt64) throws -> Sequential {
-        let (inputShape, layers) = try load(from: url)
+        let (inputShape, nodes) = try load(from: url)
         do {
-            return try Sequential(inputShape: inputShape, seed: seed, layers: layers)
+            return try Sequential(inputShape: inputShape, seed: seed, nodes: nodes)
         } catch {
             throw GlassboxError.malformedFile(path: url.path, offset: nil, reason: "\(error)")
         }
     }
 
     /// Parses the JSON text; `path` only names the file in errors.
-    public static func parse(_ data: Data, path: String) throws -> (inputShape: [Int], layers: [any Layer]) {
+    public static func parse(_ data: Data, path: String) throws -> (inputShape: [Int], nodes: [Sequential.Node]) {
         func malformed(_ reason: String) -> GlassboxError { .malformedFile(path: path, offset: nil, reason: reason) }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw malformed("not a JSON object (expected Keras's model.to_json())")
@@ -40,18 +40,27 @@ public enum KerasArchitecture {
               let entries = config["layers"] as? [[String: Any]] else {
             throw malformed("no 'class_name' and 'config.layers': not a Keras model JSON")
         }
-        let ordered: [[String: Any]]
+        // Each entry with the names of the layers feeding it (nil: the model's input layer).
+        let ordered: [(entry: [String: Any], sources: [String]?)]
         switch className {
-        case "Sequential": ordered = entries
-        case "Functional", "Model": ordered = try chain(entries, config: config, malformed: malformed)
+        case "Sequential":
+            var previous: String?
+            ordered = try entries.map { entry in
+                let name = try layerName(entry, malformed: malformed)
+                defer { previous = name }
+                if entry["class_name"] as? String == "InputLayer" { return (entry, nil) }
+                return (entry, [previous ?? Sequential.inputName])
+            }
+        case "Functional", "Model": ordered = try graph(entries, config: config, malformed: malformed)
         default: throw malformed("model class '\(className)' is not Sequential or Functional")
         }
         var inputShape: [Int]?
-        var layers: [any Layer] = []
-        for entry in ordered {
+        var inputLayerName = Sequential.inputName
+        var nodes: [Sequential.Node] = []
+        for (entry, sources) in ordered {
             let layerClass = entry["class_name"] as? String ?? "?"
             let settings = entry["config"] as? [String: Any] ?? [:]
-            let name = settings["name"] as? String ?? entry["name"] as? String ?? "?"
+            let name = try layerName(entry, malformed: malformed)
             if layerClass == "InputLayer" {
                 let shape = (settings["batch_shape"] ?? settings["batch_input_shape"]) as? [Any]
                 let dimensions = (shape ?? []).dropFirst().compactMap { $0 as? Int }
@@ -59,10 +68,15 @@ public enum KerasArchitecture {
                     throw malformed("layer '\(name)' (InputLayer): batch_shape must be [null, d1, d2, ...] with every d at least 1")
                 }
                 inputShape = dimensions
+                inputLayerName = name
                 continue
             }
+            guard name != Sequential.inputName || inputLayerName == name else {
+                throw malformed("layer '\(name)' (\(layerClass)): the name '\(Sequential.inputName)' is kept for the model's input")
+            }
             do {
-                layers.append(try layer(layerClass, settings))
+                let inputs = (sources ?? []).map { $0 == inputLayerName ? Sequential.inputName : $0 }
+                nodes.append(Sequential.Node(name, try layer(layerClass, settings), from: inputs))
             } catch let error as GlassboxError {
                 if case let .invalidArgument(_, reason) = error { throw malformed("layer '\(name)' (\(layerClass)): \(reason)") }
                 throw malformed("layer '\(name)' (\(layerClass)): \(error)")
@@ -72,19 +86,29 @@ public enum KerasArchitecture {
             inputShape = build.dropFirst().compactMap { $0 as? Int }
         }
         guard let inputShape, !inputShape.isEmpty else { throw malformed("no InputLayer with a batch_shape: the input shape is unknown") }
-        guard !layers.isEmpty else { throw malformed("the model has no layers besides its input") }
-        return (inputShape, layers)
+        guard !nodes.isEmpty else { throw malformed("the model has no layers besides its input") }
+        return (inputShape, nodes)
     }
 
-    /// The layers of a Functional model from input to output, refusing anything but one chain.
-    static func chain(_ entries: [[String: Any]], config: [String: Any], malformed: (String) -> GlassboxError) throws -> [[String: Any]] {
+    static func layerName(_ entry: [String: Any], malformed: (String) -> GlassboxError) throws -> String {
+        guard let name = entry["name"] as? String ?? (entry["config"] as? [String: Any])?["name"] as? String, !name.isEmpty else {
+            throw malformed("a layer (\(entry["class_name"] as? String ?? "?")) has no name")
+        }
+        return name
+    }
+
+    /// The layers of a Functional model ordered so that each comes after the layers feeding it
+    /// (the file's order where it allows), keeping only what leads from the input to the output.
+    static func graph(_ entries: [[String: Any]], config: [String: Any],
+                      malformed: (String) -> GlassboxError) throws -> [(entry: [String: Any], sources: [String]?)] {
         var byName: [String: [String: Any]] = [:]
         var sources: [String: [String]] = [:]
+        var order: [String] = []
         for entry in entries {
-            guard let name = entry["name"] as? String ?? (entry["config"] as? [String: Any])?["name"] as? String else {
-                throw malformed("a layer has no name")
-            }
+            let name = try layerName(entry, malformed: malformed)
+            guard byName[name] == nil else { throw malformed("two layers are named '\(name)'") }
             byName[name] = entry
+            order.append(name)
             let nodes = entry["inbound_nodes"] as? [[String: Any]] ?? []
             guard nodes.count <= 1 else {
                 throw malformed("layer '\(name)' (\(entry["class_name"] as? String ?? "?")) is called \(nodes.count) times (shared layers are not supported)")
@@ -101,26 +125,32 @@ public enum KerasArchitecture {
         guard inputNames.count == 1, outputNames.count == 1, let input = inputNames.first, let output = outputNames.first else {
             throw malformed("models with \(inputNames.count) inputs and \(outputNames.count) outputs are not supported (one of each)")
         }
-        // Walk back from the output: every layer must have exactly one source.
-        var order: [[String: Any]] = []
-        var current = output
-        var seen = Set<String>()
-        while true {
-            guard let entry = byName[current], seen.insert(current).inserted else { throw malformed("layer '\(current)' is missing or in a cycle") }
-            order.append(entry)
-            if current == input { break }
-            let from = sources[current] ?? []
-            guard from.count == 1 else {
-                throw malformed("layer '\(current)' (\(entry["class_name"] as? String ?? "?")) takes \(from.count) inputs: "
-                    + "graphs with branches (Add, Concatenate) are not supported yet; Glassbox reads chains of layers")
+        guard byName[input]?["class_name"] as? String == "InputLayer" else { throw malformed("input layer '\(input)' is missing or not an InputLayer") }
+        // What the output depends on, walking back from it.
+        var needed = Set<String>(), stack = [output]
+        while let name = stack.popLast() {
+            guard let entry = byName[name] else { throw malformed("layer '\(name)' is named as an input but not defined") }
+            guard needed.insert(name).inserted else { continue }
+            let from = sources[name] ?? []
+            if name != input && from.isEmpty {
+                throw malformed("layer '\(name)' (\(entry["class_name"] as? String ?? "?")) has no inputs and is not the model's input")
             }
-            current = from[0]
+            stack += from
         }
-        let used = Set(order.compactMap { $0["name"] as? String ?? ($0["config"] as? [String: Any])?["name"] as? String })
-        if let unused = entries.compactMap({ $0["name"] as? String }).first(where: { !used.contains($0) }) {
-            throw malformed("layer '\(unused)' is not on the path from the input to the output (branches are not supported yet)")
+        guard needed.contains(input) else { throw malformed("the output '\(output)' does not depend on the input '\(input)'") }
+        if let unused = order.first(where: { !needed.contains($0) }) {
+            throw malformed("layer '\(unused)' (\(byName[unused]!["class_name"] as? String ?? "?")) does not lead to the output '\(output)' (several outputs are not supported)")
         }
-        return order.reversed()
+        // Kahn's algorithm in file order.
+        var placed = Set<String>(), result: [(entry: [String: Any], sources: [String]?)] = []
+        while result.count < order.count {
+            guard let next = order.first(where: { !placed.contains($0) && (sources[$0] ?? []).allSatisfy(placed.contains) && ($0 == input || !(sources[$0] ?? []).isEmpty) }) else {
+                throw malformed("the layers form a cycle")
+            }
+            placed.insert(next)
+            result.append((byName[next]!, next == input ? nil : sources[next]))
+        }
+        return result
     }
 
     /// The layer names in `keras_history` entries of a node's arguments.
@@ -201,9 +231,26 @@ public enum KerasArchitecture {
                 throw refuse("option \(key)=\(c[key]!) is not supported (plain ReLU only)")
             }
             return ActivationLayer(.relu)
+        case "LeakyReLU":
+            let slope = (c["negative_slope"] as? NSNumber)?.floatValue ?? 0.3
+            guard slope == Activation.leakyReluSlope else {
+                throw refuse("option negative_slope=\(slope) is not supported (only \(Activation.leakyReluSlope), the slope of activation=\"leaky_relu\")")
+            }
+            return ActivationLayer(.leakyRelu)
         case "Softmax":
             if let axis = c["axis"] as? Int, axis != -1 { throw refuse("softmax over axis \(axis) is not supported (the last axis only)") }
             return ActivationLayer(.softmax)
+        case "Add":
+            return Add()
+        case "Concatenate":
+            return try Concatenate(axis: c["axis"] as? Int ?? -1)
+        case "BatchNormalization":
+            for key in ["center", "scale"] where (c[key] as? Bool) == false { throw refuse("option \(key)=false is not supported") }
+            if let axis = c["axis"] as? [Any], axis.count != 1 { throw refuse("normalising over several axes \(axis) is not supported (one axis, the last)") }
+            if c["renorm"] as? Bool == true { throw refuse("option renorm=true is not supported") }
+            let axis = c["axis"] as? Int ?? (c["axis"] as? [Int])?.first ?? -1
+            return try BatchNormalization(axis: axis, momentum: (c["momentum"] as? NSNumber)?.floatValue ?? 0.99,
+                                          epsilon: (c["epsilon"] as? NSNumber)?.floatValue ?? 0.001)
         case "ReduceSum", "ReduceMean":
             guard let axis = c["axis"] as? Int else { throw refuse("'axis' is missing (the axis to reduce, counting the batch as 0)") }
             return try Reduce(className == "ReduceSum" ? .sum : .mean, axis: axis)
@@ -212,7 +259,7 @@ public enum KerasArchitecture {
                 + "by a layer of class \"ReduceSum\"/\"ReduceMean\" with config {\"axis\": k}, or export the model to ONNX")
         default:
             throw refuse("layer class \(className) is not supported (supported: Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, "
-                + "Reshape, Dense, Dropout, Activation, ReLU, Softmax, ReduceSum, ReduceMean)")
+                + "Reshape, Dense, Dropout, Activation, ReLU, LeakyReLU, Softmax, BatchNormalization, Add, Concatenate, ReduceSum, ReduceMean)")
         }
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 
 /// A layer diagram of a ``Sequential`` model like Keras's `plot_model(show_shapes=True)`: one box
-/// per layer with its name, type, and input and output shapes, top to bottom.
+/// per layer with its name, type, and input and output shapes, top to bottom, and an arrow for
+/// every connection (a graph's branches drawn as branches, each arrow labelled with its shape
+/// where a layer reads several inputs).
 public enum ModelDiagram {
     /// The diagram in Graphviz's DOT language.
     public static func dot(_ model: Sequential) -> String {
@@ -13,15 +15,18 @@ public enum ModelDiagram {
             "    input [label=\"{input | Input | \(shape(model.inputShape))}\"];",
         ]
         let names = model.layerNames, counts = model.parameterCounts
-        var inputShape = model.inputShape
         for (index, layer) in model.layers.enumerated() {
+            let inputShapes = model.inputShapes(of: index)
+            let inputShape = inputShapes.count == 1 ? shape(inputShapes[0]) : inputShapes.map(shape).joined(separator: ", ")
             var title = "\(names[index]) | \(layer.typeName)"
             if let activation = layer.configuration.activation, activation != "linear" { title += " (\(activation))" }
             let parameters = counts[index]
             let counts = parameters > 0 ? " | params: \(Sequential.grouped(parameters))" : ""
-            lines.append("    layer\(index) [label=\"{\(title) | {input: | output:} | {\(shape(inputShape)) | \(shape(model.outputShapes[index]))}\(counts)}\"];")
-            lines.append("    \(index == 0 ? "input" : "layer\(index - 1)") -> layer\(index);")
-            inputShape = model.outputShapes[index]
+            lines.append("    layer\(index) [label=\"{\(title) | {input: | output:} | {\(inputShape) | \(shape(model.outputShapes[index]))}\(counts)}\"];")
+            for (source, sourceShape) in zip(model.layerInputs[index], inputShapes) {
+                let label = inputShapes.count > 1 ? " [label=\"\(shape(sourceShape))\", fontsize=9]" : ""
+                lines.append("    \(source < 0 ? "input" : "layer\(source)") -> layer\(index)\(label);")
+            }
         }
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"

@@ -2,25 +2,30 @@ import Foundation
 
 /// Saving and loading ``Sequential`` models as safetensors.
 ///
-/// Tensors: `layers.<i>.kernel` and `layers.<i>.bias` for layer `i` of the Sequential, in Keras
-/// layouts (conv `[kh, kw, in, out]`, dense `[in, out]`), so they drop into the same Keras model
-/// with `set_weights`; optimizer state as `optimizer.layers.<i>.<kernel|bias>.<slot>` (Adam's
-/// slots `m` and `v`). Metadata (all strings): `format` = `glassbox`, `format_version` = `1`,
-/// `architecture` (JSON: `input_shape` and `layers`, each a ``LayerConfiguration``), and when the
-/// model has been compiled `training` (JSON: optimizer, loss, step, epochs completed, seed, batch
-/// size); `class_names` (JSON array) when known.
+/// Tensors: `<node>.<param>` for each layer's parameters (`conv2d.kernel`, `dense_1.bias`,
+/// `batch_normalization.moving_mean`) in Keras layouts (conv `[kh, kw, in, out]`, dense
+/// `[in, out]`), so they drop into the same Keras model with `set_weights`; optimizer state as
+/// `optimizer.<node>.<param>.<slot>` (Adam's slots `m` and `v`, for trained parameters only).
+/// Metadata (all strings): `format` = `glassbox`, `format_version` = `2`, `architecture` (JSON:
+/// `input_shape`, `layers` (each a ``LayerConfiguration``), `names` and `inputs`, each layer's
+/// input names, ``Sequential/inputName`` for the model's input), and when the model has been
+/// compiled `training` (JSON: optimizer, loss, step, epochs completed, seed, batch size);
+/// `class_names` (JSON array) when known.
+///
+/// Files of `format_version` 1 (written before graphs) hold a chain and name tensors
+/// `layers.<i>.kernel`/`layers.<i>.bias` by layer index; they still load.
 extension Sequential {
-    static let parameterNames = ["kernel", "bias"]
     static let slotNames = ["m", "v"]
+    static let formatVersion = "2"
 
     /// The model, optimizer state included, as a safetensors value.
     public func safetensors() throws -> Safetensors {
         var file = Safetensors()
         for (layer, shapes) in parameterShapes.enumerated() {
             for (index, shape) in shapes.enumerated() {
-                let name = "layers.\(layer).\(Self.parameterNames[index])"
+                let name = parameterName(layer: layer, index: index)
                 file.tensors[name] = .init(shape: shape.dimensions, values: parameters[layer][index])
-                if let training, training.slots.indices.contains(layer) {
+                if let training, training.slots.indices.contains(layer), training.slots[layer].indices.contains(index) {
                     for (slot, values) in training.slots[layer][index].enumerated() {
                         file.tensors["optimizer.\(name).\(Self.slotNames[slot])"] = .init(shape: shape.dimensions, values: values)
                     }
@@ -29,9 +34,10 @@ extension Sequential {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let architecture = ArchitectureRecord(inputShape: inputShape, layers: layers.map(\.configuration))
+        let architecture = ArchitectureRecord(inputShape: inputShape, layers: layers.map(\.configuration), names: layerNames,
+                                              inputs: layerInputs.map { $0.map { $0 < 0 ? Self.inputName : layerNames[$0] } })
         file.metadata["format"] = "glassbox"
-        file.metadata["format_version"] = "1"
+        file.metadata["format_version"] = Self.formatVersion
         file.metadata["architecture"] = String(decoding: try encoder.encode(architecture), as: UTF8.self)
         if let training { file.metadata["training"] = String(decoding: try encoder.encode(TrainingRecord(training)), as: UTF8.self) }
         if let classNames { file.metadata["class_names"] = String(decoding: try encoder.encode(classNames), as: UTF8.self) }
@@ -44,7 +50,7 @@ extension Sequential {
     public func save(to url: URL) throws {
         do {
             try checkParametersFinite()
-            if let training { try Self.checkOptimizerStateFinite(training) }
+            if let training { try checkOptimizerStateFinite(training) }
         } catch let GlassboxError.nonFinite(what) {
             throw GlassboxError.nonFinite("not saving \(url.path): \(what)")
         }
@@ -63,8 +69,9 @@ extension Sequential {
         guard let architectureText = file.metadata["architecture"] else {
             throw malformed("no 'architecture' in the metadata: not a Glassbox model file")
         }
-        if let version = file.metadata["format_version"], version != "1" {
-            throw malformed("format_version '\(version)' is not one this Glassbox reads (1); it was written by a newer version")
+        let version = file.metadata["format_version"] ?? "1"
+        guard version == "1" || version == formatVersion else {
+            throw malformed("format_version '\(version)' is not one this Glassbox reads (1 or \(formatVersion)); it was written by a newer version")
         }
         for name in file.tensors.keys.sorted() {
             let values = file.tensors[name]!.values
@@ -79,15 +86,38 @@ extension Sequential {
         }
         var model: Sequential
         do {
-            model = try Sequential(inputShape: architecture.inputShape, seed: 0, layers: try architecture.layers.map { try $0.makeLayer() },
-                                   initialize: false)
+            let layers = try architecture.layers.map { try $0.makeLayer() }
+            let names = architecture.names ?? defaultNames(layers)
+            guard names.count == layers.count, (architecture.inputs?.count ?? layers.count) == layers.count else {
+                throw GlassboxError.invalidArgument(operation: "architecture",
+                    reason: "\(layers.count) layers, \(names.count) names and \(architecture.inputs?.count ?? layers.count) input lists")
+            }
+            var index: [String: Int] = [inputName: -1]
+            var inputs: [[Int]] = []
+            for (position, name) in names.enumerated() {
+                inputs.append(try (architecture.inputs?[position] ?? [position == 0 ? inputName : names[position - 1]]).map { source in
+                    guard let found = index[source] else {
+                        throw GlassboxError.invalidArgument(operation: "layer '\(name)'", reason: "input '\(source)' is not the input or an earlier layer")
+                    }
+                    return found
+                })
+                guard index[name] == nil else { throw GlassboxError.invalidArgument(operation: "architecture", reason: "layer name '\(name)' is used twice") }
+                index[name] = position
+            }
+            model = try Sequential(inputShape: architecture.inputShape, seed: 0, layers: layers, names: names, inputs: inputs, initialize: false)
         } catch {
             throw malformed("architecture: \(error)")
+        }
+        func tensorName(_ layer: Int, _ index: Int) -> String {
+            version == "1" ? "layers.\(layer).\(["kernel", "bias"][min(index, 1)])" : model.parameterName(layer: layer, index: index)
+        }
+        if version == "1", let layer = model.parameterShapes.firstIndex(where: { $0.count > 2 }) {
+            throw malformed("layer \(layer) (\(model.layers[layer].typeName)) cannot be stored in format_version 1")
         }
         var values = model.parameterShapes.map { $0.map { _ in [Float]() } }
         for (layer, shapes) in model.parameterShapes.enumerated() {
             for (index, shape) in shapes.enumerated() {
-                let name = "layers.\(layer).\(parameterNames[index])"
+                let name = tensorName(layer, index)
                 guard let entry = file.tensors[name] else { throw malformed("missing tensor '\(name)' of shape \(shape)") }
                 guard entry.shape == shape.dimensions else {
                     throw malformed("tensor '\(name)' has shape \(entry.shape), the architecture needs \(shape)")
@@ -111,8 +141,9 @@ extension Sequential {
             if record.step > 0 {
                 state.slots = try model.parameterShapes.enumerated().map { layer, shapes in
                     try shapes.enumerated().map { index, shape in
-                        try (0..<state.optimizer.slotCount).map { slot in
-                            let name = "optimizer.layers.\(layer).\(parameterNames[index]).\(slotNames[slot])"
+                        guard model.layers[layer].isTrainable(parameter: index) else { return [] }
+                        return try (0..<state.optimizer.slotCount).map { slot in
+                            let name = "optimizer.\(tensorName(layer, index)).\(slotNames[slot])"
                             guard let entry = file.tensors[name], entry.shape == shape.dimensions else {
                                 throw malformed("missing or mis-shaped optimizer tensor '\(name)' (needs \(shape))")
                             }
@@ -131,7 +162,11 @@ extension Sequential {
 struct ArchitectureRecord: Codable {
     var inputShape: [Int]
     var layers: [LayerConfiguration]
-    enum CodingKeys: String, CodingKey { case inputShape = "input_shape", layers }
+    /// Each layer's node name (format 2; format 1 derives Keras-style names).
+    var names: [String]?
+    /// Each layer's input names (format 2; format 1 is a chain).
+    var inputs: [[String]]?
+    enum CodingKeys: String, CodingKey { case inputShape = "input_shape", layers, names, inputs }
 }
 
 /// The `training` metadata.

@@ -1,6 +1,11 @@
 /// An activation function applied after a layer's linear part, by Keras's names.
 public enum Activation: String, Codable, Sendable, CaseIterable {
     case linear, relu, sigmoid, tanh, softmax
+    /// `x` for `x > 0`, else `0.2 x`: Keras's `activation="leaky_relu"` (its default slope).
+    case leakyRelu = "leaky_relu"
+
+    /// The slope of ``leakyRelu`` for negative inputs, Keras's default for the activation.
+    static let leakyReluSlope: Float = 0.2
 
     /// Applies the activation to `y` in place; `softmax` runs over the last dimension.
     func apply(_ backend: any Backend, _ y: Tensor) throws {
@@ -13,6 +18,7 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         switch self {
         case .linear: break
         case .relu: try backend.relu(z, into: y)
+        case .leakyRelu: try backend.leakyRelu(z, slope: Self.leakyReluSlope, into: y)
         case .sigmoid: try backend.sigmoid(z, into: y)
         case .tanh: try backend.tanh(z, into: y)
         case .softmax: try backend.softmax(try Self.rows(z), into: try Self.rows(y))
@@ -26,6 +32,7 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         switch self {
         case .linear: break
         case .relu: try backend.reluBackward(gradOutput: gradient, input: y, into: gradient)   // y > 0 exactly where x > 0
+        case .leakyRelu: try backend.leakyReluBackward(gradOutput: gradient, output: y, slope: Self.leakyReluSlope, into: gradient)
         case .sigmoid: try backend.sigmoidBackward(gradOutput: gradient, output: y, into: gradient)
         case .tanh: try backend.tanhBackward(gradOutput: gradient, output: y, into: gradient)
         case .softmax:

@@ -20,7 +20,7 @@ public struct ActivationLayer: Layer {
                shape: try Shape([batchSize] + inputShape))
     }
 
-    final class Runner: LayerRunner {
+    final class Runner: DeepLiftRule {
         let backend: any Backend
         let activation: Activation
         let shape: Shape
@@ -40,6 +40,17 @@ public struct ActivationLayer: Layer {
             guard needInputGradient else { return nil }
             try activation.backward(backend, output: output, gradient: gradOutput)   // in place, as the runners may
             return gradOutput
+        }
+
+        func prepareForDeepLift() throws {}
+
+        /// The rescale rule, with the layer's input as the pre-activation.
+        func deepLiftBackward(_ m: Tensor, input: Tensor, output: Tensor, reference: any LayerRunner, referenceInput: Tensor,
+                              referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor {
+            guard activation != .linear else { return m }
+            try backend.deepLiftRescale(gradOutput: m, preactivation: input, referencePreactivation: referenceInput, output: output,
+                                        referenceOutput: referenceOutput, activation: activation, into: m)
+            return m
         }
     }
 }

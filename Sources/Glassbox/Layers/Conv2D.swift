@@ -67,11 +67,12 @@ public struct Conv2D: Layer {
                       activation: isOutputLayer && activation == .softmax ? .linear : activation)
     }
 
-    final class Runner: LayerRunner {
+    final class Runner: DeepLiftRule {
         let backend: any Backend
         let geometry: Conv2DGeometry
         let output: Tensor
         let activation: Activation
+        let preactivation = PreactivationStore()
         private var gradInput: Tensor?
 
         init(backend: any Backend, geometry: Conv2DGeometry, output: Tensor, activation: Activation) {
@@ -79,9 +80,22 @@ public struct Conv2D: Layer {
         }
 
         func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
-            try backend.conv2dForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry, into: output)
-            try activation.apply(backend, output)
+            let z = try preactivation.target(for: output, activation: activation, backend: backend)
+            try backend.conv2dForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry, into: z)
+            try activation.apply(backend, z, into: output)
             return output
+        }
+
+        func prepareForDeepLift() throws { preactivation.keeps = true }
+
+        /// The rescale rule through the activation, then the linear rule (the input gradient).
+        func deepLiftBackward(_ m: Tensor, input: Tensor, output: Tensor, reference: any LayerRunner, referenceInput: Tensor,
+                              referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor {
+            try preactivation.rescale(m, output: output, reference: (reference as! Runner).preactivation, referenceOutput: referenceOutput,
+                                      activation: activation, backend: backend)
+            if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
+            try backend.conv2dBackwardInput(gradOutput: m, kernel: parameters[0], geometry: geometry, into: gradInput!)
+            return gradInput!
         }
 
         func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],

@@ -48,8 +48,9 @@ public struct Dense: Layer {
     }
 
     /// Runs the layer as GEMMs over `rows = batch x positions` rows of the last axis.
-    final class Runner: LayerRunner {
+    final class Runner: DeepLiftRule {
         let backend: any Backend
+        let preactivation = PreactivationStore()
         let rows, inputs, units: Int
         let activation: Activation
         /// `[rows, units]`, and the same buffer in the layer's output shape.
@@ -70,9 +71,24 @@ public struct Dense: Layer {
         }
 
         func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
-            try backend.gemm(try input.reshaped(inputMatrixShape), parameters[0], into: matrix, bias: parameters[1])
-            try activation.apply(backend, matrix)
+            let z = try preactivation.target(for: matrix, activation: activation, backend: backend)
+            try backend.gemm(try input.reshaped(inputMatrixShape), parameters[0], into: z, bias: parameters[1])
+            try activation.apply(backend, z, into: matrix)
             return output
+        }
+
+        func prepareForDeepLift() throws { preactivation.keeps = true }
+
+        /// The rescale rule through the activation, then the linear rule `m W^T`.
+        func deepLiftBackward(_ m: Tensor, input: Tensor, output: Tensor, reference: any LayerRunner, referenceInput: Tensor,
+                              referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor {
+            let rowsShape = try Shape([rows, units])
+            let mRows = try m.reshaped(rowsShape)
+            try preactivation.rescale(mRows, output: try output.reshaped(rowsShape), reference: (reference as! Runner).preactivation,
+                                      referenceOutput: try referenceOutput.reshaped(rowsShape), activation: activation, backend: backend)
+            if gradInput == nil { gradInput = try backend.makeTensor(shape: inputMatrixShape) }
+            try backend.gemm(mRows, parameters[0], into: gradInput!, transposeB: true)
+            return try gradInput!.reshaped(inputShape)
         }
 
         func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],

@@ -28,10 +28,12 @@ public struct Dropout: Layer {
         let shape: Shape
         private var output: Tensor?
         private var gradInput: Tensor?
+        private var trainedLast = false
 
         init(backend: any Backend, rate: Float, shape: Shape) { self.backend = backend; self.rate = rate; self.shape = shape }
 
         func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
+            trainedLast = training
             guard training, rate > 0 else { return input }
             if output == nil { output = try backend.makeTensor(shape: shape) }
             try backend.dropout(input, into: output!, rate: rate, seed: seed)
@@ -41,7 +43,7 @@ public struct Dropout: Layer {
         func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],
                       parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor? {
             guard needInputGradient else { return nil }
-            guard rate > 0 else { return gradOutput }
+            guard rate > 0, trainedLast else { return gradOutput }   // the identity at inference
             if gradInput == nil { gradInput = try backend.makeTensor(shape: shape) }
             try backend.dropout(gradOutput, into: gradInput!, rate: rate, seed: seed)   // the same mask
             return gradInput

@@ -14,6 +14,12 @@ public protocol Layer: Sendable {
     func parameterShapes(for inputShape: [Int]) throws -> [Shape]
     /// Keras's initial values: Glorot-uniform kernels, zero biases, drawn from `generator`.
     func initialParameters(for inputShape: [Int], generator: inout SeededGenerator) throws -> [[Float]]
+    /// The name of each parameter tensor, Keras's (`kernel`, `bias`; `gamma`, `beta`,
+    /// `moving_mean`, `moving_variance`): a model file stores `<node>.<name>`.
+    var parameterNames: [String] { get }
+    /// Whether the optimizer trains parameter `index` (batch normalisation's moving statistics
+    /// change only in training's forward pass, as Keras's non-trainable weights).
+    func isTrainable(parameter index: Int) -> Bool
     /// The layer's settings, for the model file.
     var configuration: LayerConfiguration { get }
     /// A runner for batches of `batchSize` samples of `inputShape` on `backend`.
@@ -29,6 +35,36 @@ public protocol Layer: Sendable {
 extension Layer {
     public func parameterShapes(for inputShape: [Int]) throws -> [Shape] { [] }
     public func initialParameters(for inputShape: [Int], generator: inout SeededGenerator) throws -> [[Float]] { [] }
+    public var parameterNames: [String] { ["kernel", "bias"] }
+    public func isTrainable(parameter index: Int) -> Bool { true }
+}
+
+/// A layer that takes several inputs of the graph (Keras's merge layers: `Add`, `Concatenate`).
+/// Its single-input requirements of ``Layer`` throw; the graph calls these instead.
+public protocol MergeLayer: Layer {
+    /// The shape of one sample's output for the shapes of its inputs, in order.
+    func outputShape(forInputs inputShapes: [[Int]]) throws -> [Int]
+    /// A runner for batches of `batchSize` samples of `inputShapes` on `backend`.
+    func makeMergeRunner(backend: any Backend, inputShapes: [[Int]], batchSize: Int) throws -> any MergeRunner
+}
+
+extension MergeLayer {
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        throw GlassboxError.invalidArgument(operation: typeName, reason: "takes at least two inputs, got one")
+    }
+
+    public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
+        throw GlassboxError.invalidArgument(operation: typeName, reason: "takes at least two inputs, got one")
+    }
+}
+
+/// Runs a ``MergeLayer`` over batches of a fixed size, owning its output and gradient buffers.
+public protocol MergeRunner: AnyObject {
+    /// The layer's output for its inputs (each `[batch] + inputShapes[i]`).
+    func forward(_ inputs: [Tensor]) throws -> Tensor
+    /// The gradient with respect to each input, given the gradient of the output; the caller may
+    /// overwrite every returned tensor (none aliases another).
+    func backward(gradOutput: Tensor) throws -> [Tensor]
 }
 
 /// Runs one layer over batches of a fixed size, owning its output and gradient buffers.

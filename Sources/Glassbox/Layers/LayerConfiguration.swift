@@ -10,10 +10,16 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
     public var padding: String?
     public var activation: String?
     public var rate: Float?
-    /// The reduced axis of `ReduceSum`/`ReduceMean`, counting the batch as axis 0.
+    /// The axis of `ReduceSum`/`ReduceMean`, `Concatenate` and `BatchNormalization`, counting the
+    /// batch as axis 0.
     public var axis: Int?
     /// `Reshape`'s per-sample target shape (one dimension may be -1).
     public var targetShape: [Int]?
+    /// `BatchNormalization`'s settings.
+    public var momentum: Float?
+    public var epsilon: Float?
+    /// `LeakyReLU`'s slope for negative inputs.
+    public var negativeSlope: Float?
 
     public init(type: String) { self.type = type }
 
@@ -62,6 +68,12 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
             return try Reshape(need(targetShape, "targetShape"))
         case "Activation":
             return ActivationLayer(try activationValue())
+        case "Add":
+            return Add()
+        case "Concatenate":
+            return try Concatenate(axis: axis ?? -1)
+        case "BatchNormalization":
+            return try BatchNormalization(axis: axis ?? -1, momentum: momentum ?? 0.99, epsilon: epsilon ?? 0.001)
         case "ReduceSum":
             return try Reduce(.sum, axis: need(axis, "axis"))
         case "ReduceMean":

@@ -41,7 +41,7 @@ public struct MaxPool2D: Layer {
         return Runner(backend: backend, geometry: g, output: try backend.makeTensor(shape: g.outputShape))
     }
 
-    final class Runner: LayerRunner {
+    final class Runner: DeepLiftRule {
         let backend: any Backend
         let geometry: Pool2DGeometry
         let output: Tensor
@@ -62,6 +62,17 @@ public struct MaxPool2D: Layer {
             if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
             try backend.maxPool2dBackward(input: input, gradOutput: gradOutput, geometry: geometry, into: gradInput!)
             return gradInput
+        }
+
+        func prepareForDeepLift() throws {}
+
+        /// shap DeepExplainer's max-pooling rule (``Backend/deepLiftMaxPool(gradOutput:input:referenceInput:output:referenceOutput:geometry:into:)``).
+        func deepLiftBackward(_ m: Tensor, input: Tensor, output: Tensor, reference: any LayerRunner, referenceInput: Tensor,
+                              referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor {
+            if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
+            try backend.deepLiftMaxPool(gradOutput: m, input: input, referenceInput: referenceInput, output: output,
+                                        referenceOutput: referenceOutput, geometry: geometry, into: gradInput!)
+            return gradInput!
         }
     }
 }

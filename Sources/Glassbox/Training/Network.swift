@@ -6,82 +6,112 @@ final class Network {
     let parameters: [[Tensor]]
     private var stacks: [Int: Stack] = [:]
 
+    /// How a layer runs: one input, or several (a merge).
+    enum Runner {
+        case single(any LayerRunner)
+        case merge(any MergeRunner)
+    }
+
     /// The runners and buffers for one batch size.
     final class Stack {
         let batchSize: Int
-        let runners: [any LayerRunner]
+        let runners: [Runner]
         let input: Tensor
         let labels: Tensor
         let losses: Tensor
         let gradLogits: Tensor
         let probabilities: Tensor
-        init(batchSize: Int, runners: [any LayerRunner], input: Tensor, labels: Tensor, losses: Tensor,
+        /// Where the gradients of a layer read by several layers add up (index `count`: the
+        /// model's input), made on first use.
+        var gradientSums: [Int: Tensor] = [:]
+        init(batchSize: Int, runners: [Runner], input: Tensor, labels: Tensor, losses: Tensor,
              gradLogits: Tensor, probabilities: Tensor) {
             self.batchSize = batchSize; self.runners = runners; self.input = input; self.labels = labels
             self.losses = losses; self.gradLogits = gradLogits; self.probabilities = probabilities
         }
     }
 
+    /// Every layer's inputs and output from one forward pass.
+    struct Activations {
+        var inputs: [[Tensor]]
+        var outputs: [Tensor]
+    }
+
     init(model: Sequential, backend: any Backend) throws {
         self.model = model
         self.backend = backend
+        consumers = model.consumerCounts
+        inputConsumers = model.layerInputs.joined().filter { $0 < 0 }.count
         parameters = try zip(model.parameterShapes, model.parameters).map { shapes, values in
             try zip(shapes, values).map { try backend.upload($1, shape: $0) }
         }
     }
+
+    /// How many layers read each layer's output, and the model's input.
+    let consumers: [Int]
+    let inputConsumers: Int
 
     /// Frees the buffers of every batch size (after running out of device memory).
     func removeStacks() { stacks = [:] }
 
     func stack(batchSize: Int) throws -> Stack {
         if let stack = stacks[batchSize] { return stack }
-        var shape = model.inputShape
-        var runners: [any LayerRunner] = []
-        for (index, layer) in model.layers.enumerated() {
-            runners.append(try layer.makeRunner(backend: backend, inputShape: shape, batchSize: batchSize,
-                                                isOutputLayer: index == model.layers.count - 1))
-            shape = model.outputShapes[index]
-        }
-        let classes = model.outputCount
-        let stack = Stack(batchSize: batchSize, runners: runners,
-                          input: try backend.makeTensor(shape: try Shape([batchSize] + model.inputShape)),
-                          labels: try backend.makeTensor(shape: try Shape([batchSize])),
-                          losses: try backend.makeTensor(shape: try Shape([batchSize])),
-                          gradLogits: try backend.makeTensor(shape: try Shape([batchSize, classes])),
-                          probabilities: try backend.makeTensor(shape: try Shape([batchSize, classes])))
+        let stack = try makeStack(batchSize: batchSize)
         stacks[batchSize] = stack
         return stack
     }
 
-    /// Runs the layers on `stack.input`; returns every layer's input and output. The last output
-    /// is the logits when the model ends in softmax (which the caller applies or fuses).
-    /// In inference, a Conv2D followed by a MaxPool2D runs as one fused op
+    /// A stack of its own, not shared with other callers (DeepSHAP runs two side by side).
+    func makeStack(batchSize: Int) throws -> Stack {
+        let runners: [Runner] = try model.layers.enumerated().map { index, layer in
+            let shapes = model.inputShapes(of: index)
+            if let merge = layer as? MergeLayer {
+                return .merge(try merge.makeMergeRunner(backend: backend, inputShapes: shapes, batchSize: batchSize))
+            }
+            return .single(try layer.makeRunner(backend: backend, inputShape: shapes[0], batchSize: batchSize,
+                                                isOutputLayer: index == model.layers.count - 1))
+        }
+        let classes = model.outputCount
+        return Stack(batchSize: batchSize, runners: runners,
+                     input: try backend.makeTensor(shape: try Shape([batchSize] + model.inputShape)),
+                     labels: try backend.makeTensor(shape: try Shape([batchSize])),
+                     losses: try backend.makeTensor(shape: try Shape([batchSize])),
+                     gradLogits: try backend.makeTensor(shape: try Shape([batchSize, classes])),
+                     probabilities: try backend.makeTensor(shape: try Shape([batchSize, classes])))
+    }
+
+    /// Runs the layers on `stack.input` in order; returns every layer's inputs and output. The
+    /// last output is the logits when the model ends in softmax (which the caller applies or
+    /// fuses). In inference, a Conv2D read only by a MaxPool2D runs fused with it
     /// (``Backend/conv2dPoolForward(input:kernel:bias:geometry:pool:activation:into:)``); the
     /// convolution's own output is then not computed, and its entry in `outputs` is the pooled one.
-    func forward(_ stack: Stack, training: Bool, seed: UInt32, fuse: Bool = true) throws -> (inputs: [Tensor], outputs: [Tensor]) {
-        var inputs: [Tensor] = [], outputs: [Tensor] = []
-        var current = stack.input
+    func forward(_ stack: Stack, training: Bool, seed: UInt32, fuse: Bool = true) throws -> Activations {
+        var inputs: [[Tensor]] = [], outputs: [Tensor] = []
         var index = 0
         while index < stack.runners.count {
-            inputs.append(current)
-            if !training, fuse, index + 1 < stack.runners.count,
-               let conv = stack.runners[index] as? Conv2D.Runner, let pool = stack.runners[index + 1] as? MaxPool2D.Runner,
-               conv.activation != .softmax {
-                try backend.conv2dPoolForward(input: current, kernel: parameters[index][0], bias: parameters[index][1],
+            let sources = model.layerInputs[index].map { $0 < 0 ? stack.input : outputs[$0] }
+            inputs.append(sources)
+            if !training, fuse, index + 1 < stack.runners.count, consumers[index] == 1, model.layerInputs[index + 1] == [index],
+               case .single(let first) = stack.runners[index], case .single(let second) = stack.runners[index + 1],
+               let conv = first as? Conv2D.Runner, let pool = second as? MaxPool2D.Runner, conv.activation != .softmax {
+                try backend.conv2dPoolForward(input: sources[0], kernel: parameters[index][0], bias: parameters[index][1],
                                               geometry: conv.geometry, pool: pool.geometry, activation: conv.activation, into: pool.output)
-                current = pool.output
-                outputs.append(current)
-                inputs.append(current)
-                outputs.append(current)
+                outputs.append(pool.output)
+                inputs.append([pool.output])
+                outputs.append(pool.output)
                 index += 2
                 continue
             }
-            current = try stack.runners[index].forward(current, parameters: parameters[index], training: training,
-                                                       seed: Self.layerSeed(seed, layer: index))
-            outputs.append(current)
+            switch stack.runners[index] {
+            case .single(let runner):
+                outputs.append(try runner.forward(sources[0], parameters: parameters[index], training: training,
+                                                  seed: Self.layerSeed(seed, layer: index)))
+            case .merge(let runner):
+                outputs.append(try runner.forward(sources))
+            }
             index += 1
         }
-        return (inputs, outputs)
+        return Activations(inputs: inputs, outputs: outputs)
     }
 
     /// The model's final output as a `[batch, outputs]` matrix: probabilities when the model ends
@@ -96,19 +126,60 @@ final class Network {
         return stack.probabilities
     }
 
-    /// Back-propagates `gradLogits` through every layer, writing the parameter gradients; with
-    /// `inputGradient`, also through the first layer, returning the gradient of the input.
+    /// Back-propagates `gradient` (of the last layer's output) through every layer in reverse
+    /// order, writing the parameter gradients; a layer read by several layers gets the sum of
+    /// their gradients. With `inputGradient`, also returns the gradient of the model's input.
     @discardableResult
-    func backward(_ stack: Stack, inputs: [Tensor], outputs: [Tensor], gradient: Tensor, gradients: [[Tensor]], seed: UInt32,
+    func backward(_ stack: Stack, activations: Activations, gradient: Tensor, gradients: [[Tensor]], seed: UInt32,
                   inputGradient: Bool = false) throws -> Tensor? {
-        var current: Tensor? = try gradient.reshaped(outputs.last!.shape)
-        for index in stride(from: stack.runners.count - 1, through: 0, by: -1) {
-            guard let gradOutput = current else { break }
-            current = try stack.runners[index].backward(input: inputs[index], output: outputs[index], gradOutput: gradOutput,
-                                                        parameters: parameters[index], parameterGradients: gradients[index],
-                                                        needInputGradient: index > 0 || inputGradient, seed: Self.layerSeed(seed, layer: index))
+        try propagate(stack, activations: activations, gradient: gradient, inputGradient: inputGradient) { index, gradOutput, needInput in
+            switch stack.runners[index] {
+            case .single(let runner):
+                return [try runner.backward(input: activations.inputs[index][0], output: activations.outputs[index], gradOutput: gradOutput,
+                                            parameters: parameters[index], parameterGradients: gradients[index],
+                                            needInputGradient: needInput, seed: Self.layerSeed(seed, layer: index))]
+            case .merge(let runner):
+                return try runner.backward(gradOutput: gradOutput)
+            }
         }
-        return current
+    }
+
+    /// Walks the graph from the output back to the input: `step(index, g, needInput)` turns the
+    /// gradient `g` of layer `index`'s output (which it may overwrite) into one per input of
+    /// the layer (nil when `needInput` is false); where a layer or the model's input is read by
+    /// several layers, their contributions are summed. Returns what reaches the model's input
+    /// when `inputGradient`.
+    func propagate(_ stack: Stack, activations: Activations, gradient: Tensor, inputGradient: Bool,
+                   step: (_ index: Int, _ gradOutput: Tensor, _ needInput: Bool) throws -> [Tensor?]) throws -> Tensor? {
+        let count = stack.runners.count
+        var gradientOf = [Tensor?](repeating: nil, count: count + 1)   // index count: the model's input
+        var arrived = [Int](repeating: 0, count: count + 1)
+        gradientOf[count - 1] = try gradient.reshaped(activations.outputs[count - 1].shape)
+        func deliver(_ contribution: Tensor, to source: Int) throws {
+            let slot = source < 0 ? count : source
+            let readers = source < 0 ? inputConsumers : consumers[source]
+            arrived[slot] += 1
+            guard readers > 1 else { gradientOf[slot] = contribution; return }
+            if arrived[slot] == 1 {
+                if stack.gradientSums[slot] == nil { stack.gradientSums[slot] = try backend.makeTensor(shape: contribution.shape) }
+                let sum = try stack.gradientSums[slot]!.reshaped(contribution.shape)
+                try backend.copy(contribution, into: sum)
+                gradientOf[slot] = sum
+            } else {
+                let sum = gradientOf[slot]!
+                try backend.add(sum, try contribution.reshaped(sum.shape), into: sum)
+            }
+        }
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            guard let gradOutput = gradientOf[index] else { continue }
+            let sources = model.layerInputs[index]
+            let results = try step(index, gradOutput, inputGradient || sources.contains { $0 >= 0 })
+            for (source, contribution) in zip(sources, results) {
+                if let contribution { try deliver(contribution, to: source) }
+            }
+            gradientOf[index] = nil
+        }
+        return inputGradient ? gradientOf[count] : nil
     }
 
     /// The parameters, read back from the device.

@@ -94,12 +94,12 @@ extension Sequential {
         try Self.checkFinite(trainX, what: "training input", sampleSize: sampleSize)
         if let validationData { try Self.checkFinite(validationData.x, what: "validation input", sampleSize: sampleSize) }
         try checkParametersFinite()
-        try Self.checkOptimizerStateFinite(state)
+        try checkOptimizerStateFinite(state)
         let network = try Network(model: self, backend: backend)
         let gradients = try parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
         let slots: [[[Tensor]]] = try parameterShapes.enumerated().map { layer, shapes in
             try shapes.enumerated().map { index, shape in
-                try (0..<state.optimizer.slotCount).map { slot in
+                try (0..<(layers[layer].isTrainable(parameter: index) ? state.optimizer.slotCount : 0)).map { slot in
                     if state.slots.indices.contains(layer), state.slots[layer].indices.contains(index),
                        state.slots[layer][index].indices.contains(slot) {
                         return try backend.upload(state.slots[layer][index][slot], shape: shape)
@@ -143,15 +143,15 @@ extension Sequential {
 
                 state.step += 1
                 let seed = UInt32(truncatingIfNeeded: state.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(state.step))
-                let (inputs, outputs) = try network.forward(stack, training: true, seed: seed)
-                let logits = try outputs.last!.reshaped(try Shape([rows, outputCount]))
+                let activations = try network.forward(stack, training: true, seed: seed)
+                let logits = try activations.outputs.last!.reshaped(try Shape([rows, outputCount]))
                 try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses,
                                                 gradLogits: stack.gradLogits, scale: 1 / Float(rows))
                 try backend.sum(stack.losses, into: lossTotal, accumulate: true)
                 try backend.accuracyCount(logits: logits, labels: stack.labels, into: correctTotal, accumulate: true)
-                try network.backward(stack, inputs: inputs, outputs: outputs, gradient: stack.gradLogits, gradients: gradients, seed: seed)
+                try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: seed)
                 for layer in 0..<layers.count {
-                    for index in network.parameters[layer].indices {
+                    for index in network.parameters[layer].indices where layers[layer].isTrainable(parameter: index) {
                         try state.optimizer.update(backend, parameter: network.parameters[layer][index],
                                                    gradient: gradients[layer][index], slots: slots[layer][index], step: state.step)
                     }
@@ -176,8 +176,8 @@ extension Sequential {
             state.slots = try slots.map { try $0.map { try $0.map { try backend.download($0) } } }
             // A device whose kernels let NaN through where the loss hides it (max-based ops
             // drop NaN) still never hands back, or checkpoints, non-finite weights.
-            try Self.checkFinite(parameters: trained, context: "after epoch \(epoch)")
-            try Self.checkOptimizerStateFinite(state, context: "after epoch \(epoch)")
+            try checkFinite(parameters: trained, context: "after epoch \(epoch)")
+            try checkOptimizerStateFinite(state, context: "after epoch \(epoch)")
             parameters = trained
             state.epochsCompleted = epoch
             state.batchSize = batchSize

@@ -2,7 +2,7 @@ import Foundation
 
 /// Checks that keep NaN and infinity out of training: in the inputs, the starting parameters and
 /// optimizer state, the loss and parameters after a step, and everything handed back or saved.
-/// Every message names the tensor (`layers.3.kernel`, `optimizer.layers.3.kernel.v`) and element.
+/// Every message names the tensor (`dense.kernel`, `optimizer.dense.kernel.v`) and element.
 extension Sequential {
     /// Throws naming the first sample holding NaN or infinity.
     static func checkFinite(_ values: [Float], what: String, sampleSize: Int) throws {
@@ -13,17 +13,17 @@ extension Sequential {
 
     /// Throws naming the first parameter tensor holding NaN or infinity.
     func checkParametersFinite() throws {
-        try Self.checkFinite(parameters: parameters, context: nil)
+        try checkFinite(parameters: parameters, context: nil)
     }
 
     /// Throws naming the first tensor of `parameters` (per layer, kernel then bias) that holds NaN
     /// or infinity; `context` says when, e.g. "after epoch 3".
-    static func checkFinite(parameters: [[[Float]]], context: String?) throws {
+    func checkFinite(parameters: [[[Float]]], context: String?) throws {
         for (layer, values) in parameters.enumerated() {
             for (index, tensor) in values.enumerated() {
                 if let bad = tensor.firstIndex(where: { !$0.isFinite }) {
                     throw GlassboxError.nonFinite((context.map { "\($0): " } ?? "")
-                        + "parameter layers.\(layer).\(parameterNames[index]) holds \(tensor[bad]) at element \(bad)")
+                        + "parameter \(parameterName(layer: layer, index: index)) holds \(tensor[bad]) at element \(bad)")
                 }
             }
         }
@@ -31,12 +31,12 @@ extension Sequential {
 
     /// Throws naming the first optimizer state tensor (Adam's moments) that holds NaN or
     /// infinity: a checkpoint's state is checked before training resumes from it.
-    static func checkOptimizerStateFinite(_ state: TrainingState, context: String? = nil) throws {
+    func checkOptimizerStateFinite(_ state: TrainingState, context: String? = nil) throws {
         for (layer, tensors) in state.slots.enumerated() {
             for (index, slots) in tensors.enumerated() {
                 for (slot, values) in slots.enumerated() {
                     if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                        let name = "optimizer.layers.\(layer).\(parameterNames[index]).\(slotNames[slot])"
+                        let name = "optimizer.\(parameterName(layer: layer, index: index)).\(Self.slotNames[slot])"
                         throw GlassboxError.nonFinite((context.map { "\($0): " } ?? "")
                             + "optimizer state \(name) holds \(values[bad]) at element \(bad)")
                     }
@@ -71,7 +71,7 @@ extension Sequential {
                     try backend.sum(tensor, into: total)
                     let sum = try backend.download(total)[0]
                     if !sum.isFinite {
-                        return .nonFinite("training step \(step) (epoch \(epoch)): \(cause); first non-finite tensor: \(kind) layers.\(layer).\(Self.parameterNames[index]) (sum \(sum)); lower the learning rate or check the data")
+                        return .nonFinite("training step \(step) (epoch \(epoch)): \(cause); first non-finite tensor: \(kind) \(parameterName(layer: layer, index: index)) (sum \(sum)); lower the learning rate or check the data")
                     }
                 }
             }

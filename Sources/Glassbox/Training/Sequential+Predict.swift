@@ -29,7 +29,7 @@ extension Sequential {
             let stack = try network.stack(batchSize: rows)
             try backend.write(Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
             try backend.write(Array(y[first..<(first + rows)]), into: stack.labels)
-            let (_, outputs) = try network.forward(stack, training: false, seed: 0)
+            let outputs = try network.forward(stack, training: false, seed: 0).outputs
             let logits = try outputs.last!.reshaped(try Shape([rows, outputCount]))
             try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses, gradLogits: nil, scale: 1)
             try backend.sum(stack.losses, into: lossTotal, accumulate: true)
@@ -89,7 +89,7 @@ public final class InferenceSession {
             let rows = min(batchSize, targets.count - first)
             let stack = try network.stack(batchSize: rows)
             try backend.write(Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
-            let (inputs, outputs) = try network.forward(stack, training: false, seed: 0, fuse: false)
+            let activations = try network.forward(stack, training: false, seed: 0, fuse: false)
             var oneHot = [Float](repeating: 0, count: rows * classes)
             for row in 0..<rows { oneHot[row * classes + targets[first + row]] = 1 }
             try backend.write(oneHot, into: stack.gradLogits)
@@ -97,11 +97,11 @@ public final class InferenceSession {
                 // Softmax runs over the output's last axis: back through it row by row.
                 let last = model.outputShapes.last!.last!
                 let rowsShape = try Shape([rows * classes / last, last])
-                let probabilities = try network.predictions(stack, output: outputs.last!).reshaped(rowsShape)
+                let probabilities = try network.predictions(stack, output: activations.outputs.last!).reshaped(rowsShape)
                 let gradient = try stack.gradLogits.reshaped(rowsShape)
                 try backend.softmaxBackward(probabilities: probabilities, gradOutput: gradient, into: gradient)
             }
-            let gradient = try network.backward(stack, inputs: inputs, outputs: outputs, gradient: stack.gradLogits,
+            let gradient = try network.backward(stack, activations: activations, gradient: stack.gradLogits,
                                                 gradients: parameterGradients!, seed: 0, inputGradient: true)
             result += try backend.download(gradient!)
             first += rows
@@ -129,7 +129,7 @@ public final class InferenceSession {
             let rows = min(batchSize, count - first)
             let stack = try network.stack(batchSize: rows)
             try backend.write(rows == count ? x : Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
-            let (_, outputs) = try network.forward(stack, training: false, seed: 0)
+            let outputs = try network.forward(stack, training: false, seed: 0).outputs
             let batch = try backend.download(try network.predictions(stack, output: outputs.last!))
             // Finite weights can still overflow float32 on the way: never hand back NaN as an answer.
             if let bad = batch.firstIndex(where: { !$0.isFinite }) {

@@ -30,7 +30,8 @@ final class KerasArchitectureTests: XCTestCase {
         XCTAssertEqual(model.parameterCounts, [256, 0, 1290])
         XCTAssertTrue(model.summary().contains("(None, 28, 10)"), model.summary())
         let dot = ModelDiagram.dot(model)
-        XCTAssertTrue(dot.contains("reduce_sum | ReduceSum") && dot.contains("(None, 28, 128)"), dot)
+        XCTAssertEqual(model.layerNames, ["dense_2", "lambda", "dense_3"], "the names Keras gave the nodes")
+        XCTAssertTrue(dot.contains("lambda | ReduceSum") && dot.contains("(None, 28, 128)"), dot)
     }
 
     func testTheLambdaAsKerasWritesItIsRefusedWithWhatToDoInstead() throws {
@@ -64,6 +65,37 @@ final class KerasArchitectureTests: XCTestCase {
         }
     }
 
+    /// The residual example (a graph: BatchNormalization, Add, `same` padding, global average
+    /// pooling) with Keras's weights (random biases, scales and moving statistics) predicts what
+    /// Keras predicts, and counts its parameters as `model.count_params()` does.
+    func testTheResidualExamplePredictsWhatKerasPredicts() throws {
+        struct Reference: Decodable {
+            let count_params: Int
+            let images: [[Int]]
+            let outputs: [[Float]]
+        }
+        let reference = try JSONDecoder().decode(Reference.self,
+            from: try Data(contentsOf: Self.fixtures.appendingPathComponent("residual-cnn-outputs.json")))
+        var model = try KerasArchitecture.model(from: Self.examples.appendingPathComponent("residual-cnn.json"), seed: 0)
+        XCTAssertFalse(model.isChain)
+        XCTAssertEqual(model.parameterCount, reference.count_params)
+        XCTAssertEqual(model.layers.map(\.typeName), ["Conv2D", "BatchNormalization", "Activation", "MaxPool2D", "Conv2D", "Conv2D",
+                                                      "BatchNormalization", "Add", "Activation", "GlobalAveragePooling2D", "Dense"])
+        let weights = try Safetensors.read(from: Self.fixtures.appendingPathComponent("residual-cnn.safetensors"))
+        try model.setParameters(try model.parameterShapes.indices.map { layer in
+            try model.parameterShapes[layer].indices.map { index in
+                try XCTUnwrap(weights.tensors[model.parameterName(layer: layer, index: index)], model.parameterName(layer: layer, index: index)).values
+            }
+        })
+        let pixels = reference.images.flatMap { $0.map { Float($0) / 255 } }
+        let expected = reference.outputs.flatMap { $0 }
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let outputs = try model.predict(pixels, backend: backend)
+            let worst = zip(outputs, expected).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-5, "\(backend.name): largest difference from Keras \(worst)")
+        }
+    }
+
     func testUnsupportedLayersOptionsAndBranchesAreRefusedByName() throws {
         func sequential(_ layer: String) -> Data {
             Data(("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": "
@@ -78,7 +110,7 @@ final class KerasArchitectureTests: XCTestCase {
             (#"{"class_name": "MaxPooling2D", "config": {"name": "p", "padding": "same"}}"#, ["layer 'p' (MaxPooling2D)", "padding='same'"]),
             (#"{"class_name": "Conv2D", "config": {"name": "f", "filters": 2, "kernel_size": 3, "data_format": "channels_first"}}"#,
              ["data_format='channels_first'"]),
-            (#"{"class_name": "BatchNormalization", "config": {"name": "bn"}}"#, ["layer 'bn' (BatchNormalization)", "not supported"]),
+            (#"{"class_name": "BatchNormalization", "config": {"name": "bn", "center": false}}"#, ["layer 'bn' (BatchNormalization)", "center=false"]),
             (#"{"class_name": "ReLU", "config": {"name": "r", "max_value": 6.0}}"#, ["layer 'r' (ReLU)", "max_value"]),
             (#"{"class_name": "Softmax", "config": {"name": "s", "axis": 1}}"#, ["layer 's' (Softmax)", "axis 1"]),
         ]
@@ -96,8 +128,17 @@ final class KerasArchitectureTests: XCTestCase {
           "inbound_nodes": [{"args": [[{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}},
                                        {"class_name": "__keras_tensor__", "config": {"keras_history": ["a", 0, 0]}}]]}]}]}}
         """#.utf8)
-        XCTAssertThrowsError(try KerasArchitecture.parse(branches, path: "res.json")) { error in
-            XCTAssertTrue("\(error)".contains("layer 'add' (Add) takes 2 inputs"), "\(error)")
+        // A residual connection from the input: read as a graph.
+        let (shape, nodes) = try KerasArchitecture.parse(branches, path: "res.json")
+        let residual = try Sequential(inputShape: shape, nodes: nodes)
+        XCTAssertEqual(residual.layerNames, ["a", "add"])
+        XCTAssertEqual(residual.layerInputs, [[-1], [-1, 0]])
+        XCTAssertFalse(residual.isChain)
+        // A layer that leads nowhere (a second output) is refused, naming it.
+        let deadEnd = Data(String(decoding: branches, as: UTF8.self).replacingOccurrences(of: #"{"class_name": "Add""#,
+            with: #"{"class_name": "Dense", "name": "spare", "config": {"name": "spare", "units": 2}, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}]}]}, {"class_name": "Add""#).utf8)
+        XCTAssertThrowsError(try KerasArchitecture.parse(deadEnd, path: "res.json")) { error in
+            XCTAssertTrue("\(error)".contains("layer 'spare' (Dense) does not lead to the output 'add'"), "\(error)")
         }
         XCTAssertThrowsError(try KerasArchitecture.parse(Data("[1, 2]".utf8), path: "x.json")) { error in
             XCTAssertTrue("\(error)".contains("x.json") && "\(error)".contains("not a JSON object"), "\(error)")
@@ -119,8 +160,10 @@ final class KerasArchitectureTests: XCTestCase {
          {"class_name": "Dense", "config": {"name": "d", "units": 5}},
          {"class_name": "Softmax", "config": {"name": "p", "axis": -1}}]}}
         """#
-        let (inputShape, layers) = try KerasArchitecture.parse(Data(text.utf8), path: "m.json")
-        let model = try Sequential(inputShape: inputShape, layers: layers)
+        let (inputShape, nodes) = try KerasArchitecture.parse(Data(text.utf8), path: "m.json")
+        let model = try Sequential(inputShape: inputShape, nodes: nodes)
+        XCTAssertTrue(model.isChain)
+        XCTAssertEqual(model.layerNames, ["c", "r", "g", "s", "a", "f", "d", "p"])
         XCTAssertEqual(model.layers.map(\.typeName), ["Conv2D", "Activation", "GlobalAveragePooling2D", "Reshape", "Activation", "Flatten", "Dense", "Activation"])
         XCTAssertEqual(model.outputShapes, [[6, 6, 4], [6, 6, 4], [4], [2, 2], [2, 2], [4], [5], [5]])
         XCTAssertTrue(model.endsInSoftmax)

@@ -79,13 +79,13 @@ final class ModelFileTests: XCTestCase {
     func testTensorNamesAndKerasLayouts() throws {
         let untrained = try Sequential.referenceCNN(seed: 0).safetensors()
         let parameterShapes: [String: [Int]] = [
-            "layers.0.kernel": [3, 3, 1, 32], "layers.0.bias": [32],
-            "layers.3.kernel": [5408, 128], "layers.3.bias": [128],
-            "layers.4.kernel": [128, 10], "layers.4.bias": [10],
+            "conv2d.kernel": [3, 3, 1, 32], "conv2d.bias": [32],
+            "dense.kernel": [5408, 128], "dense.bias": [128],
+            "dense_1.kernel": [128, 10], "dense_1.bias": [10],
         ]
         XCTAssertEqual(untrained.tensors.mapValues(\.shape), parameterShapes)
         XCTAssertEqual(untrained.metadata["format"], "glassbox")
-        XCTAssertEqual(untrained.metadata["format_version"], "1")
+        XCTAssertEqual(untrained.metadata["format_version"], "2")
         XCTAssertNil(untrained.metadata["training"], "an uncompiled model has no training state")
         let architecture = try XCTUnwrap(untrained.metadata["architecture"])
         let record = try JSONSerialization.jsonObject(with: Data(architecture.utf8)) as? [String: Any]
@@ -102,8 +102,38 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(trained.tensors.mapValues(\.shape), expected)
         // Keras layout of a conv kernel, [kh, kw, in, out]: element (0, 1, 0, 5) is at 1 * 32 + 5.
         let model = try Self.trainedReferenceCNN.get()
-        XCTAssertEqual(trained.tensors["layers.0.kernel"]?.values[37], model.parameters[0][0][37])
-        XCTAssertEqual(trained.tensors["optimizer.layers.4.bias.v"]?.values, model.training?.slots[4][1][1])
+        XCTAssertEqual(trained.tensors["conv2d.kernel"]?.values[37], model.parameters[0][0][37])
+        XCTAssertEqual(trained.tensors["optimizer.dense_1.bias.v"]?.values, model.training?.slots[4][1][1])
+    }
+
+    /// A file as versions before graphs wrote it (`format_version` 1, tensors `layers.<i>.<param>`,
+    /// no node names or inputs) loads as the same chain, with the same parameters and state.
+    func testFormatVersion1FilesStillLoad() throws {
+        let model = try Self.trainedReferenceCNN.get()
+        let current = try model.safetensors()
+        var old = Safetensors()
+        let renames = ["conv2d": "layers.0", "dense": "layers.3", "dense_1": "layers.4"]
+        for (name, tensor) in current.tensors {
+            var renamed = name
+            for (node, index) in renames {
+                renamed = renamed.replacingOccurrences(of: "optimizer.\(node).", with: "optimizer.\(index).")
+                if renamed.hasPrefix("\(node).") { renamed = index + renamed.dropFirst(node.count) }
+            }
+            old.tensors[renamed] = tensor
+        }
+        XCTAssertTrue(old.tensors.keys.allSatisfy { $0.hasPrefix("layers.") || $0.hasPrefix("optimizer.layers.") }, "\(old.tensors.keys)")
+        old.metadata = current.metadata
+        old.metadata["format_version"] = "1"
+        let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(current.metadata["architecture"]!.utf8)) as? [String: Any])
+        old.metadata["architecture"] = String(decoding: try JSONSerialization.data(withJSONObject: ["input_shape": record["input_shape"]!,
+                                                                                                      "layers": record["layers"]!]), as: UTF8.self)
+        let loaded = try Sequential.load(old, path: "old.safetensors")
+        XCTAssertEqual(loaded.layerNames, model.layerNames)
+        XCTAssertTrue(loaded.isChain)
+        XCTAssertEqual(loaded.parameters, model.parameters)
+        XCTAssertEqual(loaded.training, model.training)
+        // And it saves in the current format, with node names.
+        XCTAssertEqual(try loaded.safetensors().tensors.keys.sorted(), current.tensors.keys.sorted())
     }
 
     func testLoadErrorsNameTheProblem() throws {
@@ -123,17 +153,19 @@ final class ModelFileTests: XCTestCase {
         XCTAssertNoThrow(try Sequential.load(from: try Self.write(good, in: folder)), "the unchanged file must load")
 
         try assertLoadFails({ $0.metadata["architecture"] = nil }, ["no 'architecture' in the metadata", "not a Glassbox model file"])
-        try assertLoadFails({ $0.tensors["layers.3.bias"] = nil }, ["missing tensor 'layers.3.bias' of shape [16]"])
-        try assertLoadFails({ $0.tensors["layers.4.kernel"]!.shape = [4, 16] },
-                            ["tensor 'layers.4.kernel' has shape [4, 16], the architecture needs [16, 4]"])
+        try assertLoadFails({ $0.tensors["dense.bias"] = nil }, ["missing tensor 'dense.bias' of shape [16]"])
+        try assertLoadFails({ $0.tensors["dense_1.kernel"]!.shape = [4, 16] },
+                            ["tensor 'dense_1.kernel' has shape [4, 16], the architecture needs [16, 4]"])
         try assertLoadFails({ $0.metadata["architecture"] = $0.metadata["architecture"]!.replacingOccurrences(of: "Flatten", with: "Transformer") },
                             ["architecture", "unknown layer type 'Transformer'"])
         try assertLoadFails({ $0.metadata["architecture"] = "{\"input_shape\": [28, 28, 1]" }, ["metadata 'architecture' does not parse"])
         try assertLoadFails({ $0.metadata["training"] = "{\"step\": 3," }, ["metadata 'training' does not parse"])
         try assertLoadFails({ $0.metadata["training"] = $0.metadata["training"]!.replacingOccurrences(of: "\"adam\"", with: "\"rmsprop\"") },
                             ["metadata 'training'", "unknown optimizer 'rmsprop'"])
-        try assertLoadFails({ $0.tensors["optimizer.layers.0.kernel.v"] = nil },
-                            ["missing or mis-shaped optimizer tensor 'optimizer.layers.0.kernel.v'"])
+        try assertLoadFails({ $0.tensors["optimizer.conv2d.kernel.v"] = nil },
+                            ["missing or mis-shaped optimizer tensor 'optimizer.conv2d.kernel.v'"])
+        try assertLoadFails({ $0.metadata["architecture"] = $0.metadata["architecture"]!.replacingOccurrences(of: "[\"flatten\"]", with: "[\"dense\"]") },
+                            ["architecture", "input 'dense' is not the input or an earlier layer"])
         try assertLoadFails({ $0.metadata["class_names"] = "[1, 2]" }, ["metadata 'class_names' is not a JSON list of strings"])
     }
 

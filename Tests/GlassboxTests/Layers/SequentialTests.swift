@@ -32,7 +32,7 @@ final class SequentialTests: XCTestCase {
         // Dense applies on the last axis, as Keras's: no longer an error on an image.
         XCTAssertEqual(try Sequential(inputShape: [28, 28, 1], layers: [try Dense(units: 3)]).outputShapes, [[28, 28, 3]])
         XCTAssertThrowsError(try Sequential(inputShape: [28, 28, 1], layers: [Flatten(), try Reduce(.sum, axis: 1)])) { error in
-            XCTAssertTrue("\(error)".contains("layer 1 (ReduceSum)") && "\(error)".contains("no values per sample"), "\(error)")
+            XCTAssertTrue("\(error)".contains("layer 1 'reduce_sum' (ReduceSum)") && "\(error)".contains("no values per sample"), "\(error)")
         }
         XCTAssertThrowsError(try Sequential(inputShape: [2, 2, 1], layers: [try Conv2D(filters: 1, kernelSize: 3)])) { error in
             XCTAssertTrue("\(error)".contains("Conv2D"), "\(error)")

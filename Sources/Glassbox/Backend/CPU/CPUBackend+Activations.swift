@@ -14,6 +14,19 @@ extension CPUBackend {
         for i in 0..<gradOutput.elementCount { gi[i] = x[i] > 0 ? g[i] : 0 }
     }
 
+    public func leakyRelu(_ x: Tensor, slope: Float, into y: Tensor) throws {
+        try ShapeChecks.same("leaky relu output", x.shape, y)
+        let x = try host(x, "leaky relu"), y = try host(y, "leaky relu")
+        for i in 0..<x.count where i < y.count { y[i] = x[i] > 0 ? x[i] : x[i].isNaN ? x[i] : slope * x[i] }
+    }
+
+    public func leakyReluBackward(gradOutput: Tensor, output: Tensor, slope: Float, into gradInput: Tensor) throws {
+        try ShapeChecks.same("leaky relu backward", gradOutput.shape, output, gradInput)
+        let g = try host(gradOutput, "leaky relu backward"), y = try host(output, "leaky relu backward")
+        let gi = try host(gradInput, "leaky relu backward")
+        for i in 0..<gradOutput.elementCount { gi[i] = y[i] > 0 ? g[i] : slope * g[i] }
+    }
+
     public func sigmoid(_ x: Tensor, into y: Tensor) throws {
         try ShapeChecks.same("sigmoid output", x.shape, y)
         let x = try host(x, "sigmoid"), y = try host(y, "sigmoid")

@@ -16,6 +16,7 @@ extension CPUBackend {
                 case .relu: slope = zx[i] > 0 ? 1 : 0
                 case .sigmoid: slope = Double(yx[i]) * (1 - Double(yx[i]))
                 case .tanh: slope = 1 - Double(yx[i]) * Double(yx[i])
+                case .leakyRelu: slope = zx[i] > 0 ? 1 : Double(Activation.leakyReluSlope)
                 default: slope = 1
                 }
             }

@@ -29,6 +29,7 @@ extension OpenCLBackend {
         case .relu: activationCode = 1
         case .sigmoid: activationCode = 2
         case .tanh: activationCode = 3
+        case .leakyRelu: activationCode = 4
         case .softmax: throw GlassboxError.invalidArgument(operation: "conv2d_pool", reason: "softmax cannot be fused")
         }
         let bounds = g.padTop > 0 || g.padLeft > 0 || (g.outputHeight - 1) * g.strideHeight + g.kernelHeight > g.inputHeight
@@ -41,6 +42,7 @@ extension OpenCLBackend {
             ("S_QSH", pool?.strideHeight ?? 1), ("S_QSW", pool?.strideWidth ?? 1),
             ("S_QH", pool?.outputHeight ?? g.outputHeight), ("S_QW", pool?.outputWidth ?? g.outputWidth),
             ("S_ACTIVATION", activationCode), ("S_BOUNDS", bounds ? 1 : 0),
+            ("S_LEAKY_MILLI", Int((Activation.leakyReluSlope * 1000).rounded())),
         ]
         let positions = g.batch * (pool?.outputHeight ?? g.outputHeight) * (pool?.outputWidth ?? g.outputWidth)
         try launch("conv2d_pool_forward_specialized", file: "conv2d", defines: defines,

@@ -2,9 +2,9 @@ extension OpenCLBackend {
     public func deepLiftRescale(gradOutput: Tensor, preactivation: Tensor, referencePreactivation: Tensor, output: Tensor,
                                 referenceOutput: Tensor, activation: Activation, into gradInput: Tensor) throws {
         try ShapeChecks.deepLiftRescale(gradOutput, preactivation, referencePreactivation, output, referenceOutput, activation, gradInput)
-        let code = [Activation.linear: 0, .relu: 1, .sigmoid: 2, .tanh: 3][activation] ?? 0
+        let code = [Activation.linear: 0, .relu: 1, .sigmoid: 2, .tanh: 3, .leakyRelu: 4][activation] ?? 0
         try launch1D("deeplift_rescale", file: "elementwise", count: gradOutput.elementCount,
-                     [.int(gradOutput.elementCount), .int(code), .buffer(try buffer(gradOutput, "deeplift")),
+                     [.int(gradOutput.elementCount), .int(code), .float(Activation.leakyReluSlope), .buffer(try buffer(gradOutput, "deeplift")),
                       .buffer(try buffer(preactivation, "deeplift")), .buffer(try buffer(referencePreactivation, "deeplift")),
                       .buffer(try buffer(output, "deeplift")), .buffer(try buffer(referenceOutput, "deeplift")),
                       .buffer(try buffer(gradInput, "deeplift"))])

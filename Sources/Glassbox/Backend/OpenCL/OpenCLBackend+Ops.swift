@@ -54,6 +54,19 @@ extension OpenCLBackend {
         try elementwiseBackward("relu_backward", gradOutput, input, gradInput)
     }
 
+    public func leakyRelu(_ x: Tensor, slope: Float, into y: Tensor) throws {
+        try ShapeChecks.same("leaky relu output", x.shape, y)
+        try launch1D("leaky_relu_forward", file: "elementwise", count: x.elementCount,
+                     [.int(x.elementCount), .float(slope), .buffer(try buffer(x, "leaky relu")), .buffer(try buffer(y, "leaky relu"))])
+    }
+
+    public func leakyReluBackward(gradOutput: Tensor, output: Tensor, slope: Float, into gradInput: Tensor) throws {
+        try ShapeChecks.same("leaky relu backward", gradOutput.shape, output, gradInput)
+        try launch1D("leaky_relu_backward", file: "elementwise", count: gradOutput.elementCount,
+                     [.int(gradOutput.elementCount), .float(slope), .buffer(try buffer(gradOutput, "leaky relu backward")),
+                      .buffer(try buffer(output, "leaky relu backward")), .buffer(try buffer(gradInput, "leaky relu backward"))])
+    }
+
     public func sigmoid(_ x: Tensor, into y: Tensor) throws {
         try elementwise("sigmoid_forward", x, y)
     }
