@@ -1,21 +1,33 @@
-// 2-D max pooling, NHWC, `valid` windows: input [N, H, W, C] -> output [N, OH, OW, C]
-// with OH = (H - PH) / SH + 1. The maximum of a window is its first largest element in row-major
-// window order (strict >), the rule the backward pass routes the gradient by.
+// 2-D max pooling, NHWC: input [N, H, W, C] -> output [N, OH, OW, C]. Window (oh, ow) starts at
+// row oh * SH - PT and column ow * SW - PL: `valid` windows (PT = PL = 0, OH = (H - PH) / SH + 1)
+// or `same` ones (OH = ceil(H / SH), TensorFlow's padding split), which use only the elements
+// inside the input. The maximum of a window is its first largest element in row-major window
+// order (strict >), the rule the backward pass routes the gradient by.
 
 #define POOL_SHAPE_ARGS const int N, const int H, const int W, const int C, \
-                        const int PH, const int PW, const int SH, const int SW, const int OH, const int OW
+                        const int PH, const int PW, const int SH, const int SW, const int OH, const int OW, \
+                        const int PT, const int PL
 
-inline int pool_argmax(__global const float* image, int W, int C, int c,
-                       int oh, int ow, int PH, int PW, int SH, int SW) {
-    int best = (oh * SH * W + ow * SW) * C + c;
-    float bestValue = image[best];
-    for (int ph = 0; ph < PH; ++ph)
+inline int pool_argmax(__global const float* image, int H, int W, int C, int c,
+                       int oh, int ow, int PH, int PW, int SH, int SW, int PT, int PL) {
+    int best = -1;
+    float bestValue = 0.0f;
+    for (int ph = 0; ph < PH; ++ph) {
+        const int h = oh * SH - PT + ph;
+        if (h < 0 || h >= H) continue;
         for (int pw = 0; pw < PW; ++pw) {
-            const int index = ((oh * SH + ph) * W + ow * SW + pw) * C + c;
-            if (image[index] > bestValue) { bestValue = image[index]; best = index; }
+            const int w = ow * SW - PL + pw;
+            if (w < 0 || w >= W) continue;
+            const int index = (h * W + w) * C + c;
+            if (best < 0 || image[index] > bestValue) { bestValue = image[index]; best = index; }
         }
+    }
     return best;
 }
+
+// The input rows (or columns) of window `o` along one axis: [first, last).
+inline int window_first(int o, int S, int P) { return max(o * S - P, 0); }
+inline int window_last(int o, int S, int P, int K, int size) { return min(o * S - P + K, size); }
 
 // Global size: (C, OW, N * OH).
 __kernel void maxpool2d_forward(POOL_SHAPE_ARGS, __global const float* input, __global float* output) {
@@ -26,7 +38,7 @@ __kernel void maxpool2d_forward(POOL_SHAPE_ARGS, __global const float* input, __
     const int n = nh / OH;
     const int oh = nh % OH;
     __global const float* image = input + (long)n * H * W * C;
-    output[(((long)n * OH + oh) * OW + ow) * C + c] = image[pool_argmax(image, W, C, c, oh, ow, PH, PW, SH, SW)];
+    output[(((long)n * OH + oh) * OW + ow) * C + c] = image[pool_argmax(image, H, W, C, c, oh, ow, PH, PW, SH, SW, PT, PL)];
 }
 
 // Gathers, for each input element, the gradient of every window whose maximum it is.
@@ -41,20 +53,21 @@ __kernel void maxpool2d_backward(POOL_SHAPE_ARGS, __global const float* input,
     const int h = nh % H;
     __global const float* image = input + (long)n * H * W * C;
     const int self = (h * W + w) * C + c;
-    const int ohFirst = h < PH ? 0 : (h - PH) / SH + 1;
-    const int owFirst = w < PW ? 0 : (w - PW) / SW + 1;
-    const int ohLast = min(h / SH, OH - 1);
-    const int owLast = min(w / SW, OW - 1);
+    const int hp = h + PT, wp = w + PL;
+    const int ohFirst = hp < PH ? 0 : (hp - PH) / SH + 1;
+    const int owFirst = wp < PW ? 0 : (wp - PW) / SW + 1;
+    const int ohLast = min(hp / SH, OH - 1);
+    const int owLast = min(wp / SW, OW - 1);
     float acc = 0.0f;
     for (int oh = ohFirst; oh <= ohLast; ++oh)
         for (int ow = owFirst; ow <= owLast; ++ow)
-            if (pool_argmax(image, W, C, c, oh, ow, PH, PW, SH, SW) == self)
+            if (pool_argmax(image, H, W, C, c, oh, ow, PH, PW, SH, SW, PT, PL) == self)
                 acc += gradOutput[(((long)n * OH + oh) * OW + ow) * C + c];
     gradInput[(long)n * H * W * C + self] = acc;
 }
 
-// Vector variants for C % 16 == 0 (PoCL vectorises explicit float16 far better than the scalar
-// kernels above): one work-item per output position and 16 channels.
+// Vector variants for C % 16 == 0 and windows inside the input (PoCL vectorises explicit float16
+// far better than the scalar kernels above): one work-item per output position and 16 channels.
 // Global size: (N * OH * OW * C / 16).
 __kernel void maxpool2d_forward16(POOL_SHAPE_ARGS, __global const float* input, __global float* output) {
     const int i = get_global_id(0);
@@ -104,8 +117,9 @@ __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
                      gradInput + offset + (ph * W + pw) * C);
 }
 
-// 2-D average pooling, NHWC, `valid` windows (Keras's AveragePooling2D): each output is the mean
-// of its PH x PW window. Global size: (C, OW, N * OH).
+// 2-D average pooling, NHWC (Keras's AveragePooling2D): each output is the mean of the elements
+// of its window inside the input (TensorFlow's `same` pooling leaves the padding out of the
+// count). Global size: (C, OW, N * OH).
 __kernel void avgpool2d_forward(POOL_SHAPE_ARGS, __global const float* input, __global float* output) {
     const int c = get_global_id(0);
     const int ow = get_global_id(1);
@@ -114,13 +128,15 @@ __kernel void avgpool2d_forward(POOL_SHAPE_ARGS, __global const float* input, __
     const int n = nh / OH;
     const int oh = nh % OH;
     __global const float* image = input + (long)n * H * W * C;
+    const int h0 = window_first(oh, SH, PT), h1 = window_last(oh, SH, PT, PH, H);
+    const int w0 = window_first(ow, SW, PL), w1 = window_last(ow, SW, PL, PW, W);
     float total = 0.0f;
-    for (int ph = 0; ph < PH; ++ph)
-        for (int pw = 0; pw < PW; ++pw) total += image[((oh * SH + ph) * W + ow * SW + pw) * C + c];
-    output[(((long)n * OH + oh) * OW + ow) * C + c] = total / (float)(PH * PW);
+    for (int h = h0; h < h1; ++h)
+        for (int w = w0; w < w1; ++w) total += image[(h * W + w) * C + c];
+    output[(((long)n * OH + oh) * OW + ow) * C + c] = total / (float)((h1 - h0) * (w1 - w0));
 }
 
-// Each input element gathers gradOutput / (PH * PW) from every window holding it.
+// Each input element gathers gradOutput / (the window's element count) from every window holding it.
 // Global size: (C, W, N * H).
 __kernel void avgpool2d_backward(POOL_SHAPE_ARGS, __global const float* gradOutput, __global float* gradInput) {
     const int c = get_global_id(0);
@@ -129,13 +145,16 @@ __kernel void avgpool2d_backward(POOL_SHAPE_ARGS, __global const float* gradOutp
     if (c >= C || w >= W || nh >= N * H) return;
     const int n = nh / H;
     const int h = nh % H;
-    const int ohFirst = h < PH ? 0 : (h - PH) / SH + 1;
-    const int owFirst = w < PW ? 0 : (w - PW) / SW + 1;
-    const int ohLast = min(h / SH, OH - 1);
-    const int owLast = min(w / SW, OW - 1);
+    const int hp = h + PT, wp = w + PL;
+    const int ohFirst = hp < PH ? 0 : (hp - PH) / SH + 1;
+    const int owFirst = wp < PW ? 0 : (wp - PW) / SW + 1;
+    const int ohLast = min(hp / SH, OH - 1);
+    const int owLast = min(wp / SW, OW - 1);
     float acc = 0.0f;
     for (int oh = ohFirst; oh <= ohLast; ++oh)
-        for (int ow = owFirst; ow <= owLast; ++ow)
-            acc += gradOutput[(((long)n * OH + oh) * OW + ow) * C + c];
-    gradInput[(((long)n * H + h) * W + w) * C + c] = acc / (float)(PH * PW);
+        for (int ow = owFirst; ow <= owLast; ++ow) {
+            const int count = (window_last(oh, SH, PT, PH, H) - window_first(oh, SH, PT)) * (window_last(ow, SW, PL, PW, W) - window_first(ow, SW, PL));
+            acc += gradOutput[(((long)n * OH + oh) * OW + ow) * C + c] / (float)count;
+        }
+    gradInput[(((long)n * H + h) * W + w) * C + c] = acc;
 }

@@ -83,4 +83,63 @@ final class PoolTests: XCTestCase {
         XCTAssertEqual(try AveragePooling2D(poolSize: (3, 2), strides: (1, 2)).outputShape(for: [5, 4, 2]), [3, 2, 2])
         XCTAssertEqual(try AveragePooling2D().configuration.makeLayer().typeName, "AveragePooling2D")
     }
+
+    /// `same` windows (TensorFlow's: output `ceil(input / stride)`, padding split with the extra
+    /// row at the bottom, padding never counted): max and average pooling, forward and backward,
+    /// on every backend, including 16-channel shapes that would otherwise take the vector kernels.
+    func testSamePaddingAgreesWithReferenceAndFiniteDifferences() throws {
+        var random = SeededGenerator(seed: 17)
+        let cases: [(Shape, Int, Int)] = [([1, 5, 5, 1], 2, 2), ([2, 7, 9, 3], 3, 2), ([1, 6, 5, 16], 3, 1), ([2, 9, 7, 32], 2, 2),
+                                          ([1, 1, 3, 2], 3, 3), ([3, 13, 11, 5], 4, 3)]
+        for (shape, pool, stride) in cases {
+            let g = try Pool2DGeometry(inputShape: shape, poolHeight: pool, poolWidth: pool, strideHeight: stride, strideWidth: stride, padding: .same)
+            XCTAssertEqual(g.outputShape.dimensions, [shape[0], (shape[1] + stride - 1) / stride, (shape[2] + stride - 1) / stride, shape[3]])
+            let x = random.floats(shape.elementCount)
+            try assertBackendsAgree("maxpool2d same \(shape) pool \(pool) stride \(stride)", [.input("x", shape, x), .output("y", g.outputShape)],
+                                    tolerance: 0) { backend, t in try backend.maxPool2dForward(input: t["x"]!, geometry: g, into: t["y"]!) }
+            try assertBackendsAgree("maxpool2d same backward \(shape)", [
+                .input("x", shape, x), .input("gy", g.outputShape, random.floats(g.outputShape.elementCount)), .output("gx", shape),
+            ], tolerance: 1e-6) { backend, t in try backend.maxPool2dBackward(input: t["x"]!, gradOutput: t["gy"]!, geometry: g, into: t["gx"]!) }
+            try assertBackendsAgree("avgpool2d same \(shape)", [.input("x", shape, x), .output("y", g.outputShape)],
+                                    tolerance: 1e-6) { backend, t in try backend.averagePool2dForward(input: t["x"]!, geometry: g, into: t["y"]!) }
+            try assertBackendsAgree("avgpool2d same backward \(shape)", [
+                .input("gy", g.outputShape, random.floats(g.outputShape.elementCount)), .output("gx", shape),
+            ], tolerance: 1e-6) { backend, t in try backend.averagePool2dBackward(gradOutput: t["gy"]!, geometry: g, into: t["gx"]!) }
+        }
+        // By hand: 1x3 input [1 5 2], pool 2 stride 2 `same`: output 2, padding 1 at the right.
+        // Max: [5, 2]; average: [3, 2] (the padded window averages its one element).
+        let backend = TestBackends.reference
+        let g = try Pool2DGeometry(inputShape: [1, 1, 3, 1], poolHeight: 1, poolWidth: 2, strideHeight: 1, strideWidth: 2, padding: .same)
+        let x = try backend.upload([1, 5, 2], shape: [1, 1, 3, 1]), y = try backend.makeTensor(shape: g.outputShape)
+        try backend.maxPool2dForward(input: x, geometry: g, into: y)
+        XCTAssertEqual(try backend.download(y), [5, 2])
+        try backend.averagePool2dForward(input: x, geometry: g, into: y)
+        XCTAssertEqual(try backend.download(y), [3, 2])
+        // Pool 3 stride 1 `same` on 3 columns: padding 1 each side; the windows are [1 5], [1 5 2], [5 2].
+        let centred = try Pool2DGeometry(inputShape: [1, 1, 3, 1], poolHeight: 1, poolWidth: 3, strideHeight: 1, strideWidth: 1, padding: .same)
+        let z = try backend.makeTensor(shape: centred.outputShape)
+        try backend.averagePool2dForward(input: x, geometry: centred, into: z)
+        XCTAssertEqual(try backend.download(z), [3, 8.0 / 3, 3.5])
+        // Backward passes against central differences.
+        let shape: Shape = [1, 5, 4, 2]
+        let same = try Pool2DGeometry(inputShape: shape, poolHeight: 3, poolWidth: 2, strideHeight: 2, strideWidth: 3, padding: .same)
+        let values = (0..<shape.elementCount).map { Float($0) * 0.05 - 1 }.shuffled(using: &random), w = random.floats(same.outputShape.elementCount)
+        for maximum in [true, false] {
+            func pool(_ input: [Float]) throws -> [Float] {
+                let out = try backend.makeTensor(shape: same.outputShape), tensor = try backend.upload(input, shape: shape)
+                if maximum { try backend.maxPool2dForward(input: tensor, geometry: same, into: out) } else {
+                    try backend.averagePool2dForward(input: tensor, geometry: same, into: out)
+                }
+                return try backend.download(out)
+            }
+            let gx = try backend.makeTensor(shape: shape), gy = try backend.upload(w, shape: same.outputShape)
+            if maximum { try backend.maxPool2dBackward(input: try backend.upload(values, shape: shape), gradOutput: gy, geometry: same, into: gx) } else {
+                try backend.averagePool2dBackward(gradOutput: gy, geometry: same, into: gx)
+            }
+            let numeric = try FiniteDifferenceTests.numericGradient(values, step: 1e-2, weights: w, pool)
+            XCTAssertLessThan(relativeError(try backend.download(gx), numeric), 1e-3, maximum ? "max" : "average")
+        }
+        XCTAssertEqual(try MaxPool2D(2, padding: .same).outputShape(for: [7, 5, 3]), [4, 3, 3])
+        XCTAssertEqual(try MaxPool2D(2, padding: .same).configuration.makeLayer().configuration.padding, "same")
+    }
 }

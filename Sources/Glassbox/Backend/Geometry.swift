@@ -97,8 +97,11 @@ public struct Pool2DGeometry: Equatable, Sendable {
     ///   - poolWidth: window columns.
     ///   - strideHeight: rows between windows; by default `poolHeight`.
     ///   - strideWidth: columns between windows; by default `poolWidth`.
+    ///   - padding: `valid` (windows inside the input) or `same` (output `ceil(input / stride)`,
+    ///     windows reaching past the input use only the elements inside it, as TensorFlow's).
     /// - Throws: ``GlassboxError`` when the window does not fit the input or a size is below 1.
-    public init(inputShape: Shape, poolHeight: Int = 2, poolWidth: Int = 2, strideHeight: Int? = nil, strideWidth: Int? = nil) throws {
+    public init(inputShape: Shape, poolHeight: Int = 2, poolWidth: Int = 2, strideHeight: Int? = nil, strideWidth: Int? = nil,
+                padding: Padding = .valid) throws {
         guard inputShape.rank == 4 else {
             throw GlassboxError.shapeMismatch(operation: "maxpool2d input", expected: "[N, H, W, C] (rank 4)", actual: inputShape)
         }
@@ -108,21 +111,44 @@ public struct Pool2DGeometry: Equatable, Sendable {
             throw GlassboxError.invalidArgument(operation: "maxpool2d",
                 reason: "pool (\(poolHeight), \(poolWidth)) and stride (\(strideHeight), \(strideWidth)) must be at least 1")
         }
-        guard inputShape[1] >= poolHeight, inputShape[2] >= poolWidth else {
+        guard padding == .same || (inputShape[1] >= poolHeight && inputShape[2] >= poolWidth) else {
             throw GlassboxError.shapeMismatch(operation: "maxpool2d",
                 expected: "input at least \(poolHeight)x\(poolWidth)", actual: inputShape)
+        }
+        guard [inputShape[1], inputShape[2], poolHeight, poolWidth, strideHeight, strideWidth].allSatisfy({ $0 <= Conv2DGeometry.largestSide }) else {
+            throw GlassboxError.invalidArgument(operation: "maxpool2d",
+                reason: "input \(inputShape), pool and strides must be at most \(Conv2DGeometry.largestSide)")
         }
         batch = inputShape[0]; inputHeight = inputShape[1]; inputWidth = inputShape[2]; channels = inputShape[3]
         self.poolHeight = poolHeight; self.poolWidth = poolWidth
         self.strideHeight = strideHeight; self.strideWidth = strideWidth
-        outputHeight = (inputHeight - poolHeight) / strideHeight + 1
-        outputWidth = (inputWidth - poolWidth) / strideWidth + 1
+        self.padding = padding
+        switch padding {
+        case .valid:
+            outputHeight = (inputHeight - poolHeight) / strideHeight + 1
+            outputWidth = (inputWidth - poolWidth) / strideWidth + 1
+            padTop = 0; padLeft = 0
+        case .same:
+            outputHeight = (inputHeight + strideHeight - 1) / strideHeight
+            outputWidth = (inputWidth + strideWidth - 1) / strideWidth
+            padTop = max((outputHeight - 1) * strideHeight + poolHeight - inputHeight, 0) / 2
+            padLeft = max((outputWidth - 1) * strideWidth + poolWidth - inputWidth, 0) / 2
+        }
         self.inputShape = inputShape
         self.outputShape = try Shape([batch, outputHeight, outputWidth, channels])
     }
 
     public let inputShape: Shape
     public let outputShape: Shape
+    public let padding: Padding
+    /// Rows above and columns left of the input that `same` windows reach (TensorFlow's split).
+    public let padTop, padLeft: Int
+
+    /// Whether every window lies inside the input (no padding is reached on any side).
+    public var windowsInside: Bool {
+        padTop == 0 && padLeft == 0 && (outputHeight - 1) * strideHeight + poolHeight <= inputHeight
+            && (outputWidth - 1) * strideWidth + poolWidth <= inputWidth
+    }
 }
 
 /// Adam's settings; the defaults are Keras's.

@@ -78,6 +78,9 @@ enum ShapeChecks {
         guard activation != .softmax else {
             throw GlassboxError.invalidArgument(operation: "conv2d_pool", reason: "softmax does not commute with pooling; use a monotonic activation")
         }
+        if let pool, pool.padding != .valid {
+            throw GlassboxError.invalidArgument(operation: "conv2d_pool", reason: "the fused block pools `valid` windows only")
+        }
         if let pool, pool.inputShape != g.outputShape {
             throw GlassboxError.shapeMismatch(operation: "conv2d_pool pooling", expected: "the convolution's output \(g.outputShape)",
                                               actual: pool.inputShape)

@@ -48,7 +48,7 @@ public struct SegmentTable {
                       segments: Tensor) throws -> SegmentTable? {
         let model = session.model
         guard model.isChain, model.layers.count >= 4, let conv = model.layers[0] as? Conv2D, conv.activation != .softmax,
-              let pool = model.layers[1] as? MaxPool2D, model.layers[2] is Flatten, let dense = model.layers[3] as? Dense,
+              let pool = model.layers[1] as? MaxPool2D, pool.padding == .valid, model.layers[2] is Flatten, let dense = model.layers[3] as? Dense,
               dense.units % 16 == 0 else { return nil }
         let g = try conv.geometry(model.inputShape, batch: 1)
         let p = try pool.geometry(model.outputShapes[0], batch: 1)

@@ -183,6 +183,11 @@ public enum KerasArchitecture {
             let given = c[key] as? String ?? value
             guard allowed.contains(given) else { throw refuse("option \(key)='\(given)' is not supported (only \(allowed.joined(separator: ", ")))") }
         }
+        func poolPadding() throws -> Padding {
+            let name = c["padding"] as? String ?? "valid"
+            guard let padding = Padding(rawValue: name) else { throw refuse("padding '\(name)' is not valid or same") }
+            return padding
+        }
         func requireBias() throws {
             if let bias = c["use_bias"] as? Bool, !bias { throw refuse("option use_bias=false is not supported") }
         }
@@ -199,9 +204,8 @@ public enum KerasArchitecture {
                               padding: padding, activation: activation())
         case "MaxPooling2D", "MaxPool2D":
             try require("data_format", ["channels_last"], default: "channels_last")
-            try require("padding", ["valid"], default: "valid")
             let size = try pair("pool_size", default: (2, 2))
-            return try MaxPool2D(poolSize: size, strides: pair("strides", default: size))
+            return try MaxPool2D(poolSize: size, strides: pair("strides", default: size), padding: poolPadding())
         case "Flatten":
             try require("data_format", ["channels_last"], default: "channels_last")
             return Flatten()
@@ -214,9 +218,8 @@ public enum KerasArchitecture {
             return try Dropout(rate: rate)
         case "AveragePooling2D":
             try require("data_format", ["channels_last"], default: "channels_last")
-            try require("padding", ["valid"], default: "valid")
             let size = try pair("pool_size", default: (2, 2))
-            return try AveragePooling2D(poolSize: size, strides: pair("strides", default: size))
+            return try AveragePooling2D(poolSize: size, strides: pair("strides", default: size), padding: poolPadding())
         case "GlobalAveragePooling2D":
             try require("data_format", ["channels_last"], default: "channels_last")
             if let keep = c["keepdims"] as? Bool, keep { throw refuse("option keepdims=true is not supported") }

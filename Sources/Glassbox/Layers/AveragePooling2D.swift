@@ -1,5 +1,5 @@
-/// Average pooling over `valid` windows, as Keras's `AveragePooling2D` (strides default to the
-/// pool size).
+/// Average pooling, as Keras's `AveragePooling2D` (strides default to the pool size), over `valid`
+/// or `same` windows (a window past the edge averages what is inside, as TensorFlow's).
 public struct AveragePooling2D: Layer {
     /// The same windows as max pooling.
     let windows: MaxPool2D
@@ -8,8 +8,8 @@ public struct AveragePooling2D: Layer {
     public var typeName: String { "AveragePooling2D" }
 
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` for sizes below 1.
-    public init(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil) throws {
-        windows = try MaxPool2D(poolSize: poolSize, strides: strides)
+    public init(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) throws {
+        windows = try MaxPool2D(poolSize: poolSize, strides: strides, padding: padding)
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { try windows.outputShape(for: inputShape) }

@@ -43,16 +43,19 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
             }
             return value
         }
+        func paddingValue() throws -> Padding {
+            guard let value = Padding(rawValue: padding ?? "valid") else {
+                throw GlassboxError.invalidArgument(operation: "layer \(type)", reason: "unknown padding '\(padding ?? "")'")
+            }
+            return value
+        }
         switch type {
         case "Conv2D":
-            guard let paddingValue = Padding(rawValue: padding ?? "valid") else {
-                throw GlassboxError.invalidArgument(operation: "layer Conv2D", reason: "unknown padding '\(padding ?? "")'")
-            }
             return try Conv2D(filters: need(filters, "filters"), kernelSize: pair(kernelSize, "kernelSize"),
-                              strides: pair(strides ?? [1, 1], "strides"), padding: paddingValue, activation: activationValue())
+                              strides: pair(strides ?? [1, 1], "strides"), padding: paddingValue(), activation: activationValue())
         case "MaxPool2D", "MaxPooling2D":
             let size = try pair(poolSize, "poolSize")
-            return try MaxPool2D(poolSize: size, strides: pair(strides ?? [size.0, size.1], "strides"))
+            return try MaxPool2D(poolSize: size, strides: pair(strides ?? [size.0, size.1], "strides"), padding: paddingValue())
         case "Flatten":
             return Flatten()
         case "Dense":
@@ -61,7 +64,7 @@ public struct LayerConfiguration: Codable, Equatable, Sendable {
             return try Dropout(rate: need(rate, "rate"))
         case "AveragePooling2D":
             let size = try pair(poolSize, "poolSize")
-            return try AveragePooling2D(poolSize: size, strides: pair(strides ?? [size.0, size.1], "strides"))
+            return try AveragePooling2D(poolSize: size, strides: pair(strides ?? [size.0, size.1], "strides"), padding: paddingValue())
         case "GlobalAveragePooling2D":
             return GlobalAveragePooling2D()
         case "Reshape":

@@ -1,28 +1,32 @@
-/// Max pooling over `valid` windows, as Keras's `MaxPooling2D` (strides default to the pool size).
+/// Max pooling, as Keras's `MaxPooling2D` (strides default to the pool size): over `valid`
+/// windows, or `same` ones (output `ceil(input / stride)`; windows past the edge take the maximum
+/// of what is inside).
 public struct MaxPool2D: Layer {
     public let poolSize: (height: Int, width: Int)
     public let strides: (height: Int, width: Int)
+    public let padding: Padding
     public var typeName: String { "MaxPool2D" }
 
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` for sizes below 1.
-    public init(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil) throws {
+    public init(poolSize: (Int, Int) = (2, 2), strides: (Int, Int)? = nil, padding: Padding = .valid) throws {
         let strides = strides ?? poolSize
         guard poolSize.0 >= 1, poolSize.1 >= 1, strides.0 >= 1, strides.1 >= 1 else {
             throw GlassboxError.invalidArgument(operation: "MaxPool2D", reason: "pool size \(poolSize) and strides \(strides) must be at least 1")
         }
         self.poolSize = (poolSize.0, poolSize.1)
         self.strides = (strides.0, strides.1)
+        self.padding = padding
     }
 
     /// A square pool: `MaxPool2D(2)`.
-    public init(_ size: Int, stride: Int? = nil) throws {
-        try self.init(poolSize: (size, size), strides: stride.map { ($0, $0) })
+    public init(_ size: Int, stride: Int? = nil, padding: Padding = .valid) throws {
+        try self.init(poolSize: (size, size), strides: stride.map { ($0, $0) }, padding: padding)
     }
 
     func geometry(_ inputShape: [Int], batch: Int) throws -> Pool2DGeometry {
         try requireRank("MaxPool2D", inputShape, 3, "[height, width, channels]")
         return try Pool2DGeometry(inputShape: try Shape([batch] + inputShape), poolHeight: poolSize.height, poolWidth: poolSize.width,
-                                  strideHeight: strides.height, strideWidth: strides.width)
+                                  strideHeight: strides.height, strideWidth: strides.width, padding: padding)
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
@@ -33,6 +37,7 @@ public struct MaxPool2D: Layer {
         var c = LayerConfiguration(type: typeName)
         c.poolSize = [poolSize.height, poolSize.width]
         c.strides = [strides.height, strides.width]
+        if padding != .valid { c.padding = padding.rawValue }
         return c
     }
 

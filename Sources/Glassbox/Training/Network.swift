@@ -93,7 +93,8 @@ final class Network {
             inputs.append(sources)
             if !training, fuse, index + 1 < stack.runners.count, consumers[index] == 1, model.layerInputs[index + 1] == [index],
                case .single(let first) = stack.runners[index], case .single(let second) = stack.runners[index + 1],
-               let conv = first as? Conv2D.Runner, let pool = second as? MaxPool2D.Runner, conv.activation != .softmax {
+               let conv = first as? Conv2D.Runner, let pool = second as? MaxPool2D.Runner, conv.activation != .softmax,
+               pool.geometry.padding == .valid {
                 try backend.conv2dPoolForward(input: sources[0], kernel: parameters[index][0], bias: parameters[index][1],
                                               geometry: conv.geometry, pool: pool.geometry, activation: conv.activation, into: pool.output)
                 outputs.append(pool.output)

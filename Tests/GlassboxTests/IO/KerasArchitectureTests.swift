@@ -107,7 +107,7 @@ final class KerasArchitectureTests: XCTestCase {
             (#"{"class_name": "Conv2D", "config": {"name": "g", "filters": 2, "kernel_size": 3, "groups": 2}}"#, ["layer 'g' (Conv2D)", "groups"]),
             (#"{"class_name": "Dense", "config": {"name": "d", "units": 2, "use_bias": false}}"#, ["layer 'd' (Dense)", "use_bias=false"]),
             (#"{"class_name": "Dense", "config": {"name": "e", "units": 2, "activation": "gelu"}}"#, ["layer 'e' (Dense)", "activation 'gelu'"]),
-            (#"{"class_name": "MaxPooling2D", "config": {"name": "p", "padding": "same"}}"#, ["layer 'p' (MaxPooling2D)", "padding='same'"]),
+            (#"{"class_name": "MaxPooling2D", "config": {"name": "p", "padding": "full"}}"#, ["layer 'p' (MaxPooling2D)", "padding 'full'"]),
             (#"{"class_name": "Conv2D", "config": {"name": "f", "filters": 2, "kernel_size": 3, "data_format": "channels_first"}}"#,
              ["data_format='channels_first'"]),
             (#"{"class_name": "BatchNormalization", "config": {"name": "bn", "center": false}}"#, ["layer 'bn' (BatchNormalization)", "center=false"]),

@@ -30,15 +30,23 @@ extension CPUBackend {
         for i in 0..<sums.count { gx[i] = Float(sums[i]) }
     }
 
-    /// The flat index of the first largest element of a window, in row-major window order.
+    /// The flat index of the first largest element of a window inside the input, in row-major
+    /// window order.
     private func windowMaximum(_ g: Pool2DGeometry, _ x: UnsafeMutableBufferPointer<Float>, _ n: Int, _ oh: Int, _ ow: Int, _ c: Int) -> Int {
         var best = -1
-        for ph in 0..<g.poolHeight {
-            for pw in 0..<g.poolWidth {
-                let index = ((n * g.inputHeight + oh * g.strideHeight + ph) * g.inputWidth + ow * g.strideWidth + pw) * g.channels + c
+        for h in g.windowRows(oh) {
+            for w in g.windowColumns(ow) {
+                let index = ((n * g.inputHeight + h) * g.inputWidth + w) * g.channels + c
                 if best < 0 || x[index] > x[best] { best = index }
             }
         }
         return best
     }
+}
+
+extension Pool2DGeometry {
+    /// The input rows of window row `oh` (inside the input).
+    func windowRows(_ oh: Int) -> Range<Int> { max(oh * strideHeight - padTop, 0)..<min(oh * strideHeight - padTop + poolHeight, inputHeight) }
+    /// The input columns of window column `ow` (inside the input).
+    func windowColumns(_ ow: Int) -> Range<Int> { max(ow * strideWidth - padLeft, 0)..<min(ow * strideWidth - padLeft + poolWidth, inputWidth) }
 }

@@ -106,7 +106,7 @@ extension OpenCLBackend {
     public func maxPool2dForward(input: Tensor, geometry g: Pool2DGeometry, into output: Tensor) throws {
         try ShapeChecks.pool(input, g, output)
         let arguments = poolArguments(g) + [.buffer(try buffer(input, "maxpool2d")), .buffer(try buffer(output, "maxpool2d"))]
-        if variant == .cpu && g.channels % 16 == 0 {
+        if variant == .cpu && g.channels % 16 == 0 && g.windowsInside {
             try launch1D("maxpool2d_forward16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
                          local: 4, arguments)
         } else {
@@ -121,7 +121,7 @@ extension OpenCLBackend {
                                             .buffer(try buffer(gradOutput, "maxpool2d backward")),
                                             .buffer(try buffer(gradInput, "maxpool2d backward"))]
         let disjoint = g.strideHeight >= g.poolHeight && g.strideWidth >= g.poolWidth
-        if variant == .cpu && g.channels % 16 == 0 && disjoint {
+        if variant == .cpu && g.channels % 16 == 0 && disjoint && g.windowsInside {
             let tiles = g.strideHeight == g.poolHeight && g.strideWidth == g.poolWidth
                 && g.outputHeight * g.strideHeight == g.inputHeight && g.outputWidth * g.strideWidth == g.inputWidth
             if !tiles { try fill(gradInput, with: 0) }
@@ -135,6 +135,6 @@ extension OpenCLBackend {
 
     func poolArguments(_ g: Pool2DGeometry) -> [KernelArgument] {
         [g.batch, g.inputHeight, g.inputWidth, g.channels, g.poolHeight, g.poolWidth,
-         g.strideHeight, g.strideWidth, g.outputHeight, g.outputWidth].map { .int($0) }
+         g.strideHeight, g.strideWidth, g.outputHeight, g.outputWidth, g.padTop, g.padLeft].map { .int($0) }
     }
 }
