@@ -31,11 +31,13 @@ struct DataOptions: ParsableArguments {
     @Option(help: "A file of class names, one per line (default: detected from the data set).")
     var classes: String?
 
-    func load() throws -> Dataset {
+    /// The data, its images read with the channels `model` takes (gray or RGB), or as stored.
+    func load(for model: Sequential? = nil) throws -> Dataset {
         try FlagRange.checkPath(data, flag: "--data")
         try FlagRange.checkPath(classes, flag: "--classes")
         do {
-            return try Dataset.load(folder: URL(fileURLWithPath: data), classNamesFile: classes.map { URL(fileURLWithPath: $0) })
+            return try Dataset.load(folder: URL(fileURLWithPath: data), classNamesFile: classes.map { URL(fileURLWithPath: $0) },
+                                    channels: model?.imageChannels)
         } catch {
             throw CommandFailure(error)
         }
@@ -69,5 +71,12 @@ func printProfile(_ backend: any Backend) {
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ValidationError { throw error } catch let error as CommandFailure { throw error } catch {
         throw CommandFailure(error)
+    }
+}
+
+extension Sequential {
+    /// The channels of the model's images, when it takes `[height, width, 1 or 3]` samples.
+    var imageChannels: Int? {
+        inputShape.count == 3 && [1, 3].contains(inputShape[2]) ? inputShape[2] : nil
     }
 }

@@ -12,12 +12,12 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
-        let dataset = try dataOptions.load()
+        let dataset = try dataOptions.load(for: model)
         let backend = try deviceOptions.backend()
         try reportingErrors {
-            guard model.inputShape == [dataset.rows, dataset.columns, 1] else {
+            guard model.inputShape == dataset.imageShape else {
                 throw GlassboxError.invalidArgument(operation: "evaluate",
-                    reason: "\(modelOptions.model) takes \(model.inputShape) images but \(dataOptions.data) has \(dataset.rows)x\(dataset.columns)")
+                    reason: "\(modelOptions.model) takes \(model.inputShape) images but \(dataOptions.data) has \(dataset.imageShape)")
             }
             let (loss, accuracy) = try model.evaluate(x: dataset.testImages, y: dataset.testLabels, backend: backend)
             print("test accuracy: \(String(format: "%.4f", accuracy)) - test loss: \(String(format: "%.4f", loss)) - \(dataset.testCount) images")

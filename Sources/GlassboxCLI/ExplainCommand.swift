@@ -92,28 +92,29 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         let model = try modelOptions.load()
         let methods = methodNames
-        guard model.inputShape.count == 3, model.inputShape[2] == 1 else {
-            throw CommandFailure(GlassboxError.invalidArgument(operation: "explain", reason: "explain takes models of single-channel images, not \(model.inputShape)"))
+        guard let channels = model.imageChannels else {
+            throw CommandFailure(GlassboxError.invalidArgument(operation: "explain",
+                reason: "explain takes models of gray or RGB images ([height, width, 1 or 3]), not \(model.inputShape)"))
         }
         let (height, width) = (model.inputShape[0], model.inputShape[1])
         let index = self.index ?? (global ? 0 : nil)
         let needsData = index != nil || baseline == "mean" || methods.contains("gradient-shap") || methods.contains("deep")
         let dataset: Dataset? = needsData
-            ? try reportingErrors { try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder)) } : nil
+            ? try reportingErrors { try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder), channels: channels) } : nil
         var inputs: [(index: Int?, name: String, pixels: [Float], label: Int?)] = []
         if let image {
-            let picture = try reportingErrors { try GrayImage.load(from: URL(fileURLWithPath: image)) }
+            let picture = try reportingErrors { try ImageFile.load(from: URL(fileURLWithPath: image), channels: channels) }
             guard picture.width == width, picture.height == height else {
                 throw CommandFailure(GlassboxError.invalidArgument(operation: "explain",
                     reason: "\(image) is \(picture.width)x\(picture.height) but the model takes \(width)x\(height) images"))
             }
-            inputs = [(nil, image, picture.floats(), nil)]
+            inputs = [(nil, image, picture.values, nil)]
         } else if let dataset, let first = index {
             guard dataset.rows == height, dataset.columns == width else {
                 throw CommandFailure(GlassboxError.invalidArgument(operation: "explain",
                     reason: "the data has \(dataset.columns)x\(dataset.rows) images but the model takes \(width)x\(height)"))
             }
-            let size = width * height
+            let size = dataset.imageSize
             for i in try checkedRange(first: first, count: count, available: dataset.testCount, what: "test image") {
                 inputs.append((i, "test image \(i)", Array(dataset.testImages[(i * size)..<((i + 1) * size)]), Int(dataset.testLabels[i])))
             }
@@ -309,7 +310,9 @@ struct ExplainCommand: ParsableCommand {
 
     func makeSegmentation(_ pixels: [Float], width: Int, height: Int) throws -> Segmentation {
         if segments.hasPrefix("grid:") || segments.hasPrefix("superpixels:") {
-            return try Segmentation.parse(segments, image: pixels, width: width, height: height)
+            // Superpixels of a colour image follow its luminance.
+            return try Segmentation.parse(segments, image: ImageFile.luminance(pixels, channels: pixels.count / (width * height)),
+                                          width: width, height: height)
         }
         let map = try GrayImage.load(from: URL(fileURLWithPath: segments))
         guard map.width == width, map.height == height else {
@@ -321,13 +324,13 @@ struct ExplainCommand: ParsableCommand {
 
     func makeBaseline(_ mean: [Float]?, modelInputShape: [Int]) throws -> Baseline {
         if let parsed = try parsedBaseline(mean: mean) { return parsed }
-        let picture = try GrayImage.load(from: URL(fileURLWithPath: baseline))
+        let picture = try ImageFile.load(from: URL(fileURLWithPath: baseline), channels: modelInputShape[2])
         let (height, width) = (modelInputShape[0], modelInputShape[1])
         guard picture.width == width, picture.height == height else {
             throw GlassboxError.invalidArgument(operation: "--baseline",
                 reason: "\(baseline) is \(picture.width)x\(picture.height) but the model takes \(width)x\(height) images")
         }
-        return .image(picture.floats())
+        return .image(picture.values)
     }
 
     /// The baseline that `--baseline` names without a file (nil for an image file); checks the

@@ -89,24 +89,29 @@ struct PredictCommand: ParsableCommand {
         let rows: [Row]
         var names = model.classNames
         if let image {
-            let picture = try reportingErrors { try GrayImage.load(from: URL(fileURLWithPath: image)) }
-            guard model.inputShape == [picture.height, picture.width, 1] else {
+            guard let channels = model.imageChannels else {
                 throw CommandFailure(GlassboxError.invalidArgument(operation: "predict",
-                    reason: "\(image) is \(picture.width)x\(picture.height) but the model takes \(model.inputShape[1])x\(model.inputShape[0]) grayscale images"))
+                    reason: "--image needs a model of gray or RGB images ([height, width, 1 or 3]); this one takes \(model.inputShape)"))
             }
-            let probabilities = try reportingErrors { try model.predict(picture.floats(), backend: backend) }
+            let picture = try reportingErrors { try ImageFile.load(from: URL(fileURLWithPath: image), channels: channels) }
+            guard model.inputShape == [picture.height, picture.width, channels] else {
+                throw CommandFailure(GlassboxError.invalidArgument(operation: "predict",
+                    reason: "\(image) is \(picture.width)x\(picture.height) but the model takes \(model.inputShape[1])x\(model.inputShape[0]) images"))
+            }
+            let probabilities = try reportingErrors { try model.predict(picture.values, backend: backend) }
             rows = [Row(index: nil, image: image, label: nil, predicted: Self.argmax(probabilities), probabilities: probabilities)]
         } else {
             let dataset = try reportingErrors {
-                try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder), classNamesFile: classes.map { URL(fileURLWithPath: $0) })
+                try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder), classNamesFile: classes.map { URL(fileURLWithPath: $0) },
+                                 channels: model.imageChannels)
             }
             if classes != nil || names == nil { names = dataset.classNames }
             let first = index!
             let last = try checkedRange(first: first, count: count, available: dataset.testCount, what: "test image").upperBound
-            let size = dataset.rows * dataset.columns
-            guard model.inputShape == [dataset.rows, dataset.columns, 1] else {
+            let size = dataset.imageSize
+            guard model.inputShape == dataset.imageShape else {
                 throw CommandFailure(GlassboxError.invalidArgument(operation: "predict",
-                    reason: "the model takes \(model.inputShape) images but the data has \(dataset.rows)x\(dataset.columns)"))
+                    reason: "the model takes \(model.inputShape) images but the data has \(dataset.imageShape)"))
             }
             let probabilities = try reportingErrors {
                 try model.predict(Array(dataset.testImages[(first * size)..<(last * size)]), backend: backend)

@@ -45,7 +45,7 @@ struct SurrogateCommand: ParsableCommand {
                              inputs: [OutputFiles.Entry(flag: "--model", path: modelOptions.model)] + InputFiles.data(dataOptions.data, classes: dataOptions.classes))
         }
         let model = try modelOptions.load()
-        let dataset = try dataOptions.load()
+        let dataset = try dataOptions.load(for: model)
         let backend = try deviceOptions.backend()
         try reportingErrors {
             let featureKind = try self.featureKind()
@@ -53,7 +53,7 @@ struct SurrogateCommand: ParsableCommand {
             if used < count {
                 FileHandle.standardError.write(Data("surrogate: --count \(count) but the data has \(dataset.testCount) test images; using all \(used)\n".utf8))
             }
-            let size = dataset.rows * dataset.columns
+            let size = dataset.imageSize
             let tree = try SurrogateTree.fit(session: try InferenceSession(model: model, backend: backend),
                                              images: Array(dataset.testImages[..<(used * size)]), count: used, features: featureKind,
                                              target: target == "predicted" ? .predictedClass : .probability(ofClass: Int(target)!),

@@ -82,7 +82,7 @@ struct TrainCommand: ParsableCommand {
         let lock = try reportingErrors { try WriterLock(for: out) }
         defer { lock.release() }
         let backend = try deviceOptions.backend()
-        let dataset = try dataOptions.load()
+        var dataset = try dataOptions.load()
         let outURL = URL(fileURLWithPath: out)
         var model: Sequential = try reportingErrors {
             if resume {
@@ -97,16 +97,17 @@ struct TrainCommand: ParsableCommand {
             }
             let seed = self.seed ?? 0
             var model = try architecture.map { try KerasArchitecture.model(from: URL(fileURLWithPath: $0), seed: seed) }
-                ?? Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count, seed: seed)
+                ?? Sequential.referenceCNN(inputShape: dataset.imageShape, classes: dataset.classNames.count, seed: seed)
             let chosen: Optimizer = optimizer == "sgd"
                 ? .sgd(learningRate: learningRate ?? 0.01)
                 : .adam(AdamHyperparameters(learningRate: learningRate ?? 0.001))
             try model.compile(optimizer: chosen, loss: .sparseCategoricalCrossentropy, seed: seed)
             return model
         }
-        guard model.inputShape == [dataset.rows, dataset.columns, 1] else {
+        if let channels = model.imageChannels, channels != dataset.channels { dataset = try dataOptions.load(for: model) }
+        guard model.inputShape == dataset.imageShape else {
             throw CommandFailure(GlassboxError.invalidArgument(operation: "train",
-                reason: "the model takes \(model.inputShape) images but \(dataOptions.data) has \(dataset.rows)x\(dataset.columns)"))
+                reason: "the model takes \(model.inputShape) images but \(dataOptions.data) has \(dataset.imageShape)"))
         }
         // Every label, training and test, must be one of the model's classes before any epoch
         // runs: finding out at the final evaluation would have replaced the checkpoint already.
@@ -120,14 +121,14 @@ struct TrainCommand: ParsableCommand {
         if let state = model.training { try reportingErrors { try model.checkLossFits(state.loss, operation: "--resume \(out)") } }
         model.classNames = dataset.classNames
         let count = min(limit ?? dataset.trainCount, dataset.trainCount)
-        let x = limit == nil ? dataset.trainImages : Array(dataset.trainImages[..<(count * dataset.rows * dataset.columns)])
+        let x = limit == nil ? dataset.trainImages : Array(dataset.trainImages[..<(count * dataset.imageSize)])
         let y = limit == nil ? dataset.trainLabels : Array(dataset.trainLabels[..<count])
         let done = model.training?.epochsCompleted ?? 0
         if resume, let state = model.training {
             print("resuming \(out) after epoch \(done): its batch size \(state.batchSize ?? 32), seed \(state.seed) and optimizer \(state.optimizer.name) are kept")
         }
         print("backend: \(backend.name)")
-        print("data: \(dataset.name), \(count) training and \(dataset.testCount) test images of \(dataset.rows)x\(dataset.columns)")
+        print("data: \(dataset.name), \(count) training and \(dataset.testCount) test images of \(dataset.rows)x\(dataset.columns)\(dataset.channels == 3 ? " RGB" : "")")
         if done >= epochs { print("already trained for \(done) epochs (--epochs \(epochs)); nothing to do") }
         let bar = ProgressBar()
         var announced = done

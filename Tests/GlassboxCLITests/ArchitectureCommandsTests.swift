@@ -1,4 +1,5 @@
 import Foundation
+import Glassbox
 import XCTest
 
 /// Architectures from Keras's model JSON through the binary: `init`, `summary --format json`,
@@ -111,5 +112,70 @@ final class ArchitectureCommandsTests: XCTestCase {
         // An output inside the data folder may not replace one of its images.
         assertFails(try GlassboxBinary.run(["train", "--data", data.path, "--out", data.appendingPathComponent("class-a/0.pgm").path, "--device", "cpu"]),
                     naming: ["same file as the input --data"])
+    }
+
+    /// RGB end to end: a folder of colour PNGs, a small residual architecture on 12x12x3 from a
+    /// Keras JSON graph (same-padded convolution and pooling, batch normalisation, Add), trained
+    /// one epoch; then predict and explain a colour `--image`, whose picture shows the image in
+    /// colour.
+    func testRGBImageFolderResidualModelPredictAndExplain() throws {
+        let folder = try temporaryFolder()
+        let data = folder.appendingPathComponent("colours")
+        var random = SeededGenerator(seed: 5)
+        for (label, name) in ["reddish", "greenish"].enumerated() {
+            let classFolder = data.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+            for i in 0..<6 {
+                let rgb = (0..<(12 * 12)).flatMap { _ -> [UInt8] in
+                    let strong = UInt8(150 + Int(random.next() % 100)), weak = UInt8(random.next() % 80)
+                    return label == 0 ? [strong, weak, weak] : [weak, strong, weak]
+                }
+                try PNG.encodeRGB(width: 12, height: 12, rgb: rgb).write(to: classFolder.appendingPathComponent("\(i).png"))
+            }
+        }
+        let architecture = folder.appendingPathComponent("residual.json")
+        func node(_ name: String, _ className: String, _ config: [String: Any], from inputs: [String]) -> [String: Any] {
+            let tensors: [Any] = inputs.map { ["class_name": "__keras_tensor__", "config": ["keras_history": [$0, 0, 0]]] }
+            return ["class_name": className, "name": name, "config": config.merging(["name": name]) { $1 },
+                    "inbound_nodes": [["args": inputs.count == 1 ? tensors : [tensors]]]]
+        }
+        let layers: [[String: Any]] = [
+            ["class_name": "InputLayer", "name": "in", "config": ["name": "in", "batch_shape": [NSNull(), 12, 12, 3]], "inbound_nodes": []],
+            node("c1", "Conv2D", ["filters": 4, "kernel_size": [3, 3], "padding": "same", "activation": "relu"], from: ["in"]),
+            node("c2", "Conv2D", ["filters": 4, "kernel_size": [3, 3], "padding": "same"], from: ["c1"]),
+            node("bn", "BatchNormalization", ["axis": -1, "momentum": 0.9, "epsilon": 0.001], from: ["c2"]),
+            node("add", "Add", [:], from: ["c1", "bn"]),
+            node("pool", "MaxPooling2D", ["pool_size": [3, 3], "strides": [2, 2], "padding": "same"], from: ["add"]),
+            node("gap", "GlobalAveragePooling2D", [:], from: ["pool"]),
+            node("out", "Dense", ["units": 2, "activation": "softmax"], from: ["gap"]),
+        ]
+        try JSONSerialization.data(withJSONObject: ["class_name": "Functional", "config": [
+            "input_layers": [["in", 0, 0]], "output_layers": [["out", 0, 0]], "layers": layers]]).write(to: architecture)
+        let model = folder.appendingPathComponent("rgb.safetensors")
+        let trained = try GlassboxBinary.run(["train", "--data", data.path, "--architecture", architecture.path, "--epochs", "1",
+                                              "--batch-size", "4", "--out", model.path, "--device", "cpu"])
+        XCTAssertEqual(trained.status, 0, trained.transcript)
+        XCTAssertTrue(trained.standardOutput.contains("10 training and 2 test images of 12x12 RGB"), trained.transcript)
+        let summary = try GlassboxBinary.run(["summary", "--model", model.path])
+        XCTAssertTrue(summary.standardOutput.contains("Connected to") && summary.standardOutput.contains("c1, bn"), summary.transcript)
+        let image = data.appendingPathComponent("greenish/2.png")
+        let predicted = try GlassboxBinary.run(["predict", "--model", model.path, "--image", image.path, "--device", "cpu"])
+        XCTAssertEqual(predicted.status, 0, predicted.transcript)
+        XCTAssertTrue(predicted.standardOutput.contains("greenish"), predicted.transcript)
+        let picture = folder.appendingPathComponent("why.png")
+        let explained = try GlassboxBinary.run(["explain", "--model", model.path, "--image", image.path, "--method", "occlusion,deep",
+                                                "--data", data.path, "--segments", "superpixels:6", "--png", picture.path, "--device", "cpu"])
+        XCTAssertEqual(explained.status, 0, explained.transcript)
+        XCTAssertTrue(explained.standardOutput.contains("deep") && explained.standardOutput.contains("efficiency"), explained.transcript)
+        // The input panel shows the image in colour: its first pixel is the PNG's.
+        let rgb = try PNG.decodeRGB(try Data(contentsOf: picture), path: picture.path).rgb
+        let source = try PNG.decodeRGB(try Data(contentsOf: image), path: image.path)
+        let width = try PNG.decodeRGB(try Data(contentsOf: picture), path: picture.path).width
+        XCTAssertEqual(Array(rgb[((8 * width) + 8) * 3..<((8 * width) + 8) * 3 + 3]), Array(source.rgb[0..<3]))
+        // IDX data is gray: an RGB model refuses it, naming the channels.
+        let idx = folder.appendingPathComponent("idx")
+        try TinyDataset.write(in: idx)
+        assertFails(try GlassboxBinary.run(["predict", "--model", model.path, "--data", idx.path, "--index", "0", "--device", "cpu"]),
+                    naming: ["grayscale", "3 channels"])
     }
 }

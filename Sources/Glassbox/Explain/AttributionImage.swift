@@ -1,7 +1,7 @@
 import Foundation
 
-/// Pictures of attributions like `shap.image_plot`: the input in gray, then one panel per
-/// explanation with the attribution overlaid in a diverging colour map (red raises the target's
+/// Pictures of attributions like `shap.image_plot`: the input (gray or in colour), then one panel
+/// per explanation with the attribution overlaid on a faint gray version of the input in a diverging colour map (red raises the target's
 /// output, blue lowers it, white is zero), scaled symmetrically to the panel's largest magnitude,
 /// with a colour bar under it.
 public enum AttributionImage {
@@ -34,7 +34,8 @@ public enum AttributionImage {
 
     /// The input panel followed by one overlay panel per pixel map.
     /// - Parameters:
-    ///   - input: the image, `width x height` intensities in [0, 1].
+    ///   - input: the image, `width x height` intensities in [0, 1], or `width x height x 3` RGB
+    ///     values (NHWC).
     ///   - width: the image's width in pixels.
     ///   - height: the image's height in pixels.
     ///   - maps: per-pixel attributions, one array of `width x height` per panel.
@@ -43,10 +44,14 @@ public enum AttributionImage {
         let gap = 8, bar = 10
         let panelWidth = width * scale, panelHeight = height * scale
         var picture = Picture(width: gap + (panelWidth + gap) * (1 + maps.count), height: gap + panelHeight + gap + bar + gap)
+        let channels = input.count == width * height * 3 ? 3 : 1
+        let luminance = ImageFile.luminance(input, channels: channels)
         for y in 0..<panelHeight {
             for x in 0..<panelWidth {
-                let v = Double(input[(y / scale) * width + x / scale])
-                picture.set(gap + x, gap + y, (v, v, v))
+                let p = (y / scale) * width + x / scale
+                let color = channels == 3 ? (Double(input[3 * p]), Double(input[3 * p + 1]), Double(input[3 * p + 2]))
+                    : (Double(input[p]), Double(input[p]), Double(input[p]))
+                picture.set(gap + x, gap + y, color)
             }
         }
         for (panel, map) in maps.enumerated() {
@@ -55,7 +60,7 @@ public enum AttributionImage {
             for y in 0..<panelHeight {
                 for x in 0..<panelWidth {
                     let p = (y / scale) * width + x / scale
-                    let gray = 0.35 + 0.3 * Double(input[p])   // the input, faint, under the colour
+                    let gray = 0.35 + 0.3 * Double(luminance[p])   // the input, faint, under the colour
                     let t = largest > 0 ? map[p] / largest : 0
                     let c = color(t), a = min(1, abs(t) * 1.2)
                     picture.set(left + x, gap + y, (gray * (1 - a) + c.0 * a, gray * (1 - a) + c.1 * a, gray * (1 - a) + c.2 * a))

@@ -10,7 +10,7 @@ public enum Baseline: Sendable, Equatable {
     /// masker's `blur(...)` hides regions.
     case blur(sigma: Double)
 
-    /// The baseline for `input` (a `width` x `height` single-channel image).
+    /// The baseline for `input` (a `width` x `height` image of one or more channels, NHWC).
     public func values(for input: [Float], width: Int, height: Int) throws -> [Float] {
         switch self {
         case .zero:
@@ -22,7 +22,13 @@ public enum Baseline: Sendable, Equatable {
             return values
         case .blur(let sigma):
             guard sigma > 0 else { throw GlassboxError.invalidArgument(operation: "baseline blur", reason: "sigma \(sigma) must be positive") }
-            return Self.gaussianBlur(input, width: width, height: height, sigma: sigma)
+            let channels = input.count / max(width * height, 1)
+            guard channels > 1 else { return Self.gaussianBlur(input, width: width, height: height, sigma: sigma) }
+            // Each channel on its own, then interleaved again.
+            let blurred = (0..<channels).map { c in
+                Self.gaussianBlur(stride(from: c, to: input.count, by: channels).map { input[$0] }, width: width, height: height, sigma: sigma)
+            }
+            return (0..<input.count).map { blurred[$0 % channels][$0 / channels] }
         }
     }
 

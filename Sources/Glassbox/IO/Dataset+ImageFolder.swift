@@ -10,9 +10,9 @@ import Foundation
 ///       test/cat/ ... test/dog/ ...   optional: the test split, the same class folders
 ///
 /// Images are PNG or PGM files (by extension, case-insensitive; other files are skipped, as Keras
-/// skips them), all of one size, read as grayscale (colour PNGs become their luminance, as
-/// ``PNG/decodeGray(_:path:)`` documents). Without a `test/` folder, every sixth image of each
-/// class (in file-name order) is held out as the test split.
+/// skips them), all of one size, read as grayscale or RGB (``ImageFile/load(from:channels:)``):
+/// as the model takes them, or RGB when any image is a colour PNG. Without a `test/` folder,
+/// every sixth image of each class (in file-name order) is held out as the test split.
 extension Dataset {
     static let imageExtensions: Set<String> = ["png", "pgm"]
 
@@ -44,23 +44,24 @@ extension Dataset {
     ///   a class folder without images; ``GlassboxError/malformedFile(path:offset:reason:)`` for
     ///   an image that does not decode or has another size than the first, and a `test/` class
     ///   that the training split does not have.
-    public static func loadImageFolder(_ folder: URL) throws -> Dataset {
+    public static func loadImageFolder(_ folder: URL, channels: Int? = nil) throws -> Dataset {
         let classes = classFolders(in: folder)
         guard !classes.isEmpty else {
             throw GlassboxError.fileAccess(path: folder.path,
                 reason: "no MNIST-style IDX files and no class folders: expected IDX files, or one subfolder of PNG/PGM images per class")
         }
+        let channels = try channels ?? (imageFolderFiles(in: folder).contains { try ImageFile.isColor($0) } ? 3 : 1)
         var size: (width: Int, height: Int, path: String)?
-        func read(_ url: URL) throws -> [UInt8] {
-            let image = try GrayImage.load(from: url)
+        func read(_ url: URL) throws -> [Float] {
+            let image = try ImageFile.load(from: url, channels: channels)
             if let size, size.width != image.width || size.height != image.height {
                 throw GlassboxError.malformedFile(path: url.path, offset: nil,
                     reason: "is \(image.width)x\(image.height) but \(size.path) is \(size.width)x\(size.height): every image must have one size")
             }
             if size == nil { size = (image.width, image.height, url.path) }
-            return image.pixels
+            return image.values
         }
-        var train: (pixels: [UInt8], labels: [Float]) = ([], []), test: (pixels: [UInt8], labels: [Float]) = ([], [])
+        var train: (pixels: [Float], labels: [Float]) = ([], []), test: (pixels: [Float], labels: [Float]) = ([], [])
         let testFolder = folder.appendingPathComponent("test")
         let testClasses = classFolders(in: testFolder)
         if let stranger = testClasses.first(where: { !classes.contains($0) }) {
@@ -85,8 +86,7 @@ extension Dataset {
             }
         }
         let (width, height) = (size!.width, size!.height)
-        return Dataset(name: folder.lastPathComponent, rows: height, columns: width, classNames: classes,
-                       trainImages: train.pixels.map { Float($0) / 255 }, trainLabels: train.labels,
-                       testImages: test.pixels.map { Float($0) / 255 }, testLabels: test.labels)
+        return Dataset(name: folder.lastPathComponent, rows: height, columns: width, channels: channels, classNames: classes,
+                       trainImages: train.pixels, trainLabels: train.labels, testImages: test.pixels, testLabels: test.labels)
     }
 }

@@ -19,6 +19,12 @@ public struct Dataset: Sendable {
     public let rows: Int
     /// The width of each image.
     public let columns: Int
+    /// Values per pixel: 1 (gray) or 3 (RGB).
+    public let channels: Int
+    /// The values of one image: `rows * columns * channels`.
+    public var imageSize: Int { rows * columns * channels }
+    /// One image's shape as a model takes it, `[rows, columns, channels]`.
+    public var imageShape: [Int] { [rows, columns, channels] }
     /// The name of each class, indexed by label.
     public let classNames: [String]
     /// `"fashion-mnist"`, `"mnist"`, or the folder's name.
@@ -41,16 +47,17 @@ public struct Dataset: Sendable {
     /// A data set from arrays already in memory (synthetic data in tests, a subset).
     ///
     /// Traps when the sizes disagree: that is a programming error, not bad input.
-    public init(name: String, rows: Int, columns: Int, classNames: [String],
+    public init(name: String, rows: Int, columns: Int, channels: Int = 1, classNames: [String],
                 trainImages: [Float], trainLabels: [Float], testImages: [Float], testLabels: [Float]) {
-        precondition(rows >= 1 && columns >= 1, "image size \(rows)x\(columns) must be at least 1x1")
-        precondition(trainImages.count == trainLabels.count * rows * columns,
-                     "\(trainImages.count) train pixels for \(trainLabels.count) labels of \(rows)x\(columns)")
-        precondition(testImages.count == testLabels.count * rows * columns,
-                     "\(testImages.count) test pixels for \(testLabels.count) labels of \(rows)x\(columns)")
+        precondition(rows >= 1 && columns >= 1 && channels >= 1, "image size \(rows)x\(columns)x\(channels) must be at least 1x1x1")
+        precondition(trainImages.count == trainLabels.count * rows * columns * channels,
+                     "\(trainImages.count) train values for \(trainLabels.count) labels of \(rows)x\(columns)x\(channels)")
+        precondition(testImages.count == testLabels.count * rows * columns * channels,
+                     "\(testImages.count) test values for \(testLabels.count) labels of \(rows)x\(columns)x\(channels)")
         self.name = name
         self.rows = rows
         self.columns = columns
+        self.channels = channels
         self.classNames = classNames
         self.trainImages = trainImages
         self.trainLabels = trainLabels
@@ -71,12 +78,14 @@ public struct Dataset: Sendable {
     /// - Parameters:
     ///   - folder: The folder holding the four files.
     ///   - classNamesFile: A text file of class names, one per line, or nil.
+    ///   - channels: for an image folder, 1 (gray) or 3 (RGB), as the model takes them; nil reads
+    ///     RGB when any image is a colour PNG, else gray. IDX files are gray: asking for 3 throws.
     /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` for a missing folder or file (naming
     ///   the names looked for); ``GlassboxError/malformedFile(path:offset:reason:)`` for any
     ///   problem ``IDX`` reports, image and label counts that disagree, train and test images of
     ///   different sizes, a label with no class, or an empty classes file.
     /// - Complexity: O(n) in the total size of the files.
-    public static func load(folder: URL, classNamesFile: URL? = nil) throws -> Dataset {
+    public static func load(folder: URL, classNamesFile: URL? = nil, channels: Int? = nil) throws -> Dataset {
         guard let status = try FileStatus.of(folder.path) else {
             throw GlassboxError.fileAccess(path: folder.path, reason: "no such folder (expected a folder of MNIST-style IDX files)")
         }
@@ -87,7 +96,11 @@ public struct Dataset: Sendable {
             guard classNamesFile == nil else {
                 throw GlassboxError.invalidArgument(operation: "--classes", reason: "an image folder's class names are its folder names; drop --classes")
             }
-            return try loadImageFolder(folder)
+            return try loadImageFolder(folder, channels: channels)
+        }
+        if let channels, channels != 1 {
+            throw GlassboxError.invalidArgument(operation: "data",
+                reason: "\(folder.path) holds IDX files, which are grayscale (1 channel), but the model takes \(channels) channels")
         }
         let trainImagesFile = try find("train-images", dimensions: 3, in: folder)
         let trainLabelsFile = try find("train-labels", dimensions: 1, in: folder)
@@ -134,7 +147,7 @@ public struct Dataset: Sendable {
     /// then refuse with an error.
     public func trainingSample(count: Int, seed: UInt64) -> [[Float]] {
         let kept = min(max(count, 0), trainCount)
-        let imageSize = rows * columns
+        let imageSize = self.imageSize
         var generator = SeededGenerator(seed: seed)
         var order = Array(0..<trainCount)
         for position in 0..<kept {
@@ -149,8 +162,8 @@ public struct Dataset: Sendable {
         precondition(train >= 0 && test >= 0, "subset sizes must not be negative (train \(train), test \(test))")
         let trainKept = min(train, trainCount)
         let testKept = min(test, testCount)
-        let imageSize = rows * columns
-        return Dataset(name: name, rows: rows, columns: columns, classNames: classNames,
+        let imageSize = self.imageSize
+        return Dataset(name: name, rows: rows, columns: columns, channels: channels, classNames: classNames,
                        trainImages: Array(trainImages.prefix(trainKept * imageSize)),
                        trainLabels: Array(trainLabels.prefix(trainKept)),
                        testImages: Array(testImages.prefix(testKept * imageSize)),

@@ -30,6 +30,36 @@ public enum PNG {
     ///   decompressed size that does not fit the IHDR, or an unknown filter type (naming the row).
     /// - Complexity: O(n) in the number of pixels.
     public static func decodeGray(_ data: Data, path: String) throws -> GrayImage {
+        let (ihdr, samples) = try decodeSamples(data, path: path)
+        return GrayImage(width: ihdr.width, height: ihdr.height, pixels: gray(samples, colorType: ihdr.colorType))
+    }
+
+    /// Decodes a PNG file to RGB: colour as stored, gray repeated in the three channels, alpha
+    /// dropped (Keras's `color_mode="rgb"`).
+    /// - Returns: the width, height and `width * height * 3` bytes, row-major, RGB per pixel.
+    /// - Throws: what ``decodeGray(_:path:)`` throws.
+    public static func decodeRGB(_ data: Data, path: String) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+        let (ihdr, samples) = try decodeSamples(data, path: path)
+        let rgb: [UInt8]
+        switch ihdr.colorType {
+        case 2: rgb = samples
+        case 6: rgb = stride(from: 0, to: samples.count, by: 4).flatMap { samples[$0..<($0 + 3)] }
+        case 4: rgb = stride(from: 0, to: samples.count, by: 2).flatMap { [samples[$0], samples[$0], samples[$0]] }
+        default: rgb = samples.flatMap { [$0, $0, $0] }
+        }
+        return (ihdr.width, ihdr.height, rgb)
+    }
+
+    /// Whether the file stores colour (RGB or RGBA), from its header alone.
+    static func isColor(_ data: Data, path: String) throws -> Bool {
+        guard hasSignature(data) else { return false }
+        let chunks = try readChunks(data, path: path)
+        guard let header = chunks.first, header.type == "IHDR" else { return false }
+        return [2, 6].contains(try Header(header, path: path).colorType)
+    }
+
+    /// The header and the unfiltered samples of every row.
+    private static func decodeSamples(_ data: Data, path: String) throws -> (Header, [UInt8]) {
         func malformed(_ offset: Int?, _ reason: String) -> GlassboxError {
             .malformedFile(path: path, offset: offset, reason: reason)
         }
@@ -60,7 +90,7 @@ public enum PNG {
         }
         let samples = try unfilter([UInt8](inflated.bytes), rows: ihdr.height, rowBytes: rowBytes,
                                    bytesPerPixel: ihdr.channels, path: path)
-        return GrayImage(width: ihdr.width, height: ihdr.height, pixels: gray(samples, colorType: ihdr.colorType))
+        return (ihdr, samples)
     }
 
     /// One chunk: its type, its data and the offset of its length field.

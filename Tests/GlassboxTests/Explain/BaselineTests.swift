@@ -79,4 +79,19 @@ final class BaselineTests: XCTestCase {
         XCTAssertEqual(Baseline.mean(of: [0, 1, 2, 3, 2, 3, 4, 9], count: 2), [1, 2, 3, 6])
         XCTAssertEqual(Baseline.mean(of: [0.25, 0.5], count: 1), [0.25, 0.5])
     }
+
+    /// An RGB image blurs channel by channel: each channel of the result is the blur of that
+    /// channel alone.
+    func testBlurOfAnRGBImageIsTheBlurOfEachChannel() throws {
+        var random = SeededGenerator(seed: 51)
+        let (width, height) = (7, 5)
+        let rgb = random.floats(width * height * 3, in: 0...1)
+        let blurred = try Baseline.blur(sigma: 1.5).values(for: rgb, width: width, height: height)
+        XCTAssertEqual(blurred.count, rgb.count)
+        for c in 0..<3 {
+            let channel = stride(from: c, to: rgb.count, by: 3).map { rgb[$0] }
+            let alone = try Baseline.blur(sigma: 1.5).values(for: channel, width: width, height: height)
+            XCTAssertEqual(stride(from: c, to: blurred.count, by: 3).map { blurred[$0] }, alone)
+        }
+    }
 }

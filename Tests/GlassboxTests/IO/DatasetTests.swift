@@ -191,6 +191,32 @@ final class DatasetTests: XCTestCase {
         }
     }
 
+    /// Colour PNGs make an RGB data set (NHWC values / 255); a gray image beside them repeats its
+    /// value in the three channels; asking for one channel gives the luminance; IDX data cannot
+    /// be read as RGB.
+    func testRGBImageFolder() throws {
+        let folder = try IOFixtures.temporaryFolder(self)
+        for name in ["red", "blue"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+        let red: [UInt8] = [200, 10, 20, 210, 0, 0], blue: [UInt8] = [0, 30, 250, 5, 5, 240]
+        try PNG.encodeRGB(width: 2, height: 1, rgb: red).write(to: folder.appendingPathComponent("red/0.png"))
+        try PNG.encodeRGB(width: 2, height: 1, rgb: blue).write(to: folder.appendingPathComponent("blue/0.png"))
+        try pgm(2, 1, [100, 50]).write(to: folder.appendingPathComponent("blue/1.pgm"))
+        let data = try Dataset.load(folder: folder)
+        XCTAssertEqual(data.channels, 3)
+        XCTAssertEqual(data.imageShape, [1, 2, 3])
+        XCTAssertEqual(data.classNames, ["blue", "red"])
+        XCTAssertEqual(data.trainImages, (blue + [100, 100, 100, 50, 50, 50] + red).map { Float($0) / 255 })
+        let gray = try Dataset.load(folder: folder, channels: 1)
+        XCTAssertEqual(gray.channels, 1)
+        XCTAssertEqual(gray.trainImages.suffix(2).map { ($0 * 255).rounded() }, [68, 63], "Rec. 601 luma of the red image")
+        XCTAssertThrowsError(try Dataset.load(folder: folder, channels: 4)) { XCTAssertTrue("\($0)".contains("not 4"), "\($0)") }
+        let idx = try IOFixtures.temporaryFolder(self)
+        try IOFixtures.writeDataset(in: idx, trainLabels: [0, 1], testLabels: [1, 0])
+        XCTAssertThrowsError(try Dataset.load(folder: idx, channels: 3)) { XCTAssertTrue("\($0)".contains("grayscale"), "\($0)") }
+    }
+
     func testImageFolderWithATestSplitAndItsErrors() throws {
         let folder = try IOFixtures.temporaryFolder(self)
         for path in ["x", "y", "test/y"] {
