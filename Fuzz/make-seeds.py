@@ -349,6 +349,58 @@ for name, text in {
 }.items():
     write("device", name, text)
 
+# ---- Keras model JSON (keras-json) --------------------------------------------------------
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for name, path in [("reference-cnn.json", "examples/reference-cnn.json"), ("seed-functional.json", "examples/seed-functional.json"),
+                   ("residual-cnn.json", "examples/residual-cnn.json"), ("lambda.json", "Tests/Fixtures/seed-functional-lambda.json")]:
+    with open(os.path.join(REPOSITORY, path), "rb") as f:
+        write("keras-json", name, f.read())
+
+
+def keras_tensor(name):
+    return {"class_name": "__keras_tensor__", "config": {"keras_history": [name, 0, 0]}}
+
+
+def keras_node(name, class_name, config, inputs):
+    arguments = [keras_tensor(source) for source in inputs]
+    return {"class_name": class_name, "name": name, "config": dict(config, name=name),
+            "inbound_nodes": [{"args": arguments if len(inputs) == 1 else [arguments]}]}
+
+
+BRANCHES = {"class_name": "Functional", "config": {"input_layers": [["in", 0, 0]], "output_layers": [["out", 0, 0]], "layers": [
+    {"class_name": "InputLayer", "name": "in", "config": {"name": "in", "batch_shape": [None, 6, 6, 3]}, "inbound_nodes": []},
+    keras_node("c1", "Conv2D", {"filters": 4, "kernel_size": [3, 3], "padding": "same", "activation": "relu"}, ["in"]),
+    keras_node("bn", "BatchNormalization", {"axis": -1}, ["c1"]),
+    keras_node("c2", "Conv2D", {"filters": 4, "kernel_size": [1, 1], "activation": "leaky_relu"}, ["in"]),
+    keras_node("add", "Add", {}, ["bn", "c2"]),
+    keras_node("cat", "Concatenate", {"axis": -1}, ["add", "c1"]),
+    keras_node("pool", "AveragePooling2D", {"pool_size": [2, 2], "padding": "same"}, ["cat"]),
+    keras_node("gap", "GlobalAveragePooling2D", {}, ["pool"]),
+    keras_node("out", "Dense", {"units": 3, "activation": "softmax"}, ["gap"])]}}
+write("keras-json", "branches.json", json.dumps(BRANCHES))
+cycle = json.loads(json.dumps(BRANCHES))
+cycle["config"]["layers"][1]["inbound_nodes"] = [{"args": [keras_tensor("add")]}]
+write("keras-json", "cycle.json", json.dumps(cycle))
+
+# ---- image folders (image-folder): a layout byte, then files split by 0xFF 0x00 ------------
+
+
+def pgm(width, height, pixels):
+    return b"P5\n%d %d\n255\n" % (width, height) + bytes(pixels)
+
+
+def image_folder(layout, files):
+    return bytes([layout]) + b"\xff\x00".join(files)
+
+
+GRAY = png(3, 2, 0, [(0, range(0, 30, 10)), (0, range(30, 60, 10))])
+RGB = png(3, 2, 2, [(0, range(0, 90, 10)), (0, range(90, 180, 10))])
+RGBA = png(3, 2, 6, [(0, range(0, 120, 10)), (1, range(120, 240, 10))])
+write("image-folder", "mixed", image_folder(0x81, [b"\x00" + GRAY, b"\x01" + pgm(3, 2, [1, 2, 3, 4, 5, 6]), b"\x00" + RGB, b"\x00" + RGBA]))
+write("image-folder", "sizes-differ", image_folder(0x01, [b"\x00" + GRAY, b"\x01" + pgm(2, 2, [1, 2, 3, 4])]))
+write("image-folder", "gray-only", image_folder(0x02, [b"\x01" + pgm(3, 2, [9] * 6)] * 3))
+
 if __name__ == "__main__":
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print("seed corpora: %d files, %d bytes" % (sum(len(fs) for _, _, fs in os.walk(ROOT)), total))

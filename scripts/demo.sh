@@ -3,7 +3,9 @@
 # Fashion-MNIST (or DATA=folder of IDX files), and write into ./out the model, its summary and
 # diagram, a sample of predictions, explanations of three test images (heatmap PNGs, HTML
 # reports, JSON), a global DeepSHAP summary over 500 test images, a global surrogate tree, and the
-# workflow's functional model (summary, diagram with shapes, (28, 10) probabilities of one image).
+# workflow's functional model (summary, diagram with shapes, (28, 10) probabilities of one image),
+# and the residual example (a graph with batch normalisation and an Add) trained for one epoch,
+# its diagram, and DeepSHAP and occlusion of one prediction.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -31,7 +33,15 @@ $glassbox surrogate --model out/model.safetensors --data "$data" --out out/surro
 $glassbox init --architecture examples/seed-functional.json --seed 0 --out out/seed-functional.safetensors | tee out/seed-functional-summary.txt
 $glassbox plot --model out/seed-functional.safetensors --out out/seed-functional.png
 $glassbox predict --model out/seed-functional.safetensors --data "$data" --index 0 | tee out/seed-functional-predictions.txt
+# A graph: examples/residual-cnn.json (Keras's JSON of a small residual CNN), one epoch.
+$glassbox train --architecture examples/residual-cnn.json --data "$data" --epochs "${RESIDUAL_EPOCHS:-1}" --batch-size 32 --seed 0 \
+    --out out/residual.safetensors | tee out/residual-training.txt
+$glassbox summary --model out/residual.safetensors | tee out/residual-summary.txt
+$glassbox plot --model out/residual.safetensors --out out/residual.png
+$glassbox explain --model out/residual.safetensors --data "$data" --index 0 --segments grid:4 --method deep,occlusion \
+    --png out/residual-explain.png | tee out/residual-explain.txt
 echo "wrote into out/: model.safetensors, summary.txt, model.png, model.dot, predictions.json, predictions.txt,"
 echo "  explain-0.png ... explain-2.png, report-0.html ... report-2.html, explanations.jsonl,"
 echo "  global.png, global-summary.png, global.html, global.txt, surrogate.png, surrogate.txt,"
-echo "  seed-functional.safetensors, seed-functional-summary.txt, seed-functional.png, seed-functional-predictions.txt"
+echo "  seed-functional.safetensors, seed-functional-summary.txt, seed-functional.png, seed-functional-predictions.txt,"
+echo "  residual.safetensors, residual-training.txt, residual-summary.txt, residual.png, residual-explain.png, residual-explain.txt"

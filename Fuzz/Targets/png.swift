@@ -41,6 +41,10 @@ private func decode(_ data: Data, _ what: String) {
     // A decoded image must survive our own encoder and decoder unchanged.
     let encoded = try! PNG.encodeGray(image)
     fuzzCheck(try! PNG.decodeGray(encoded, path: "again.png") == image, "\(what): encode then decode changed the image")
+    // The colour reading of the same file decodes too, three samples per pixel.
+    let color = try! PNG.decodeRGB(data, path: "input.png")
+    fuzzCheck(color.width == image.width && color.height == image.height && color.rgb.count == 3 * image.width * image.height,
+              "\(what): the RGB reading disagrees with the gray one")
 }
 
 enum FuzzPNG {

@@ -112,11 +112,11 @@ public protocol Backend: AnyObject {
     /// `output` holds `masks.count` samples.
     func expandMasks(_ masks: [UInt64], input: Tensor, baseline: Tensor, segments: Tensor, into output: Tensor) throws
 
-    /// The segment-table sweep (see ``SegmentTable``): for each mask, `output[i] = bias +
+    /// The segment-table sweep (the explainers' `SegmentTable`): for each mask, `output[i] = bias +
     /// sum over groups g of table[g.offset + code_g(masks[i])]`, where `code_g` packs the mask's
     /// bits of group g's segments (bit t for `g.segments[t]`). `table` is `[rows, units]`,
     /// `bias` `[units]`, `output` `[masks.count, units]`; `units` must be a multiple of 16.
-    func segmentTableSweep(_ masks: [UInt64], table: Tensor, groups: [SegmentTable.Group], bias: Tensor, into output: Tensor) throws
+    func segmentTableSweep(_ masks: [UInt64], table: Tensor, groups: [MaskedRowGroup], bias: Tensor, into output: Tensor) throws
 
     // MARK: Loss, optimizers, metrics
 

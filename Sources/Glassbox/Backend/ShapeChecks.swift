@@ -100,14 +100,14 @@ enum ShapeChecks {
     }
 
     /// Returns the number of units.
-    static func segmentTableSweep(_ masks: [UInt64], _ table: Tensor, _ groups: [SegmentTable.Group], _ bias: Tensor, _ output: Tensor) throws -> Int {
+    static func segmentTableSweep(_ masks: [UInt64], _ table: Tensor, _ groups: [MaskedRowGroup], _ bias: Tensor, _ output: Tensor) throws -> Int {
         let (rows, units) = try matrix("segment_table_sweep table", table)
         guard units % 16 == 0 else {
             throw GlassboxError.invalidArgument(operation: "segment_table_sweep", reason: "\(units) units is no multiple of 16")
         }
         try same("segment_table_sweep bias", [units], bias)
         try count("segment_table_sweep output", output, masks.count * units, "\(masks.count) x \(units)")
-        for group in groups where group.segments.count > SegmentTable.maximumGroupSegments || group.offset + (1 << group.segments.count) > rows
+        for group in groups where group.segments.count > MaskedRowGroup.maximumSegments || group.offset + (1 << group.segments.count) > rows
             || group.segments.contains(where: { !(0..<64).contains($0) }) {
             throw GlassboxError.invalidArgument(operation: "segment_table_sweep", reason: "group \(group) does not fit a table of \(rows) rows")
         }

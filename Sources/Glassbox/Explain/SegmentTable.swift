@@ -15,19 +15,12 @@
 /// (``PerturbationEngine`` tests compare the two on both backends).
 public struct SegmentTable {
     /// The most segments one group may touch (its table has `2^segments` rows).
-    public static let maximumGroupSegments = 8
+    public static let maximumGroupSegments = MaskedRowGroup.maximumSegments
     /// The most colours allowed (the table is built from `2^colours` images).
     static let maximumColours = 10
 
-    /// Positions that see the same segments.
-    public struct Group: Equatable, Sendable, CustomStringConvertible {
-        /// The segments, in the bit order of the group's table rows.
-        public let segments: [Int]
-        /// The group's first row in the table.
-        public let offset: Int
-        public init(segments: [Int], offset: Int) { self.segments = segments; self.offset = offset }
-        public var description: String { "segments \(segments) at row \(offset)" }
-    }
+    /// Positions that see the same segments: their rows of the table.
+    public typealias Group = MaskedRowGroup
 
     public let groups: [Group]
     /// `[rows, units]`: each group's `2^segments` rows of Dense contributions.

@@ -137,18 +137,20 @@ public enum KerasArchitecture {
             }
             stack += from
         }
-        guard needed.contains(input) else { throw malformed("the output '\(output)' does not depend on the input '\(input)'") }
-        if let unused = order.first(where: { !needed.contains($0) }) {
-            throw malformed("layer '\(unused)' (\(byName[unused]!["class_name"] as? String ?? "?")) does not lead to the output '\(output)' (several outputs are not supported)")
-        }
-        // Kahn's algorithm in file order.
+        // Kahn's algorithm in file order, over what the output depends on.
+        let wanted = order.filter(needed.contains)
         var placed = Set<String>(), result: [(entry: [String: Any], sources: [String]?)] = []
-        while result.count < order.count {
-            guard let next = order.first(where: { !placed.contains($0) && (sources[$0] ?? []).allSatisfy(placed.contains) && ($0 == input || !(sources[$0] ?? []).isEmpty) }) else {
-                throw malformed("the layers form a cycle")
+        while result.count < wanted.count {
+            guard let next = wanted.first(where: { !placed.contains($0) && (sources[$0] ?? []).allSatisfy(placed.contains) }) else {
+                let stuck = wanted.filter { !placed.contains($0) }.map { "'\($0)'" }
+                throw malformed("layers \(stuck.joined(separator: ", ")) form a cycle: each waits for another's output")
             }
             placed.insert(next)
             result.append((byName[next]!, next == input ? nil : sources[next]))
+        }
+        guard needed.contains(input) else { throw malformed("the output '\(output)' does not depend on the input '\(input)'") }
+        if let unused = order.first(where: { !needed.contains($0) }) {
+            throw malformed("layer '\(unused)' (\(byName[unused]!["class_name"] as? String ?? "?")) does not lead to the output '\(output)' (several outputs are not supported)")
         }
         return result
     }

@@ -207,14 +207,7 @@ public struct Sequential: Sendable {
     }
 
     /// Whether the last layer ends in softmax, which training fuses with the cross-entropy loss.
-    public var endsInSoftmax: Bool {
-        switch layers.last {
-        case let dense as Dense: return dense.activation == .softmax
-        case let conv as Conv2D: return conv.activation == .softmax
-        case let layer as ActivationLayer: return layer.activation == .softmax
-        default: return false
-        }
-    }
+    public var endsInSoftmax: Bool { outputActivation == .softmax }
 
     /// The activation of the last layer (linear for layers without one): what its outputs are.
     public var outputActivation: Activation {

@@ -11,7 +11,10 @@ final class PerturbationEngineTests: XCTestCase {
          ("reference-shaped CNN", try Sequential(inputShape: [8, 8, 1], seed: 62, layers: [
              try Conv2D(filters: 4, kernelSize: 3, activation: .relu), try MaxPool2D(2), Flatten(),
              try Dense(units: 16, activation: .relu), try Dense(units: 3, activation: .softmax),
-         ]))]
+         ])),
+         // A graph (no segment table): the full forward pass through branches, Add, Concatenate,
+         // batch normalisation and `same` padding.
+         ("residual graph", try GraphTests.residualModel(seed: 63, inputShape: [8, 8, 1], classes: 3))]
     }
 
     /// `model` (by default the small CNN) on a 3x3 grid (9 segments), its input and a random

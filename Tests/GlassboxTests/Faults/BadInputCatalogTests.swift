@@ -106,6 +106,46 @@ final class BadInputCatalogTests: XCTestCase {
                                            input: [Float](repeating: 0, count: 784), baseline: [Float](repeating: 0, count: 784),
                                            segmentation: try Segmentation.grid(4, width: 28, height: 28), target: 12)
             },
+            Row(input: "Keras JSON with a Lambda layer", expect: ["Lambda", "ReduceSum"]) { folder in
+                let url = folder.appendingPathComponent("lambda.json")
+                try Data(#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": {"name": "in", "batch_shape": [null, 4]}}, {"class_name": "Lambda", "config": {"name": "l"}}]}}"#.utf8).write(to: url)
+                _ = try KerasArchitecture.load(from: url)
+            },
+            Row(input: "Keras JSON graph whose layers form a cycle", expect: ["'a', 'b' form a cycle"]) { _ in
+                func node(_ name: String, _ source: String) -> String {
+                    #"{"class_name": "Dense", "name": ""# + name + #"", "config": {"name": ""# + name + #"", "units": 4}, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": [""# + source + #"", 0, 0]}}]}]}"#
+                }
+                let text = #"{"class_name": "Functional", "config": {"input_layers": [["in", 0, 0]], "output_layers": [["b", 0, 0]], "layers": [{"class_name": "InputLayer", "name": "in", "config": {"name": "in", "batch_shape": [null, 4]}, "inbound_nodes": []}, "#
+                    + node("a", "b") + ", " + node("b", "a") + "]}}"
+                _ = try KerasArchitecture.parse(Data(text.utf8), path: "cycle.json")
+            },
+            Row(input: "Keras JSON Add of inputs of two shapes", expect: ["'add' (Add)", "one shape"]) { _ in
+                let text = #"{"class_name": "Functional", "config": {"input_layers": [["in", 0, 0]], "output_layers": [["add", 0, 0]], "layers": [{"class_name": "InputLayer", "name": "in", "config": {"name": "in", "batch_shape": [null, 4]}, "inbound_nodes": []}, {"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 3}, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}]}]}, {"class_name": "Add", "name": "add", "config": {"name": "add"}, "inbound_nodes": [{"args": [[{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}, {"class_name": "__keras_tensor__", "config": {"keras_history": ["d", 0, 0]}}]]}]}]}}"#
+                let (shape, nodes) = try KerasArchitecture.parse(Data(text.utf8), path: "add.json")
+                _ = try Sequential(inputShape: shape, nodes: nodes)
+            },
+            Row(input: "image folder whose class folders hold images of two sizes", expect: ["every image must have one size"]) { folder in
+                let data = folder.appendingPathComponent("sizes")
+                for (name, side) in [("a", 3), ("b", 4)] {
+                    try FileManager.default.createDirectory(at: data.appendingPathComponent(name), withIntermediateDirectories: true)
+                    try Data(Array("P5\n\(side) \(side)\n255\n".utf8) + [UInt8](repeating: 7, count: side * side))
+                        .write(to: data.appendingPathComponent("\(name)/0.pgm"))
+                }
+                _ = try Dataset.load(folder: data)
+            },
+            Row(input: "image folder with a class folder holding no images", expect: ["holds no .png or .pgm images"]) { folder in
+                let data = folder.appendingPathComponent("empty-class")
+                try FileManager.default.createDirectory(at: data.appendingPathComponent("a"), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(at: data.appendingPathComponent("b"), withIntermediateDirectories: true)
+                try Data(Array("P5\n2 2\n255\n".utf8) + [1, 2, 3, 4]).write(to: data.appendingPathComponent("a/0.pgm"))
+                _ = try Dataset.load(folder: data)
+            },
+            Row(input: "IDX data read for a model of RGB images", expect: ["grayscale", "3 channels"]) { folder in
+                let data = folder.appendingPathComponent("idx-rgb")
+                try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+                try IOFixtures.writeDataset(in: data, trainLabels: [0, 1], testLabels: [1, 0])
+                _ = try Dataset.load(folder: data, channels: 3)
+            },
             Row(input: "training data holding a NaN", expect: ["sample 1"]) { _ in
                 var model = try Sequential(inputShape: [2], layers: [try Dense(units: 2, activation: .softmax)])
                 try model.compile()

@@ -93,7 +93,19 @@ final class KerasArchitectureTests: XCTestCase {
             let outputs = try model.predict(pixels, backend: backend)
             let worst = zip(outputs, expected).map { abs($0 - $1) }.max()!
             XCTAssertLessThan(worst, 1e-5, "\(backend.name): largest difference from Keras \(worst)")
+            // DeepSHAP on the example: values sum to f(x) - E f(background), to 1e-4.
+            let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: backend), input: Array(pixels[..<784]),
+                                                 baseline: [Float](repeating: 0, count: 784),
+                                                 segmentation: try Segmentation.grid(4, width: 28, height: 28), target: 3)
+            let deep = try DeepShap(background: (1..<4).map { Array(pixels[($0 * 784)..<(($0 + 1) * 784)]) }).explain(request)
+            XCTAssertLessThan(abs(deep.efficiencyGap), 1e-4, "\(backend.name): DeepSHAP efficiency gap \(deep.efficiencyGap)")
         }
+        // Saved and loaded, it predicts the same.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("residual-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try model.save(to: file)
+        let loaded = try Sequential.load(from: file)
+        XCTAssertEqual(try loaded.predict(pixels, backend: CPUBackend()), try model.predict(pixels, backend: CPUBackend()))
     }
 
     func testUnsupportedLayersOptionsAndBranchesAreRefusedByName() throws {

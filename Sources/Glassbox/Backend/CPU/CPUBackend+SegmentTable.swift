@@ -1,5 +1,5 @@
 extension CPUBackend {
-    public func segmentTableSweep(_ masks: [UInt64], table: Tensor, groups: [SegmentTable.Group], bias: Tensor, into output: Tensor) throws {
+    public func segmentTableSweep(_ masks: [UInt64], table: Tensor, groups: [MaskedRowGroup], bias: Tensor, into output: Tensor) throws {
         let units = try ShapeChecks.segmentTableSweep(masks, table, groups, bias, output)
         let t = try host(table, "segment_table_sweep"), b = try host(bias, "segment_table_sweep")
         let y = try host(output, "segment_table_sweep")
