@@ -21,31 +21,6 @@ public struct AveragePooling2D: Layer {
     }
 
     public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
-        let g = try windows.geometry(inputShape, batch: batchSize)
-        return Runner(backend: backend, geometry: g, output: try backend.makeTensor(shape: g.outputShape))
-    }
-
-    final class Runner: LayerRunner {
-        let backend: any Backend
-        let geometry: Pool2DGeometry
-        let output: Tensor
-        private var gradInput: Tensor?
-
-        init(backend: any Backend, geometry: Pool2DGeometry, output: Tensor) {
-            self.backend = backend; self.geometry = geometry; self.output = output
-        }
-
-        func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
-            try backend.averagePool2dForward(input: input, geometry: geometry, into: output)
-            return output
-        }
-
-        func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],
-                      parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor? {
-            guard needInputGradient else { return nil }
-            if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
-            try backend.averagePool2dBackward(gradOutput: gradOutput, geometry: geometry, into: gradInput!)
-            return gradInput
-        }
+        try Pool2DRunner(backend: backend, kind: .average, geometry: try windows.geometry(inputShape, batch: batchSize))
     }
 }

@@ -67,7 +67,7 @@ public struct Conv2D: Layer {
                       activation: isOutputLayer && activation == .softmax ? .linear : activation)
     }
 
-    final class Runner: DeepLiftRule {
+    final class Runner: DeepLiftRule, FusingRunner {
         let backend: any Backend
         let geometry: Conv2DGeometry
         let output: Tensor
@@ -87,6 +87,15 @@ public struct Conv2D: Layer {
         }
 
         func prepareForDeepLift() throws { preactivation.keeps = true }
+
+        /// Convolution, bias, activation and a following `valid` max pooling in one kernel
+        /// (``Backend/conv2dPoolForward(input:kernel:bias:geometry:pool:activation:into:)``).
+        func fusedForward(_ input: Tensor, parameters: [Tensor], next: any LayerRunner) throws -> Tensor? {
+            guard let pool = next as? Pool2DRunner, pool.kind == .max, pool.geometry.padding == .valid, activation != .softmax else { return nil }
+            try backend.conv2dPoolForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry, pool: pool.geometry,
+                                          activation: activation, into: pool.output)
+            return pool.output
+        }
 
         /// The rescale rule through the activation, then the linear rule (the input gradient).
         func deepLiftBackward(_ m: Tensor, input: Tensor, output: Tensor, reference: any LayerRunner, referenceInput: Tensor,

@@ -84,6 +84,14 @@ public protocol LayerRunner: AnyObject {
                   parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor?
 }
 
+/// A runner with an inference fast path: it computes the output of the layer after it together
+/// with its own, as one op (Conv2D with the max pooling that follows it).
+protocol FusingRunner: LayerRunner {
+    /// Runs this layer and `next` as one op and returns `next`'s output, or nil when they do not
+    /// fuse (then each runs on its own).
+    func fusedForward(_ input: Tensor, parameters: [Tensor], next: any LayerRunner) throws -> Tensor?
+}
+
 /// Glorot (Xavier) uniform initialisation: `U(-limit, limit)`, `limit = sqrt(6 / (fanIn + fanOut))`
 /// (Glorot & Bengio 2010, eq. 16), Keras's default for kernels.
 func glorotUniform(count: Int, fanIn: Int, fanOut: Int, generator: inout SeededGenerator) -> [Float] {

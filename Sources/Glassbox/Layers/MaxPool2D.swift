@@ -42,42 +42,6 @@ public struct MaxPool2D: Layer {
     }
 
     public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
-        let g = try geometry(inputShape, batch: batchSize)
-        return Runner(backend: backend, geometry: g, output: try backend.makeTensor(shape: g.outputShape))
-    }
-
-    final class Runner: DeepLiftRule {
-        let backend: any Backend
-        let geometry: Pool2DGeometry
-        let output: Tensor
-        private var gradInput: Tensor?
-
-        init(backend: any Backend, geometry: Pool2DGeometry, output: Tensor) {
-            self.backend = backend; self.geometry = geometry; self.output = output
-        }
-
-        func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
-            try backend.maxPool2dForward(input: input, geometry: geometry, into: output)
-            return output
-        }
-
-        func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],
-                      parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor? {
-            guard needInputGradient else { return nil }
-            if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
-            try backend.maxPool2dBackward(input: input, gradOutput: gradOutput, geometry: geometry, into: gradInput!)
-            return gradInput
-        }
-
-        func prepareForDeepLift() throws {}
-
-        /// shap DeepExplainer's max-pooling rule (``Backend/deepLiftMaxPool(gradOutput:input:referenceInput:output:referenceOutput:geometry:into:)``).
-        func deepLiftBackward(_ m: Tensor, input: Tensor, output: Tensor, reference: any LayerRunner, referenceInput: Tensor,
-                              referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor {
-            if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
-            try backend.deepLiftMaxPool(gradOutput: m, input: input, referenceInput: referenceInput, output: output,
-                                        referenceOutput: referenceOutput, geometry: geometry, into: gradInput!)
-            return gradInput!
-        }
+        try Pool2DRunner(backend: backend, kind: .max, geometry: try geometry(inputShape, batch: batchSize))
     }
 }

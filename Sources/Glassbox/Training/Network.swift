@@ -82,9 +82,9 @@ final class Network {
 
     /// Runs the layers on `stack.input` in order; returns every layer's inputs and output. The
     /// last output is the logits when the model ends in softmax (which the caller applies or
-    /// fuses). In inference, a Conv2D read only by a MaxPool2D runs fused with it
-    /// (``Backend/conv2dPoolForward(input:kernel:bias:geometry:pool:activation:into:)``); the
-    /// convolution's own output is then not computed, and its entry in `outputs` is the pooled one.
+    /// fuses). In inference, a layer read only by the next one may run fused with it (a
+    /// ``FusingRunner``: Conv2D with a following max pooling); the first layer's own output is
+    /// then not computed, and its entry in `outputs` is the fused one.
     func forward(_ stack: Stack, training: Bool, seed: UInt32, fuse: Bool = true) throws -> Activations {
         var inputs: [[Tensor]] = [], outputs: [Tensor] = []
         var index = 0
@@ -93,13 +93,11 @@ final class Network {
             inputs.append(sources)
             if !training, fuse, index + 1 < stack.runners.count, consumers[index] == 1, model.layerInputs[index + 1] == [index],
                case .single(let first) = stack.runners[index], case .single(let second) = stack.runners[index + 1],
-               let conv = first as? Conv2D.Runner, let pool = second as? MaxPool2D.Runner, conv.activation != .softmax,
-               pool.geometry.padding == .valid {
-                try backend.conv2dPoolForward(input: sources[0], kernel: parameters[index][0], bias: parameters[index][1],
-                                              geometry: conv.geometry, pool: pool.geometry, activation: conv.activation, into: pool.output)
-                outputs.append(pool.output)
-                inputs.append([pool.output])
-                outputs.append(pool.output)
+               let fusing = first as? FusingRunner,
+               let fused = try fusing.fusedForward(sources[0], parameters: parameters[index], next: second) {
+                outputs.append(fused)
+                inputs.append([fused])
+                outputs.append(fused)
                 index += 2
                 continue
             }
