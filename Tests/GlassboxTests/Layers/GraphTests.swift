@@ -281,4 +281,32 @@ final class GraphTests: XCTestCase {
         }
         for other in maps.dropFirst() { XCTAssertLessThan(relativeError(other.map(Float.init), maps[0].map(Float.init)), 1e-3) }
     }
+
+    /// In inference a Conv2D read only by a `valid` max pooling runs fused with it (the pooling's
+    /// input is then the pooled output itself), and the fused outputs equal the unfused ones; a
+    /// convolution that feeds two layers, or a `same` pooling, runs unfused.
+    func testConvPoolFusionWhereItAppliesOnly() throws {
+        let chain = try Sequential(inputShape: [9, 9, 1], seed: 8, layers: [
+            try Conv2D(filters: 16, kernelSize: 3, activation: .relu), try MaxPool2D(2), Flatten(), try Dense(units: 3, activation: .softmax)])
+        let samePool = try Sequential(inputShape: [9, 9, 1], seed: 8, layers: [
+            try Conv2D(filters: 16, kernelSize: 3, activation: .relu), try MaxPool2D(2, padding: .same), Flatten(), try Dense(units: 3)])
+        let fanOut = try Sequential(inputShape: [9, 9, 1], seed: 8, nodes: [
+            .init("conv", try Conv2D(filters: 4, kernelSize: 3, padding: .same, activation: .relu), from: ["input"]),
+            .init("pool", try MaxPool2D(poolSize: (3, 3), strides: (1, 1), padding: .same), from: ["conv"]),
+            .init("add", Add(), from: ["conv", "pool"]), .init("flat", Flatten(), from: ["add"]), .init("out", try Dense(units: 2), from: ["flat"])])
+        var random = SeededGenerator(seed: 98)
+        for (model, fuses) in [(chain, true), (samePool, false), (fanOut, false)] {
+            for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+                let network = try Network(model: model, backend: backend)
+                let stack = try network.stack(batchSize: 3)
+                try backend.write(random.floats(3 * 81), into: stack.input)
+                let fused = try network.forward(stack, training: false, seed: 0)
+                // Fused, the pooling's recorded input is its own output: the convolution's was never made.
+                XCTAssertEqual(fused.inputs[1][0].storage === fused.outputs[1].storage, fuses, "\(model.layerNames) on \(backend.name)")
+                let fusedOutput = try backend.download(fused.outputs.last!)
+                let plain = try backend.download(try network.forward(stack, training: false, seed: 0, fuse: false).outputs.last!)
+                XCTAssertLessThan(relativeError(fusedOutput, plain), 1e-5)
+            }
+        }
+    }
 }
