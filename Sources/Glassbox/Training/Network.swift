@@ -21,9 +21,6 @@ final class Network {
         let losses: Tensor
         let gradLogits: Tensor
         let probabilities: Tensor
-        /// Where the gradients of a layer read by several layers add up (index `count`: the
-        /// model's input), made on first use.
-        var gradientSums: [Int: Tensor] = [:]
         init(batchSize: Int, runners: [Runner], input: Tensor, labels: Tensor, losses: Tensor,
              gradLogits: Tensor, probabilities: Tensor) {
             self.batchSize = batchSize; self.runners = runners; self.input = input; self.labels = labels
@@ -158,16 +155,11 @@ final class Network {
             let slot = source < 0 ? count : source
             let readers = source < 0 ? inputConsumers : consumers[source]
             arrived[slot] += 1
-            guard readers > 1 else { gradientOf[slot] = contribution; return }
-            if arrived[slot] == 1 {
-                if stack.gradientSums[slot] == nil { stack.gradientSums[slot] = try backend.makeTensor(shape: contribution.shape) }
-                let sum = try stack.gradientSums[slot]!.reshaped(contribution.shape)
-                try backend.copy(contribution, into: sum)
-                gradientOf[slot] = sum
-            } else {
-                let sum = gradientOf[slot]!
-                try backend.add(sum, try contribution.reshaped(sum.shape), into: sum)
-            }
+            // The first contribution holds the sum: no one reads a contribution once delivered
+            // (the steps hand over tensors their caller may overwrite), so adding into it is safe.
+            guard readers > 1, arrived[slot] > 1 else { gradientOf[slot] = contribution; return }
+            let sum = gradientOf[slot]!
+            try backend.add(sum, try contribution.reshaped(sum.shape), into: sum)
         }
         for index in stride(from: count - 1, through: 0, by: -1) {
             guard let gradOutput = gradientOf[index] else { continue }
