@@ -2,8 +2,7 @@ import Foundation
 
 /// A layer diagram of a ``Sequential`` model like Keras's `plot_model(show_shapes=True)`: one box
 /// per layer with its name, type, and input and output shapes, top to bottom, and an arrow for
-/// every connection (a graph's branches drawn as branches, each arrow labelled with its shape
-/// where a layer reads several inputs).
+/// every connection labelled with the shape it carries (a graph's branches drawn as branches).
 public enum ModelDiagram {
     /// The diagram in Graphviz's DOT language.
     public static func dot(_ model: Sequential) -> String {
@@ -24,8 +23,7 @@ public enum ModelDiagram {
             let counts = parameters > 0 ? " | params: \(Sequential.grouped(parameters))" : ""
             lines.append("    layer\(index) [label=\"{\(title) | {input: | output:} | {\(inputShape) | \(shape(model.outputShapes[index]))}\(counts)}\"];")
             for (source, sourceShape) in zip(model.layerInputs[index], inputShapes) {
-                let label = inputShapes.count > 1 ? " [label=\"\(shape(sourceShape))\", fontsize=9]" : ""
-                lines.append("    \(source < 0 ? "input" : "layer\(source)") -> layer\(index)\(label);")
+                lines.append("    \(source < 0 ? "input" : "layer\(source)") -> layer\(index) [label=\" \(shape(sourceShape))\", fontsize=9];")
             }
         }
         lines.append("}")

@@ -227,7 +227,8 @@ final class ModelFileTests: XCTestCase {
                          "flatten | Flatten", "(None, 13, 13, 32) | (None, 5408)",
                          "dense | Dense (relu)", "(None, 5408) | (None, 128)", "params: 692,352",
                          "dense_1 | Dense (softmax)", "(None, 128) | (None, 10)", "params: 1,290",
-                         "input -> layer0;", "layer0 -> layer1;", "layer3 -> layer4;"] {
+                         "input -> layer0 [label=\" (None, 28, 28, 1)\"", "layer0 -> layer1 [label=\" (None, 26, 26, 32)\"",
+                         "layer3 -> layer4 [label=\" (None, 128)\""] {
             XCTAssertTrue(text.contains(fragment), "missing \"\(fragment)\" in:\n\(text)")
         }
         XCTAssertEqual(text.components(separatedBy: "->").count - 1, 5, "one edge into each layer")

@@ -142,6 +142,7 @@ final class GraphTests: XCTestCase {
         XCTAssertTrue(summary.contains("Connected to") && summary.contains("stem_relu, branch") && summary.contains("Non-trainable params: 8"), summary)
         let dot = ModelDiagram.dot(model)
         XCTAssertTrue(dot.contains("input -> layer5") && dot.contains("layer2 -> layer4") && dot.contains("layer3 -> layer4"), dot)
+        XCTAssertTrue(dot.contains("layer6 -> layer7 [label=\" (None, 7, 9, 7)\""), "the Concatenate's output shape on its edge: \(dot)")
         XCTAssertEqual(model.parameterName(layer: 1, index: 3), "stem_bn.moving_variance")
         // Errors name the node.
         XCTAssertThrowsError(try Sequential(inputShape: [4], nodes: [.init("a", try Dense(units: 2), from: ["b"])])) {
@@ -212,6 +213,24 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(try loaded.predict(x, backend: CPUBackend()), try trained.predict(x, backend: CPUBackend()))
         XCTAssertNotNil(try trained.safetensors().tensors["stem_bn.moving_mean"])
         XCTAssertNil(try trained.safetensors().tensors["optimizer.stem_bn.moving_mean.m"])
+    }
+
+    /// A graph's checkpoint resumes exactly (CPU reference): two epochs, saved, loaded and two more
+    /// give the bits of four straight epochs, moving statistics and Adam's state included.
+    func testResumingAGraphMatchesStraightTraining() throws {
+        let (x, y) = TrainingTests.blobs(count: 24, seed: 99)
+        let backend = CPUBackend()
+        var straight = try Self.residualModel(seed: 9, inputShape: [12, 12, 1], classes: 4)
+        try straight.compile(optimizer: .adam, seed: 2)
+        try straight.fit(x: x, y: y, epochs: 4, batchSize: 8, backend: backend)
+        var first = try Self.residualModel(seed: 9, inputShape: [12, 12, 1], classes: 4)
+        try first.compile(optimizer: .adam, seed: 2)
+        try first.fit(x: x, y: y, epochs: 2, batchSize: 8, backend: backend)
+        var resumed = try Sequential.load(try first.safetensors(), path: "half.safetensors")
+        try resumed.fit(x: x, y: y, epochs: 4, batchSize: 8, backend: backend)
+        XCTAssertEqual(resumed.parameters.map { $0.map { $0.map(\.bitPattern) } }, straight.parameters.map { $0.map { $0.map(\.bitPattern) } })
+        XCTAssertEqual(resumed.training, straight.training)
+        XCTAssertNotEqual(first.parameters[1][2], straight.parameters[1][2], "epochs 3 and 4 move the moving mean")
     }
 
     /// One training step's parameter gradients through the graph against finite differences of
