@@ -132,6 +132,8 @@ final class ModelFileTests: XCTestCase {
         XCTAssertTrue(loaded.isChain)
         XCTAssertEqual(loaded.parameters, model.parameters)
         XCTAssertEqual(loaded.training, model.training)
+        let images = (0..<3 * 784).map { Float($0 % 251) / 251 }
+        XCTAssertEqual(try loaded.predict(images, backend: CPUBackend()), try model.predict(images, backend: CPUBackend()), "predicts identically")
         // And it saves in the current format, with node names.
         XCTAssertEqual(try loaded.safetensors().tensors.keys.sorted(), current.tensors.keys.sorted())
     }
