@@ -165,106 +165,16 @@ public enum KerasArchitecture {
         return []
     }
 
-    /// One Glassbox layer from a Keras layer class and config.
-    static func layer(_ className: String, _ c: [String: Any]) throws -> any Layer {
-        func refuse(_ reason: String) -> GlassboxError { .invalidArgument(operation: className, reason: reason) }
-        func pair(_ key: String, default value: (Int, Int)? = nil) throws -> (Int, Int) {
-            if let number = c[key] as? Int { return (number, number) }
-            if let list = c[key] as? [Int], list.count == 2 { return (list[0], list[1]) }
-            if let value, c[key] == nil || c[key] is NSNull { return value }
-            throw refuse("'\(key)' must be one integer or two, got \(String(describing: c[key] ?? "nothing"))")
-        }
-        func activation() throws -> Activation {
-            let name = c["activation"] as? String ?? "linear"
-            guard let value = Activation(rawValue: name) else {
-                throw refuse("activation '\(name)' is not supported (\(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            return value
-        }
-        func require(_ key: String, _ allowed: [String], default value: String) throws {
-            let given = c[key] as? String ?? value
-            guard allowed.contains(given) else { throw refuse("option \(key)='\(given)' is not supported (only \(allowed.joined(separator: ", ")))") }
-        }
-        func poolPadding() throws -> Padding {
-            let name = c["padding"] as? String ?? "valid"
-            guard let padding = Padding(rawValue: name) else { throw refuse("padding '\(name)' is not valid or same") }
-            return padding
-        }
-        func requireBias() throws {
-            if let bias = c["use_bias"] as? Bool, !bias { throw refuse("option use_bias=false is not supported") }
-        }
-        switch className {
-        case "Conv2D":
-            try require("data_format", ["channels_last"], default: "channels_last")
-            try requireBias()
-            guard try pair("dilation_rate", default: (1, 1)) == (1, 1) else { throw refuse("option dilation_rate other than 1 is not supported") }
-            guard (c["groups"] as? Int ?? 1) == 1 else { throw refuse("option groups other than 1 is not supported") }
-            let paddingName = c["padding"] as? String ?? "valid"
-            guard let padding = Padding(rawValue: paddingName) else { throw refuse("padding '\(paddingName)' is not valid or same") }
-            guard let filters = c["filters"] as? Int else { throw refuse("'filters' is missing") }
-            return try Conv2D(filters: filters, kernelSize: pair("kernel_size"), strides: pair("strides", default: (1, 1)),
-                              padding: padding, activation: activation())
-        case "MaxPooling2D", "MaxPool2D":
-            try require("data_format", ["channels_last"], default: "channels_last")
-            let size = try pair("pool_size", default: (2, 2))
-            return try MaxPool2D(poolSize: size, strides: pair("strides", default: size), padding: poolPadding())
-        case "Flatten":
-            try require("data_format", ["channels_last"], default: "channels_last")
-            return Flatten()
-        case "Dense":
-            try requireBias()
-            guard let units = c["units"] as? Int else { throw refuse("'units' is missing") }
-            return try Dense(units: units, activation: activation())
-        case "Dropout":
-            guard let rate = (c["rate"] as? NSNumber)?.floatValue else { throw refuse("'rate' is missing") }
-            return try Dropout(rate: rate)
-        case "AveragePooling2D":
-            try require("data_format", ["channels_last"], default: "channels_last")
-            let size = try pair("pool_size", default: (2, 2))
-            return try AveragePooling2D(poolSize: size, strides: pair("strides", default: size), padding: poolPadding())
-        case "GlobalAveragePooling2D":
-            try require("data_format", ["channels_last"], default: "channels_last")
-            if let keep = c["keepdims"] as? Bool, keep { throw refuse("option keepdims=true is not supported") }
-            return GlobalAveragePooling2D()
-        case "Reshape":
-            guard let target = c["target_shape"] as? [Int] else { throw refuse("'target_shape' is missing") }
-            return try Reshape(target)
-        case "Activation":
-            return ActivationLayer(try activation())
-        case "ReLU":
-            for key in ["max_value", "threshold", "negative_slope"] where !(c[key] == nil || c[key] is NSNull || (c[key] as? NSNumber)?.doubleValue == 0) {
-                throw refuse("option \(key)=\(c[key]!) is not supported (plain ReLU only)")
-            }
-            return ActivationLayer(.relu)
-        case "LeakyReLU":
-            let slope = (c["negative_slope"] as? NSNumber)?.floatValue ?? 0.3
-            guard slope == Activation.leakyReluSlope else {
-                throw refuse("option negative_slope=\(slope) is not supported (only \(Activation.leakyReluSlope), the slope of activation=\"leaky_relu\")")
-            }
-            return ActivationLayer(.leakyRelu)
-        case "Softmax":
-            if let axis = c["axis"] as? Int, axis != -1 { throw refuse("softmax over axis \(axis) is not supported (the last axis only)") }
-            return ActivationLayer(.softmax)
-        case "Add":
-            return Add()
-        case "Concatenate":
-            return try Concatenate(axis: c["axis"] as? Int ?? -1)
-        case "BatchNormalization":
-            for key in ["center", "scale"] where (c[key] as? Bool) == false { throw refuse("option \(key)=false is not supported") }
-            if let axis = c["axis"] as? [Any], axis.count != 1 { throw refuse("normalising over several axes \(axis) is not supported (one axis, the last)") }
-            if c["renorm"] as? Bool == true { throw refuse("option renorm=true is not supported") }
-            let axis = c["axis"] as? Int ?? (c["axis"] as? [Int])?.first ?? -1
-            return try BatchNormalization(axis: axis, momentum: (c["momentum"] as? NSNumber)?.floatValue ?? 0.99,
-                                          epsilon: (c["epsilon"] as? NSNumber)?.floatValue ?? 0.001)
-        case "ReduceSum", "ReduceMean":
-            guard let axis = c["axis"] as? Int else { throw refuse("'axis' is missing (the axis to reduce, counting the batch as 0)") }
-            return try Reduce(className == "ReduceSum" ? .sum : .mean, axis: axis)
-        case "Lambda":
-            throw refuse("a Lambda holds Python code, which cannot run here; replace a tf.reduce_sum/tf.reduce_mean over one axis "
+    /// One Glassbox layer from a Keras layer class and config, read by its type (``LayerTypes``).
+    static func layer(_ className: String, _ config: [String: Any]) throws -> any Layer {
+        let c = KerasLayerConfig(className: className, values: config)
+        if className == "Lambda" {
+            throw c.refuse("a Lambda holds Python code, which cannot run here; replace a tf.reduce_sum/tf.reduce_mean over one axis "
                 + "by a layer of class \"ReduceSum\"/\"ReduceMean\" with config {\"axis\": k}, or export the model to ONNX")
-        default:
-            throw refuse("layer class \(className) is not supported (supported: Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, "
-                + "Reshape, Dense, Dropout, Activation, ReLU, LeakyReLU, Softmax, BatchNormalization, Add, Concatenate, ReduceSum, ReduceMean)")
         }
+        guard let layerType = LayerTypes.type(kerasClass: className) else {
+            throw c.refuse("layer class \(className) is not supported (supported: \(LayerTypes.kerasClassList))")
+        }
+        return try layerType.make(keras: c)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An activation on its own, as Keras's `Activation("relu")` (and its `ReLU()` and `Softmax()`
 /// layers with default settings); softmax runs over the last axis.
 public struct ActivationLayer: Layer {
@@ -51,6 +53,37 @@ public struct ActivationLayer: Layer {
             try backend.deepLiftRescale(gradOutput: m, preactivation: input, referencePreactivation: referenceInput, output: output,
                                         referenceOutput: referenceOutput, activation: activation, into: m)
             return m
+        }
+    }
+}
+
+extension ActivationLayer: LayerType {
+    public static var configurationTypes: [String] { ["Activation"] }
+    public static var kerasClassNames: [String] { ["Activation", "ReLU", "LeakyReLU", "Softmax"] }
+    public var defaultNameStem: String { "activation" }
+
+    public static func make(_ c: LayerConfiguration) throws -> any Layer { ActivationLayer(try c.activationValue()) }
+
+    /// `Activation`, and Keras's `ReLU`, `LeakyReLU` and `Softmax` layers with the settings an
+    /// activation has (plain ReLU, leaky ReLU's slope 0.2, softmax over the last axis).
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer {
+        switch c.className {
+        case "ReLU":
+            for key in ["max_value", "threshold", "negative_slope"] where !(c[key] == nil || (c[key] as? NSNumber)?.doubleValue == 0) {
+                throw c.refuse("option \(key)=\(c[key]!) is not supported (plain ReLU only)")
+            }
+            return ActivationLayer(.relu)
+        case "LeakyReLU":
+            let slope = c.float("negative_slope", default: 0.3)
+            guard slope == Activation.leakyReluSlope else {
+                throw c.refuse("option negative_slope=\(slope) is not supported (only \(Activation.leakyReluSlope), the slope of activation=\"leaky_relu\")")
+            }
+            return ActivationLayer(.leakyRelu)
+        case "Softmax":
+            if let axis = c["axis"] as? Int, axis != -1 { throw c.refuse("softmax over axis \(axis) is not supported (the last axis only)") }
+            return ActivationLayer(.softmax)
+        default:
+            return ActivationLayer(try c.activation())
         }
     }
 }

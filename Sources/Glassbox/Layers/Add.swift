@@ -43,3 +43,11 @@ public struct Add: MergeLayer {
         }
     }
 }
+
+extension Add: LayerType {
+    public static var configurationTypes: [String] { ["Add"] }
+    public static var kerasClassNames: [String] { ["Add"] }
+    public var defaultNameStem: String { "add" }
+    public static func make(_ c: LayerConfiguration) throws -> any Layer { Add() }
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer { Add() }
+}

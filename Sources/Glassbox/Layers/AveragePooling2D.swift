@@ -12,6 +12,8 @@ public struct AveragePooling2D: Layer {
         windows = try MaxPool2D(poolSize: poolSize, strides: strides, padding: padding)
     }
 
+    init(windows: MaxPool2D) { self.windows = windows }
+
     public func outputShape(for inputShape: [Int]) throws -> [Int] { try windows.outputShape(for: inputShape) }
 
     public var configuration: LayerConfiguration {
@@ -23,4 +25,13 @@ public struct AveragePooling2D: Layer {
     public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
         try Pool2DRunner(backend: backend, kind: .average, geometry: try windows.geometry(inputShape, batch: batchSize))
     }
+}
+
+extension AveragePooling2D: LayerType {
+    public static var configurationTypes: [String] { ["AveragePooling2D"] }
+    public static var kerasClassNames: [String] { ["AveragePooling2D", "AvgPool2D"] }
+    public var defaultNameStem: String { "average_pooling2d" }
+
+    public static func make(_ c: LayerConfiguration) throws -> any Layer { AveragePooling2D(windows: try MaxPool2D.windows(c)) }
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer { AveragePooling2D(windows: try MaxPool2D.windows(keras: c)) }
 }

@@ -119,3 +119,21 @@ public struct BatchNormalization: Layer {
         }
     }
 }
+
+extension BatchNormalization: LayerType {
+    public static var configurationTypes: [String] { ["BatchNormalization"] }
+    public static var kerasClassNames: [String] { ["BatchNormalization"] }
+    public var defaultNameStem: String { "batch_normalization" }
+
+    public static func make(_ c: LayerConfiguration) throws -> any Layer {
+        try BatchNormalization(axis: c.axis ?? -1, momentum: c.momentum ?? 0.99, epsilon: c.epsilon ?? 0.001)
+    }
+
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer {
+        for key in ["center", "scale"] where (c[key] as? Bool) == false { throw c.refuse("option \(key)=false is not supported") }
+        if let axis = c["axis"] as? [Any], axis.count != 1 { throw c.refuse("normalising over several axes \(axis) is not supported (one axis, the last)") }
+        if c["renorm"] as? Bool == true { throw c.refuse("option renorm=true is not supported") }
+        let axis = c["axis"] as? Int ?? (c["axis"] as? [Int])?.first ?? -1
+        return try BatchNormalization(axis: axis, momentum: c.float("momentum", default: 0.99), epsilon: c.float("epsilon", default: 0.001))
+    }
+}

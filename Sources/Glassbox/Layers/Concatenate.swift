@@ -82,3 +82,11 @@ public struct Concatenate: MergeLayer {
         }
     }
 }
+
+extension Concatenate: LayerType {
+    public static var configurationTypes: [String] { ["Concatenate"] }
+    public static var kerasClassNames: [String] { ["Concatenate"] }
+    public var defaultNameStem: String { "concatenate" }
+    public static func make(_ c: LayerConfiguration) throws -> any Layer { try Concatenate(axis: c.axis ?? -1) }
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer { try Concatenate(axis: c["axis"] as? Int ?? -1) }
+}

@@ -119,3 +119,23 @@ public struct Conv2D: Layer {
         }
     }
 }
+
+extension Conv2D: LayerType {
+    public static var configurationTypes: [String] { ["Conv2D"] }
+    public static var kerasClassNames: [String] { ["Conv2D"] }
+    public var defaultNameStem: String { "conv2d" }
+
+    public static func make(_ c: LayerConfiguration) throws -> any Layer {
+        try Conv2D(filters: c.need(c.filters, "filters"), kernelSize: c.pair(c.kernelSize, "kernelSize"),
+                   strides: c.pair(c.strides ?? [1, 1], "strides"), padding: c.paddingValue(), activation: c.activationValue())
+    }
+
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer {
+        try c.requireChannelsLast()
+        try c.requireBias()
+        guard try c.pair("dilation_rate", default: (1, 1)) == (1, 1) else { throw c.refuse("option dilation_rate other than 1 is not supported") }
+        guard (c["groups"] as? Int ?? 1) == 1 else { throw c.refuse("option groups other than 1 is not supported") }
+        return try Conv2D(filters: c.integer("filters"), kernelSize: c.pair("kernel_size"), strides: c.pair("strides", default: (1, 1)),
+                          padding: c.padding(), activation: c.activation())
+    }
+}

@@ -106,3 +106,18 @@ public struct Dense: Layer {
         }
     }
 }
+
+extension Dense: LayerType {
+    public static var configurationTypes: [String] { ["Dense"] }
+    public static var kerasClassNames: [String] { ["Dense"] }
+    public var defaultNameStem: String { "dense" }
+
+    public static func make(_ c: LayerConfiguration) throws -> any Layer {
+        try Dense(units: c.need(c.units, "units"), activation: c.activationValue())
+    }
+
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer {
+        try c.requireBias()
+        return try Dense(units: c.integer("units"), activation: c.activation())
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Randomly zeroes a fraction `rate` of its inputs while training and scales the rest by
 /// `1 / (1 - rate)`, as Keras's `Dropout` (Srivastava et al. 2014); the identity otherwise.
 public struct Dropout: Layer {
@@ -48,5 +50,18 @@ public struct Dropout: Layer {
             try backend.dropout(gradOutput, into: gradInput!, rate: rate, seed: seed)   // the same mask
             return gradInput
         }
+    }
+}
+
+extension Dropout: LayerType {
+    public static var configurationTypes: [String] { ["Dropout"] }
+    public static var kerasClassNames: [String] { ["Dropout"] }
+    public var defaultNameStem: String { "dropout" }
+
+    public static func make(_ c: LayerConfiguration) throws -> any Layer { try Dropout(rate: c.need(c.rate, "rate")) }
+
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer {
+        guard let rate = (c["rate"] as? NSNumber)?.floatValue else { throw c.refuse("'rate' is missing") }
+        return try Dropout(rate: rate)
     }
 }

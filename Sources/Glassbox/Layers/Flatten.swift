@@ -27,3 +27,14 @@ public struct Flatten: Layer {
         }
     }
 }
+
+extension Flatten: LayerType {
+    public static var configurationTypes: [String] { ["Flatten"] }
+    public static var kerasClassNames: [String] { ["Flatten"] }
+    public var defaultNameStem: String { "flatten" }
+    public static func make(_ c: LayerConfiguration) throws -> any Layer { Flatten() }
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer {
+        try c.requireChannelsLast()
+        return Flatten()
+    }
+}

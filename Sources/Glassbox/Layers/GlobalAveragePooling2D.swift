@@ -19,37 +19,14 @@ public struct GlobalAveragePooling2D: Layer {
     }
 }
 
-/// Gives each sample another shape with the same values, as Keras's `Reshape(target_shape)`;
-/// one dimension may be -1 (inferred). A view: nothing is copied.
-public struct Reshape: Layer {
-    public let targetShape: [Int]
-    public var typeName: String { "Reshape" }
-
-    /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` for an empty shape, a
-    ///   dimension below 1 other than one -1.
-    public init(_ targetShape: [Int]) throws {
-        guard !targetShape.isEmpty, targetShape.allSatisfy({ $0 >= 1 || $0 == -1 }), targetShape.filter({ $0 == -1 }).count <= 1 else {
-            throw GlassboxError.invalidArgument(operation: "Reshape", reason: "target shape \(targetShape) needs dimensions of at least 1 and at most one -1")
-        }
-        self.targetShape = targetShape
-    }
-
-    public func outputShape(for inputShape: [Int]) throws -> [Int] {
-        let count = try Shape(inputShape).elementCount
-        let known = targetShape.filter { $0 != -1 }.reduce(1, *)
-        guard targetShape.contains(-1) ? count % known == 0 : count == known else {
-            throw GlassboxError.invalidArgument(operation: typeName, reason: "cannot reshape \(inputShape) (\(count) values) to \(targetShape)")
-        }
-        return targetShape.map { $0 == -1 ? count / known : $0 }
-    }
-
-    public var configuration: LayerConfiguration {
-        var c = LayerConfiguration(type: typeName)
-        c.targetShape = targetShape
-        return c
-    }
-
-    public func makeRunner(backend: any Backend, inputShape: [Int], batchSize: Int, isOutputLayer: Bool) throws -> any LayerRunner {
-        Flatten.Runner(flatShape: try Shape([batchSize] + (try outputShape(for: inputShape))), inputShape: try Shape([batchSize] + inputShape))
+extension GlobalAveragePooling2D: LayerType {
+    public static var configurationTypes: [String] { ["GlobalAveragePooling2D"] }
+    public static var kerasClassNames: [String] { ["GlobalAveragePooling2D"] }
+    public var defaultNameStem: String { "global_average_pooling2d" }
+    public static func make(_ c: LayerConfiguration) throws -> any Layer { GlobalAveragePooling2D() }
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer {
+        try c.requireChannelsLast()
+        if let keep = c["keepdims"] as? Bool, keep { throw c.refuse("option keepdims=true is not supported") }
+        return GlobalAveragePooling2D()
     }
 }

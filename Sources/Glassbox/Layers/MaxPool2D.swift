@@ -45,3 +45,25 @@ public struct MaxPool2D: Layer {
         try Pool2DRunner(backend: backend, kind: .max, geometry: try geometry(inputShape, batch: batchSize))
     }
 }
+
+extension MaxPool2D: LayerType {
+    public static var configurationTypes: [String] { ["MaxPool2D", "MaxPooling2D"] }
+    public static var kerasClassNames: [String] { ["MaxPooling2D", "MaxPool2D"] }
+    public var defaultNameStem: String { "max_pooling2d" }
+
+    public static func make(_ c: LayerConfiguration) throws -> any Layer { try windows(c) }
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer { try windows(keras: c) }
+
+    /// The pooling windows of a model file's configuration (shared with average pooling).
+    static func windows(_ c: LayerConfiguration) throws -> MaxPool2D {
+        let size = try c.pair(c.poolSize, "poolSize")
+        return try MaxPool2D(poolSize: size, strides: c.pair(c.strides ?? [size.0, size.1], "strides"), padding: c.paddingValue())
+    }
+
+    /// The pooling windows of a Keras pooling layer's config (shared with average pooling).
+    static func windows(keras c: KerasLayerConfig) throws -> MaxPool2D {
+        try c.requireChannelsLast()
+        let size = try c.pair("pool_size", default: (2, 2))
+        return try MaxPool2D(poolSize: size, strides: c.pair("strides", default: size), padding: c.padding())
+    }
+}

@@ -90,3 +90,20 @@ public struct Reduce: Layer {
         }
     }
 }
+
+extension Reduce: LayerType {
+    public static var configurationTypes: [String] { ["ReduceSum", "ReduceMean"] }
+    /// Not Keras classes: Glassbox's names for a Lambda of `tf.reduce_sum`/`tf.reduce_mean`
+    /// over one axis, which a model JSON may use in the Lambda's place (`{"axis": k}`).
+    public static var kerasClassNames: [String] { ["ReduceSum", "ReduceMean"] }
+    public var defaultNameStem: String { kind == .sum ? "reduce_sum" : "reduce_mean" }
+
+    public static func make(_ c: LayerConfiguration) throws -> any Layer {
+        try Reduce(c.type == "ReduceSum" ? .sum : .mean, axis: c.need(c.axis, "axis"))
+    }
+
+    public static func make(keras c: KerasLayerConfig) throws -> any Layer {
+        guard let axis = c["axis"] as? Int else { throw c.refuse("'axis' is missing (the axis to reduce, counting the batch as 0)") }
+        return try Reduce(c.className == "ReduceSum" ? .sum : .mean, axis: axis)
+    }
+}

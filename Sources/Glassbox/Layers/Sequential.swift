@@ -238,19 +238,10 @@ public struct Sequential: Sendable {
     static func defaultNames(_ layers: [any Layer]) -> [String] {
         var seen: [String: Int] = [:]
         return layers.map { layer in
-            let base = Self.snakeCase(layer.typeName)
+            let base = LayerTypes.defaultNameStem(layer)
             let count = seen[base, default: 0]
             seen[base] = count + 1
             return count == 0 ? base : "\(base)_\(count)"
         }
-    }
-
-    /// Keras's default name stem of each layer type.
-    static func snakeCase(_ typeName: String) -> String {
-        ["Conv2D": "conv2d", "MaxPool2D": "max_pooling2d", "Flatten": "flatten", "Dense": "dense", "Dropout": "dropout",
-         "ReduceSum": "reduce_sum", "ReduceMean": "reduce_mean", "GlobalAveragePooling2D": "global_average_pooling2d",
-         "Reshape": "reshape", "Activation": "activation", "AveragePooling2D": "average_pooling2d", "Add": "add",
-         "Concatenate": "concatenate", "BatchNormalization": "batch_normalization", "LeakyReLU": "leaky_re_lu"][typeName]
-            ?? typeName.lowercased()
     }
 }

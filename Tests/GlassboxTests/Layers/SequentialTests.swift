@@ -51,4 +51,22 @@ final class SequentialTests: XCTestCase {
         XCTAssertEqual(rebuilt.map(\.configuration), model.layers.map(\.configuration))
         XCTAssertEqual(try Sequential(inputShape: model.inputShape, layers: rebuilt).outputShapes, model.outputShapes)
     }
+
+    /// Every layer type reads back its own configuration, under its own type name, and is listed
+    /// once in ``LayerTypes/all`` (the one place a new layer type is registered).
+    func testEveryLayerTypeReadsItsOwnConfiguration() throws {
+        let samples: [any Layer] = [
+            try Conv2D(filters: 3, kernelSize: (2, 3), strides: (2, 1), padding: .same, activation: .leakyRelu), try MaxPool2D(3, stride: 2, padding: .same),
+            try AveragePooling2D(poolSize: (2, 3), strides: (1, 2)), GlobalAveragePooling2D(), Flatten(), try Reshape([4, -1]),
+            try Dense(units: 5, activation: .tanh), try Dropout(rate: 0.25), try BatchNormalization(momentum: 0.9, epsilon: 0.01),
+            ActivationLayer(.sigmoid), try Reduce(.mean, axis: 2), Add(), try Concatenate(axis: 1),
+        ]
+        XCTAssertEqual(Set(samples.map(\.typeName)).count, LayerTypes.all.count, "one sample per registered type")
+        for layer in samples {
+            let read = try layer.configuration.makeLayer()
+            XCTAssertEqual(read.configuration, layer.configuration, layer.typeName)
+            XCTAssertEqual(String(describing: type(of: read)), String(describing: type(of: layer)))
+        }
+        XCTAssertThrowsError(try LayerConfiguration(type: "Transformer").makeLayer()) { XCTAssertTrue("\($0)".contains("unknown layer type 'Transformer'"), "\($0)") }
+    }
 }
