@@ -56,10 +56,10 @@ public struct DeepShap: Explainer {
             // Multipliers of the explained output with respect to the last layer's output (the
             // logits, when the model ends in softmax: the runner leaves softmax to the model).
             var values = [Float](repeating: 0, count: n * classes)
-            if model.endsInSoftmax {
+            if let width = network.head.softmaxWidth {
                 // Softmax runs over the output's last axis: the rule applies to the target's row.
                 let zx = try backend.download(x.outputs[last]), zb = try backend.download(b.outputs[last])
-                let width = model.outputShapes[last].last!, start = t / width * width
+                let start = t / width * width
                 for i in 0..<n {
                     let row = (i * classes + start)..<(i * classes + start + width)
                     let rule = DeepLiftSoftmax.multipliers(logits: zx[row].map(Double.init), reference: zb[row].map(Double.init), target: t - start)

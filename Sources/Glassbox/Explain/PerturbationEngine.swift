@@ -157,13 +157,8 @@ public final class PerturbationEngine {
                 for (offset, runner) in runners.enumerated() {
                     current = try runner.forward(current, parameters: session.network.parameters[4 + offset], training: false, seed: 0)
                 }
-                let logits = try current.reshaped(try Shape([batch, outputs]))
-                var final = logits
-                if model.endsInSoftmax {
-                    try backend.softmax(logits, into: probabilities)
-                    final = probabilities
-                }
-                let values = try backend.download(final)
+                let values = try backend.download(try session.network.head.predictions(current, batch: batch, backend: backend,
+                                                                                         into: probabilities))
                 for (c, target) in classes.enumerated() {
                     for row in 0..<rows { result[c].append(Double(values[row * outputs + target])) }
                 }

@@ -11,6 +11,7 @@ public enum ModelDiagram {
             "digraph model {",
             "    graph [rankdir=TB, fontname=\"Helvetica\"];",
             "    node [shape=record, fontname=\"Helvetica\", fontsize=11, style=filled, fillcolor=\"#f4f6fb\"];",
+            "    edge [fontname=\"Helvetica\", fontsize=9];",
             "    input [label=\"{input | Input | \(shape(model.inputShape))}\"];",
         ]
         let names = model.layerNames, counts = model.parameterCounts
@@ -23,7 +24,7 @@ public enum ModelDiagram {
             let counts = parameters > 0 ? " | params: \(Sequential.grouped(parameters))" : ""
             lines.append("    layer\(index) [label=\"{\(title) | {input: | output:} | {\(inputShape) | \(shape(model.outputShapes[index]))}\(counts)}\"];")
             for (source, sourceShape) in zip(model.layerInputs[index], inputShapes) {
-                lines.append("    \(source < 0 ? "input" : "layer\(source)") -> layer\(index) [label=\" \(shape(sourceShape))\", fontsize=9];")
+                lines.append("    \(source < 0 ? "input" : "layer\(source)") -> layer\(index) [label=\" \(shape(sourceShape))\"];")
             }
         }
         lines.append("}")

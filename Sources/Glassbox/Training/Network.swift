@@ -37,6 +37,7 @@ final class Network {
     init(model: Sequential, backend: any Backend) throws {
         self.model = model
         self.backend = backend
+        head = OutputHead(model)
         consumers = model.consumerCounts
         inputConsumers = model.layerInputs.joined().filter { $0 < 0 }.count
         parameters = try zip(model.parameterShapes, model.parameters).map { shapes, values in
@@ -44,6 +45,8 @@ final class Network {
         }
     }
 
+    /// What the last layer's output becomes, and the loss.
+    let head: OutputHead
     /// How many layers read each layer's output, and the model's input.
     let consumers: [Int]
     let inputConsumers: Int
@@ -110,16 +113,10 @@ final class Network {
         return Activations(inputs: inputs, outputs: outputs)
     }
 
-    /// The model's final output as a `[batch, outputs]` matrix: probabilities when the model ends
-    /// in softmax (applied here, over the output's last axis, as Keras does: a `(28, 10)` output
-    /// gives 28 rows of 10 probabilities), else the raw outputs.
+    /// The model's final output as a `[batch, outputs]` matrix, through the ``OutputHead``:
+    /// probabilities when the model ends in softmax, else the raw outputs.
     func predictions(_ stack: Stack, output: Tensor) throws -> Tensor {
-        let matrix = try output.reshaped(try Shape([stack.batchSize, model.outputCount]))
-        guard model.endsInSoftmax else { return matrix }
-        let last = model.outputShapes.last!.last!
-        let rows = try Shape([stack.batchSize * model.outputCount / last, last])
-        try backend.softmax(try matrix.reshaped(rows), into: try stack.probabilities.reshaped(rows))
-        return stack.probabilities
+        try head.predictions(output, batch: stack.batchSize, backend: backend, into: stack.probabilities)
     }
 
     /// Back-propagates `gradient` (of the last layer's output) through every layer in reverse

@@ -144,11 +144,9 @@ extension Sequential {
                 state.step += 1
                 let seed = UInt32(truncatingIfNeeded: state.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(state.step))
                 let activations = try network.forward(stack, training: true, seed: seed)
-                let logits = try activations.outputs.last!.reshaped(try Shape([rows, outputCount]))
-                try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses,
-                                                gradLogits: stack.gradLogits, scale: 1 / Float(rows))
-                try backend.sum(stack.losses, into: lossTotal, accumulate: true)
-                try backend.accuracyCount(logits: logits, labels: stack.labels, into: correctTotal, accumulate: true)
+                try network.head.crossEntropy(logits: activations.outputs.last!, labels: stack.labels, batch: rows, losses: stack.losses,
+                                              gradient: stack.gradLogits, scale: 1 / Float(rows), lossTotal: lossTotal,
+                                              correctTotal: correctTotal, backend: backend)
                 try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: seed)
                 for layer in 0..<layers.count {
                     for index in network.parameters[layer].indices where layers[layer].isTrainable(parameter: index) {

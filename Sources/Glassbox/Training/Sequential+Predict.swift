@@ -30,10 +30,8 @@ extension Sequential {
             try backend.write(Array(x[(first * size)..<((first + rows) * size)]), into: stack.input)
             try backend.write(Array(y[first..<(first + rows)]), into: stack.labels)
             let outputs = try network.forward(stack, training: false, seed: 0).outputs
-            let logits = try outputs.last!.reshaped(try Shape([rows, outputCount]))
-            try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses, gradLogits: nil, scale: 1)
-            try backend.sum(stack.losses, into: lossTotal, accumulate: true)
-            try backend.accuracyCount(logits: logits, labels: stack.labels, into: correctTotal, accumulate: true)
+            try network.head.crossEntropy(logits: outputs.last!, labels: stack.labels, batch: rows, losses: stack.losses, gradient: nil,
+                                          scale: 1, lossTotal: lossTotal, correctTotal: correctTotal, backend: backend)
             first += rows
         }
         let loss = Double(try backend.download(lossTotal)[0]) / Double(count)
@@ -93,14 +91,9 @@ public final class InferenceSession {
             var oneHot = [Float](repeating: 0, count: rows * classes)
             for row in 0..<rows { oneHot[row * classes + targets[first + row]] = 1 }
             try backend.write(oneHot, into: stack.gradLogits)
-            if model.endsInSoftmax {
-                // Softmax runs over the output's last axis: back through it row by row.
-                let last = model.outputShapes.last!.last!
-                let rowsShape = try Shape([rows * classes / last, last])
-                let probabilities = try network.predictions(stack, output: activations.outputs.last!).reshaped(rowsShape)
-                let gradient = try stack.gradLogits.reshaped(rowsShape)
-                try backend.softmaxBackward(probabilities: probabilities, gradOutput: gradient, into: gradient)
-            }
+            // Back through the head's softmax, if any, to the last layer's output.
+            try network.head.backward(stack.gradLogits, probabilities: try network.predictions(stack, output: activations.outputs.last!),
+                                      batch: rows, backend: backend)
             let gradient = try network.backward(stack, activations: activations, gradient: stack.gradLogits,
                                                 gradients: parameterGradients!, seed: 0, inputGradient: true)
             result += try backend.download(gradient!)

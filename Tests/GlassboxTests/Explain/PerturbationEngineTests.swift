@@ -199,4 +199,30 @@ final class PerturbationEngineTests: XCTestCase {
             }
         }
     }
+
+    /// The segment-table path with a multi-axis output after its Dense layer (Reshape to (4, 8),
+    /// Dense(3, softmax) on the last axis): softmax over each row of 3, as the full forward pass
+    /// computes it, on every backend.
+    func testSegmentTablePathAppliesTheHeadsSoftmaxPerRow() throws {
+        let model = try Sequential(inputShape: [8, 8, 1], seed: 65, layers: [
+            try Conv2D(filters: 4, kernelSize: 3, activation: .relu), try MaxPool2D(2), Flatten(),
+            try Dense(units: 32, activation: .relu), try Reshape([4, 8]), try Dense(units: 3, activation: .softmax),
+        ])
+        XCTAssertEqual(model.outputShapes.last, [4, 3])
+        let masks = randomMasks()
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let session = try InferenceSession(model: model, backend: backend)
+            var random = SeededGenerator(seed: 60)
+            let baseline = random.floats(64, in: 0...1)
+            func run(table: Bool) throws -> [[Double]] {
+                try PerturbationEngine(session: session, input: ExplainFixtures.image(), baseline: baseline,
+                                       segmentation: try Segmentation.grid(3, width: 8, height: 8), allowsSegmentTable: table)
+                    .evaluate(masks, classes: [0, 4, 11])
+            }
+            let withTable = try run(table: true), without = try run(table: false)
+            for c in 0..<3 {
+                XCTAssertLessThan(relativeError(withTable[c].map(Float.init), without[c].map(Float.init)), 1e-5, "\(backend.name), output \(c)")
+            }
+        }
+    }
 }
