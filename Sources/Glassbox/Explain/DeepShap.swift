@@ -7,7 +7,7 @@ import Foundation
 ///     phi = mean over b of  m(x, b) * (x - b),     sum(phi) = f(x) - mean over b of f(b)
 ///
 /// The multipliers come from a modified backward pass over the model's graph on the device,
-/// batched over the background: each layer's runner applies its own rule (``DeepLiftRule``): the
+/// batched over the background: each layer's runner applies its own rule (`DeepLiftRule`): the
 /// rescale rule `(y_x - y_b) / (z_x - z_b)` for element-wise activations (of Conv2D, Dense and
 /// Activation layers), shap DeepExplainer's max-pooling rule; layers linear in their input at
 /// inference (Flatten, Reshape, the reductions, average pooling, batch normalisation, Dropout,

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An image classification data set in memory: MNIST, Fashion-MNIST, any folder of IDX files
-/// laid out like them, or a folder of class folders of images (``loadImageFolder(_:)``).
+/// laid out like them, or a folder of class folders of images (``loadImageFolder(_:channels:)``).
 ///
 /// Images are stored flat and row-major, image after image (`count * rows * columns` values,
 /// each pixel / 255 in 0...1), ready for a `[batch, rows, columns, 1]` tensor. Labels are class
@@ -170,7 +170,7 @@ public struct Dataset: Sendable {
                        testLabels: Array(testLabels.prefix(testKept)))
     }
 
-    /// Every file of `folder` that ``load(folder:classNamesFile:)`` could read, under any of the
+    /// Every file of `folder` that ``load(folder:classNamesFile:channels:)`` could read, under any of the
     /// accepted names: what an output must never overwrite.
     public static func files(in folder: URL) -> [URL] {
         let idx = idxFiles(in: folder)

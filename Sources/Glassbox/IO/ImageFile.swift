@@ -6,7 +6,9 @@ import Foundation
 /// a gray image read for a three-channel model repeats its value in every channel.
 public enum ImageFile {
     /// The image at `url` as `height x width x channels` values in 0...1 (row-major, NHWC).
-    /// - Parameter channels: 1 or 3.
+    /// - Parameters:
+    ///   - url: a PNG or PGM file (the format is read from its first bytes).
+    ///   - channels: 1 or 3.
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` for another channel count;
     ///   what ``GrayImage/load(from:)`` throws for a file that is not a readable PNG or PGM.
     public static func load(from url: URL, channels: Int) throws -> (width: Int, height: Int, values: [Float]) {
