@@ -9,6 +9,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // ONNX files are protobuf: the runtime library for the committed generated code
+        // (Sources/Glassbox/IO/ONNX/Generated).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The OpenCL C API (Debian: ocl-icd-opencl-dev). Only Backend/OpenCL imports it.
@@ -40,8 +43,9 @@ let package = Package(
         ),
         .target(
             name: "Glassbox",
-            dependencies: ["COpenCL", "CZlib", "GlassboxKernels"],
-            path: "Sources/Glassbox"
+            dependencies: ["COpenCL", "CZlib", "GlassboxKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/Glassbox",
+            exclude: ["IO/ONNX/Generated/README.md"]
         ),
         .executableTarget(
             name: "GlassboxCLI",

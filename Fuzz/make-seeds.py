@@ -401,6 +401,15 @@ write("image-folder", "mixed", image_folder(0x81, [b"\x00" + GRAY, b"\x01" + pgm
 write("image-folder", "sizes-differ", image_folder(0x01, [b"\x00" + GRAY, b"\x01" + pgm(2, 2, [1, 2, 3, 4])]))
 write("image-folder", "gray-only", image_folder(0x02, [b"\x01" + pgm(3, 2, [9] * 6)] * 3))
 
+# ---- ONNX files (onnx): PyTorch exports from Tests/Fixtures/onnx, cut and altered -----------
+
+for name in ["torch-cnn", "torch-residual"]:
+    with open(os.path.join(REPOSITORY, "Tests", "Fixtures", "onnx", name + ".onnx"), "rb") as f:
+        model = f.read()
+    write("onnx", name + ".onnx", model)
+    write("onnx", name + "-cut.onnx", model[: len(model) // 3])
+write("onnx", "not-protobuf.onnx", b"\x08\x07\x12\xff\xff\xff\xff\x0f")
+
 if __name__ == "__main__":
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print("seed corpora: %d files, %d bytes" % (sum(len(fs) for _, _, fs in os.walk(ROOT)), total))

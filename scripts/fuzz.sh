@@ -50,7 +50,7 @@ build_target() {
         -Xcc -fmodule-map-file=Sources/COpenCL/module.modulemap \
         -Xcc -fmodule-map-file=Sources/CZlib/module.modulemap \
         Fuzz/Support/*.swift "Fuzz/Targets/$target.swift" \
-        "$products"/Glassbox.build/*.o "$products"/GlassboxKernels.build/*.o \
+        "$products"/Glassbox.build/*.o "$products"/GlassboxKernels.build/*.o "$products"/SwiftProtobuf.build/*.o \
         -o "$scratch/fuzz/fuzz-$target" 2>&1 \
         | grep -v "ld.gold: warning: Cannot export local symbol" || true
     [ -x "$scratch/fuzz/fuzz-$target" ] || { echo "fuzz: building fuzz-$target failed" >&2; return 1; }

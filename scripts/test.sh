@@ -28,4 +28,4 @@ trap 'rm -rf "$empty"' EXIT
 # The CLI and crash tests run with --device cpu in both passes, so this pass skips them.
 OCL_ICD_VENDORS="$empty" GLASSBOX_EXPECT_NO_OPENCL=1 swift test --skip-build \
     --skip ModelCommandsTests --skip ExplainCommandTests --skip CrashSafeTrainingTests \
-    --skip HostileInputBehaviourTests --skip ArchitectureCommandsTests
+    --skip HostileInputBehaviourTests --skip ArchitectureCommandsTests --skip ImportCommandTests

@@ -51,7 +51,11 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> Sequential {
         guard !model.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--model: the path is empty") }
-        do { return try Sequential.load(from: URL(fileURLWithPath: model)) } catch { throw CommandFailure(error) }
+        do {
+            // An ONNX file is imported on the fly (`glassbox import` keeps the result).
+            if model.lowercased().hasSuffix(".onnx") { return try ONNXImport.model(from: URL(fileURLWithPath: model)) }
+            return try Sequential.load(from: URL(fileURLWithPath: model))
+        } catch { throw CommandFailure(error) }
     }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Glassbox
+@testable import Glassbox
 import XCTest
 
 /// A catalogue of bad inputs and the error each gets. Every row must throw a Glassbox error (no
@@ -145,6 +145,25 @@ final class BadInputCatalogTests: XCTestCase {
                 try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
                 try IOFixtures.writeDataset(in: data, trainLabels: [0, 1], testLabels: [1, 0])
                 _ = try Dataset.load(folder: data, channels: 3)
+            },
+            Row(input: "ONNX file cut to a third of its size", expect: ["not an ONNX model", "truncated"]) { _ in
+                let data = try Data(contentsOf: ONNXImportTests.fixtures.appendingPathComponent("torch-cnn.onnx"))
+                _ = try ONNXImport.model(data.prefix(data.count / 3), path: "cut.onnx")
+            },
+            Row(input: "ONNX initializer whose bytes disagree with its shape", expect: ["holds 12 bytes"]) { _ in
+                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ONNXImportTests.fixtures.appendingPathComponent("torch-cnn.onnx")))
+                proto.graph.initializer[0].rawData = proto.graph.initializer[0].rawData.prefix(12)
+                _ = try ONNXImport.model(try proto.serializedData(), path: "short.onnx")
+            },
+            Row(input: "ONNX node reading a tensor no node computes", expect: ["is not computed by an earlier node"]) { _ in
+                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ONNXImportTests.fixtures.appendingPathComponent("torch-cnn.onnx")))
+                proto.graph.node[1].input[0] = "nowhere"
+                _ = try ONNXImport.model(try proto.serializedData(), path: "dangling.onnx")
+            },
+            Row(input: "ONNX operator Glassbox does not read (Erf)", expect: ["(Erf)", "operator not supported"]) { _ in
+                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ONNXImportTests.fixtures.appendingPathComponent("torch-cnn.onnx")))
+                proto.graph.node[1].opType = "Erf"
+                _ = try ONNXImport.model(try proto.serializedData(), path: "erf.onnx")
             },
             Row(input: "training data holding a NaN", expect: ["sample 1"]) { _ in
                 var model = try Sequential(inputShape: [2], layers: [try Dense(units: 2, activation: .softmax)])

@@ -1,0 +1,349 @@
+import Foundation
+import SwiftProtobuf
+
+/// Reads an ONNX model (`torch.onnx.export`, opset 13 and newer) as a Glassbox graph that
+/// computes the same function.
+///
+/// ONNX image models are channel-first (NCHW) and Glassbox's are channel-last (NHWC), so the
+/// importer translates as it goes: convolution kernels `[out, in, kh, kw]` become
+/// `[kh, kw, in, out]`, batch normalisation and concatenation act on the last axis, and a Flatten
+/// of a `[C, H, W]` tensor (whose ONNX order is C, H, W) is followed by a Dense layer whose kernel
+/// rows are permuted to Glassbox's H, W, C order. The input is `[N, C, H, W]` in ONNX and
+/// `[H, W, C]` per sample in Glassbox; for one channel the two layouts hold the same bytes.
+///
+/// Operators read: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, Relu, LeakyRelu (alpha
+/// 0.2), Sigmoid, Tanh, Softmax (last axis), Flatten, Add (of two computed tensors),
+/// Concat (channels or features), BatchNormalization (inference), Dropout and Identity.
+/// Paddings must be none or TensorFlow's `same` split; a Flatten must feed a Gemm. Anything else
+/// is refused with the node's name, its operator, the attribute and what is supported.
+public enum ONNXImport {
+    /// The model in the ONNX file at `url`.
+    /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` when the file cannot be read;
+    ///   ``GlassboxError/malformedFile(path:offset:reason:)`` for a file that does not parse, an
+    ///   opset older than 13, or a node Glassbox cannot represent, naming it.
+    public static func model(from url: URL) throws -> Sequential {
+        try model(try FileBytes.read(url), path: url.path)
+    }
+
+    /// The model in `data`, an ONNX `ModelProto`; `path` names the file in errors.
+    public static func model(_ data: Data, path: String) throws -> Sequential {
+        func malformed(_ reason: String) -> GlassboxError { .malformedFile(path: path, offset: nil, reason: reason) }
+        let proto: Onnx_ModelProto
+        do { proto = try Onnx_ModelProto(serializedBytes: data) } catch {
+            throw malformed("not an ONNX model: the protobuf does not parse (\(error))")
+        }
+        let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0
+        guard opset >= 13 else { throw malformed("opset \(opset) is not supported (13 and newer)") }
+        var translator = Translator(graph: proto.graph, path: path)
+        do {
+            return try translator.translate()
+        } catch let error as GlassboxError {
+            if case .malformedFile = error { throw error }
+            throw malformed("\(error)")
+        }
+    }
+}
+
+/// A computed tensor of the ONNX graph as Glassbox holds it.
+private struct Value {
+    /// The Glassbox node that computes it (`Sequential.inputName` for the model's input).
+    var node: String
+    /// Its ONNX shape without the batch: `[C, H, W]` for images, `[F]` for features.
+    var shape: [Int]
+    /// Set for the output of a Flatten of a `[C, H, W]` tensor: Glassbox holds it in H, W, C
+    /// order, so the Dense layer reading it permutes its kernel rows.
+    var flattenedFrom: [Int]?
+}
+
+private struct Translator {
+    let graph: Onnx_GraphProto
+    let path: String
+    var constants: [String: (dims: [Int], values: [Float])] = [:]
+    var values: [String: Value] = [:]
+    var nodes: [Sequential.Node] = []
+    var parameters: [String: [[Float]]] = [:]
+    var inputShape: [Int] = []
+    var usedNames = Set<String>()
+
+    init(graph: Onnx_GraphProto, path: String) { self.graph = graph; self.path = path }
+
+    func refuse(_ node: Onnx_NodeProto, _ reason: String) -> GlassboxError {
+        .malformedFile(path: path, offset: nil, reason: "node '\(node.name)' (\(node.opType)): \(reason)")
+    }
+
+    mutating func translate() throws -> Sequential {
+        for tensor in graph.initializer { constants[tensor.name] = try floats(tensor) }
+        guard let input = graph.input.first(where: { constants[$0.name] == nil }) else {
+            throw GlassboxError.malformedFile(path: path, offset: nil, reason: "the graph has no input besides its initializers")
+        }
+        let dims = input.type.tensorType.shape.dim.map { $0.dimValue }
+        let sample = Array(dims.dropFirst()).map(Int.init)
+        guard dims.count == 4 || dims.count == 2, sample.allSatisfy({ $0 >= 1 }) else {
+            throw GlassboxError.malformedFile(path: path, offset: nil,
+                reason: "input '\(input.name)' has shape \(dims): Glassbox reads images [N, C, H, W] and feature rows [N, F] with known sizes")
+        }
+        inputShape = dims.count == 4 ? [sample[1], sample[2], sample[0]] : sample
+        values[input.name] = Value(node: Sequential.inputName, shape: sample)
+        for node in graph.node { try translate(node) }
+        guard let output = graph.output.first, graph.output.count == 1, let last = values[output.name] else {
+            throw GlassboxError.malformedFile(path: path, offset: nil, reason: "the graph must have one output computed by its nodes")
+        }
+        guard last.node == nodes.last?.name else {
+            throw GlassboxError.malformedFile(path: path, offset: nil, reason: "the output '\(output.name)' is not computed by the graph's last node")
+        }
+        var model = try Sequential(inputShape: inputShape, seed: 0, nodes: nodes)
+        try model.setParameters(try nodes.indices.map { index in
+            let expected = model.parameterShapes[index]
+            let given = parameters[nodes[index].name] ?? []
+            guard given.count == expected.count, zip(given, expected).allSatisfy({ $0.count == $1.elementCount }) else {
+                throw GlassboxError.malformedFile(path: path, offset: nil,
+                    reason: "node '\(nodes[index].name)': the initializers do not fit the layer's parameters \(expected)")
+            }
+            return given
+        })
+        return model
+    }
+
+    /// A tensor's values as floats (float32 data, or int64 for shapes), row-major.
+    func floats(_ tensor: Onnx_TensorProto) throws -> (dims: [Int], values: [Float]) {
+        let dims = tensor.dims.map(Int.init)
+        guard dims.allSatisfy({ $0 >= 0 }), let count = dims.reduce(1 as Int?, { total, d in total.flatMap { $0.multipliedReportingOverflow(by: d).overflow ? nil : $0 * d } }),
+              count <= 1 << 31 else {
+            throw GlassboxError.malformedFile(path: path, offset: nil, reason: "initializer '\(tensor.name)' claims shape \(dims)")
+        }
+        switch tensor.dataType {
+        case 1:   // FLOAT
+            if !tensor.rawData.isEmpty {
+                guard tensor.rawData.count == count * 4 else {
+                    throw GlassboxError.malformedFile(path: path, offset: nil,
+                        reason: "initializer '\(tensor.name)' of shape \(dims) holds \(tensor.rawData.count) bytes, not \(count * 4)")
+                }
+                let values = tensor.rawData.withUnsafeBytes { raw in
+                    (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                }
+                return (dims, values)
+            }
+            guard tensor.floatData.count == count else {
+                throw GlassboxError.malformedFile(path: path, offset: nil,
+                    reason: "initializer '\(tensor.name)' of shape \(dims) holds \(tensor.floatData.count) values, not \(count)")
+            }
+            return (dims, tensor.floatData)
+        case 7:   // INT64
+            let values: [Int64] = tensor.rawData.isEmpty ? tensor.int64Data : tensor.rawData.withUnsafeBytes { raw in
+                (0..<(raw.count / 8)).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+            }
+            guard values.count == count else {
+                throw GlassboxError.malformedFile(path: path, offset: nil, reason: "initializer '\(tensor.name)' of shape \(dims) holds \(values.count) values, not \(count)")
+            }
+            return (dims, values.map(Float.init))
+        default:
+            throw GlassboxError.malformedFile(path: path, offset: nil,
+                reason: "initializer '\(tensor.name)' has data type \(tensor.dataType): only float32 (1) and int64 (7) are read")
+        }
+    }
+
+    /// A Glassbox node name for an ONNX node (its name without slashes, made unique).
+    mutating func name(for node: Onnx_NodeProto) -> String {
+        var base = node.name.split(separator: "/").filter { !$0.isEmpty }.joined(separator: "_")
+        if base.isEmpty { base = node.opType.lowercased() }
+        if base == Sequential.inputName { base += "_node" }
+        var candidate = base, count = 1
+        while usedNames.contains(candidate) { candidate = "\(base)_\(count)"; count += 1 }
+        usedNames.insert(candidate)
+        return candidate
+    }
+
+    func attribute(_ node: Onnx_NodeProto, _ name: String) -> Onnx_AttributeProto? { node.attribute.first { $0.name == name } }
+    func int(_ node: Onnx_NodeProto, _ name: String, default value: Int) -> Int { attribute(node, name).map { Int($0.i) } ?? value }
+    func ints(_ node: Onnx_NodeProto, _ name: String) -> [Int]? { attribute(node, name).map { $0.ints.map(Int.init) } }
+    func float(_ node: Onnx_NodeProto, _ name: String, default value: Float) -> Float { attribute(node, name)?.f ?? value }
+
+    func value(_ node: Onnx_NodeProto, _ index: Int) throws -> Value {
+        guard node.input.count > index, let value = values[node.input[index]] else {
+            throw refuse(node, "input \(index) ('\(node.input.count > index ? node.input[index] : "")') is not computed by an earlier node")
+        }
+        return value
+    }
+
+    func constant(_ node: Onnx_NodeProto, _ index: Int) throws -> (dims: [Int], values: [Float]) {
+        guard node.input.count > index, let constant = constants[node.input[index]] else {
+            throw refuse(node, "input \(index) must be an initializer (a constant)")
+        }
+        return constant
+    }
+
+    /// `valid` or TensorFlow's `same` for the pads, kernel and strides of a spatial input `[H, W]`.
+    func padding(_ node: Onnx_NodeProto, input: [Int], kernel: [Int], strides: [Int]) throws -> Padding {
+        let autoPad = attribute(node, "auto_pad").map { String(decoding: $0.s, as: UTF8.self) } ?? "NOTSET"
+        if autoPad == "SAME_UPPER" { return .same }
+        if autoPad == "VALID" { return .valid }
+        guard autoPad == "NOTSET" else { throw refuse(node, "auto_pad \(autoPad) is not supported (NOTSET, VALID, SAME_UPPER)") }
+        let pads = ints(node, "pads") ?? [0, 0, 0, 0]
+        guard pads.count == 4 else { throw refuse(node, "pads \(pads) are not four values") }
+        if pads.allSatisfy({ $0 == 0 }) { return .valid }
+        // TensorFlow's same: output ceil(in / stride), the odd pad at the end.
+        let same = (0..<2).map { axis -> (Int, Int) in
+            let output = (input[axis] + strides[axis] - 1) / strides[axis]
+            let total = max((output - 1) * strides[axis] + kernel[axis] - input[axis], 0)
+            return (total / 2, total - total / 2)
+        }
+        guard pads == [same[0].0, same[1].0, same[0].1, same[1].1] else {
+            throw refuse(node, "pads \(pads) are neither none nor TensorFlow's 'same' (\([same[0].0, same[1].0, same[0].1, same[1].1])) for kernel \(kernel), "
+                + "strides \(strides) on \(input): not representable yet")
+        }
+        return .same
+    }
+
+    mutating func add(_ node: Onnx_NodeProto, _ layer: any Layer, from inputs: [Value], parameters tensors: [[Float]] = [],
+                      shape: [Int], flattenedFrom: [Int]? = nil) throws {
+        let name = name(for: node)
+        nodes.append(Sequential.Node(name, layer, from: inputs.map(\.node)))
+        if !tensors.isEmpty { parameters[name] = tensors }
+        values[node.output[0]] = Value(node: name, shape: shape, flattenedFrom: flattenedFrom)
+    }
+
+    mutating func translate(_ node: Onnx_NodeProto) throws {
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw refuse(node, "domain '\(node.domain)' is not supported") }
+        guard !node.output.isEmpty else { throw refuse(node, "has no output") }
+        switch node.opType {
+        case "Identity", "Dropout":
+            values[node.output[0]] = try value(node, 0)
+        case "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Softmax":
+            let x = try value(node, 0)
+            let activation: Activation
+            switch node.opType {
+            case "Relu": activation = .relu
+            case "Sigmoid": activation = .sigmoid
+            case "Tanh": activation = .tanh
+            case "LeakyRelu":
+                let alpha = float(node, "alpha", default: 0.01)
+                guard abs(alpha - Activation.leakyReluSlope) < 1e-6 else {
+                    throw refuse(node, "alpha \(alpha) is not supported (only \(Activation.leakyReluSlope))")
+                }
+                activation = .leakyRelu
+            default:
+                let axis = int(node, "axis", default: -1)
+                guard axis == -1 || axis == x.shape.count else {
+                    throw refuse(node, "softmax over axis \(axis) is not supported (the last axis, of features)")
+                }
+                guard x.shape.count == 1 else { throw refuse(node, "softmax of an image tensor \(x.shape) is not supported") }
+                activation = .softmax
+            }
+            try add(node, ActivationLayer(activation), from: [x], shape: x.shape, flattenedFrom: x.flattenedFrom)
+        case "Conv":
+            let x = try value(node, 0)
+            let (wDims, w) = try constant(node, 1)
+            guard x.shape.count == 3, wDims.count == 4, wDims[1] == x.shape[0] else {
+                throw refuse(node, "needs an image [C, H, W] and a kernel [out, \(x.shape.first ?? 0), kh, kw], got \(x.shape) and \(wDims)")
+            }
+            guard (ints(node, "dilations") ?? [1, 1]).allSatisfy({ $0 == 1 }) else { throw refuse(node, "dilations other than 1 are not supported") }
+            guard int(node, "group", default: 1) == 1 else { throw refuse(node, "group other than 1 is not supported") }
+            let (out, inChannels, kh, kw) = (wDims[0], wDims[1], wDims[2], wDims[3])
+            let strides = ints(node, "strides") ?? [1, 1]
+            let padding = try padding(node, input: [x.shape[1], x.shape[2]], kernel: [kh, kw], strides: strides)
+            let bias = node.input.count > 2 ? try constant(node, 2).values : [Float](repeating: 0, count: out)
+            // [out, in, kh, kw] -> [kh, kw, in, out]
+            var kernel = [Float](repeating: 0, count: w.count)
+            for o in 0..<out { for i in 0..<inChannels { for r in 0..<kh { for c in 0..<kw {
+                kernel[((r * kw + c) * inChannels + i) * out + o] = w[((o * inChannels + i) * kh + r) * kw + c]
+            } } } }
+            let layer = try Conv2D(filters: out, kernelSize: (kh, kw), strides: (strides[0], strides[1]), padding: padding)
+            let output = try layer.outputShape(for: [x.shape[1], x.shape[2], x.shape[0]])
+            try add(node, layer, from: [x], parameters: [kernel, bias], shape: [output[2], output[0], output[1]])
+        case "MaxPool", "AveragePool":
+            let x = try value(node, 0)
+            guard x.shape.count == 3, let size = ints(node, "kernel_shape"), size.count == 2 else { throw refuse(node, "needs an image [C, H, W] and a 2-D kernel_shape") }
+            guard int(node, "ceil_mode", default: 0) == 0 else { throw refuse(node, "ceil_mode 1 is not supported") }
+            guard (ints(node, "dilations") ?? [1, 1]).allSatisfy({ $0 == 1 }) else { throw refuse(node, "dilations other than 1 are not supported") }
+            guard node.output.count == 1 else { throw refuse(node, "the Indices output is not supported") }
+            let strides = ints(node, "strides") ?? [1, 1]
+            let padding = try padding(node, input: [x.shape[1], x.shape[2]], kernel: size, strides: strides)
+            if node.opType == "AveragePool", padding == .same, int(node, "count_include_pad", default: 0) != 0 {
+                throw refuse(node, "count_include_pad 1 is not supported (Glassbox averages what is inside the image)")
+            }
+            let layer: any Layer = node.opType == "MaxPool"
+                ? try MaxPool2D(poolSize: (size[0], size[1]), strides: (strides[0], strides[1]), padding: padding)
+                : try AveragePooling2D(poolSize: (size[0], size[1]), strides: (strides[0], strides[1]), padding: padding)
+            let output = try layer.outputShape(for: [x.shape[1], x.shape[2], x.shape[0]])
+            try add(node, layer, from: [x], shape: [output[2], output[0], output[1]])
+        case "GlobalAveragePool":
+            let x = try value(node, 0)
+            guard x.shape.count == 3 else { throw refuse(node, "needs an image [C, H, W], got \(x.shape)") }
+            // ONNX keeps [C, 1, 1]; Glassbox gives [C], which a Flatten then passes through.
+            try add(node, GlobalAveragePooling2D(), from: [x], shape: [x.shape[0], 1, 1])
+        case "Flatten":
+            let x = try value(node, 0)
+            guard int(node, "axis", default: 1) == 1 else { throw refuse(node, "axis other than 1 is not supported") }
+            guard x.shape.count == 3 else { values[node.output[0]] = x; return }
+            let count = x.shape.reduce(1, *)
+            if x.shape[1] == 1 && x.shape[2] == 1 || x.shape[0] == 1 {
+                // One channel, or 1x1 images: both orders agree.
+                if nodes.last.map({ $0.layer is GlobalAveragePooling2D && $0.name == x.node }) == true {
+                    values[node.output[0]] = Value(node: x.node, shape: [count])
+                } else {
+                    try add(node, Flatten(), from: [x], shape: [count])
+                }
+            } else {
+                try add(node, Flatten(), from: [x], shape: [count], flattenedFrom: x.shape)
+            }
+        case "Gemm":
+            let x = try value(node, 0)
+            guard x.shape.count == 1 else { throw refuse(node, "needs feature rows, got \(x.shape)") }
+            guard int(node, "transA", default: 0) == 0, float(node, "alpha", default: 1) == 1, float(node, "beta", default: 1) == 1 else {
+                throw refuse(node, "transA, alpha and beta other than 0, 1, 1 are not supported")
+            }
+            let (bDims, b) = try constant(node, 1)
+            let transposed = int(node, "transB", default: 0) == 1
+            guard bDims.count == 2 else { throw refuse(node, "B must be a matrix, got \(bDims)") }
+            let (inputs, units) = transposed ? (bDims[1], bDims[0]) : (bDims[0], bDims[1])
+            guard inputs == x.shape[0] else { throw refuse(node, "B has \(inputs) rows for \(x.shape[0]) inputs") }
+            var bias = [Float](repeating: 0, count: units)
+            if node.input.count > 2, !node.input[2].isEmpty {
+                let c = try constant(node, 2)
+                guard c.values.count == units else { throw refuse(node, "C of shape \(c.dims) is not one bias per unit (\(units))") }
+                bias = c.values
+            }
+            // Glassbox's kernel is [inputs, units], rows in Glassbox's order of the input.
+            var kernel = [Float](repeating: 0, count: inputs * units)
+            let order = x.flattenedFrom.map(Self.channelsLastOrder) ?? Array(0..<inputs)
+            for (glassboxRow, onnxRow) in order.enumerated() {
+                for u in 0..<units { kernel[glassboxRow * units + u] = transposed ? b[u * inputs + onnxRow] : b[onnxRow * units + u] }
+            }
+            try add(node, try Dense(units: units), from: [x], parameters: [kernel, bias], shape: [units])
+        case "Add":
+            let a = try value(node, 0), b = try value(node, 1)
+            guard a.shape == b.shape, a.flattenedFrom == b.flattenedFrom else { throw refuse(node, "inputs of shapes \(a.shape) and \(b.shape) do not match") }
+            try add(node, Add(), from: [a, b], shape: a.shape, flattenedFrom: a.flattenedFrom)
+        case "Concat":
+            let inputs = try node.input.indices.map { try value(node, $0) }
+            let axis = int(node, "axis", default: 1)
+            let rank = inputs[0].shape.count + 1
+            guard axis == 1 || axis == 1 - rank, inputs.allSatisfy({ $0.flattenedFrom == nil }) else {
+                throw refuse(node, "only the channel (or feature) axis 1 is supported, got \(axis)")
+            }
+            var shape = inputs[0].shape
+            shape[0] = inputs.reduce(0) { $0 + $1.shape[0] }
+            try add(node, try Concatenate(axis: -1), from: inputs, shape: shape)
+        case "BatchNormalization":
+            let x = try value(node, 0)
+            guard int(node, "training_mode", default: 0) == 0, node.output.count == 1 else { throw refuse(node, "training mode is not supported (inference only)") }
+            let tensors = try (1...4).map { try constant(node, $0).values }
+            let channels = x.shape[0]
+            guard tensors.allSatisfy({ $0.count == channels }) else { throw refuse(node, "scale, bias, mean and variance need \(channels) values each") }
+            let layer = try BatchNormalization(momentum: float(node, "momentum", default: 0.9), epsilon: float(node, "epsilon", default: 1e-5))
+            try add(node, layer, from: [x], parameters: tensors, shape: x.shape, flattenedFrom: x.flattenedFrom)
+        default:
+            throw refuse(node, "operator not supported (Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, Relu, LeakyRelu, Sigmoid, Tanh, "
+                + "Softmax, Flatten, Add, Concat, BatchNormalization, Dropout, Identity)")
+        }
+    }
+
+    /// For each position of a Glassbox (H, W, C) flattening of `[C, H, W]`, the ONNX (C, H, W)
+    /// position holding the same value.
+    static func channelsLastOrder(_ shape: [Int]) -> [Int] {
+        let (c, h, w) = (shape[0], shape[1], shape[2])
+        var order = [Int](repeating: 0, count: c * h * w)
+        for y in 0..<h { for x in 0..<w { for k in 0..<c { order[(y * w + x) * c + k] = (k * h + y) * w + x } } }
+        return order
+    }
+}

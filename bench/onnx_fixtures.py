@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Writes the ONNX import fixtures (Tests/Fixtures/onnx/): small PyTorch models exported with
+torch.onnx.export (opset 17, TorchScript exporter, dynamic batch), and each model's probabilities on
+eight test images from PyTorch itself and from ONNX Runtime, with the versions that made them.
+
+  torch-cnn        Conv2d(1, 4, 3, padding 1) -> ReLU -> MaxPool2d(2) -> Conv2d(4, 8, 3) -> ReLU ->
+                   Flatten (C, H, W order) -> Linear(1152, 16) -> ReLU -> Linear(16, 10) -> Softmax
+  torch-residual   Conv2d(1, 8, 3, padding 1) -> BatchNorm2d -> ReLU -> [Conv2d(8, 8, 3, padding 1) ->
+                   BatchNorm2d] + shortcut -> ReLU -> AvgPool2d(2) -> cat([Conv2d 1x1 (8, 4) -> Sigmoid,
+                   Conv2d 1x1 (8, 4) -> Tanh], channels) -> AdaptiveAvgPool2d(1) -> Flatten ->
+                   Linear(8, 10) -> Softmax; batch-norm running statistics and affine weights random
+
+Run from the repository root: python3 bench/onnx_fixtures.py   (needs torch, onnx, onnxruntime)
+"""
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+import torch.nn as nn
+
+OUT = os.path.join("Tests", "Fixtures", "onnx")
+
+
+class TorchCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(4, 8, 3)
+        self.fc1 = nn.Linear(8 * 12 * 12, 16)
+        self.fc2 = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.conv2(self.pool(torch.relu(self.conv1(x)))))
+        x = torch.flatten(x, 1)
+        return torch.softmax(self.fc2(torch.relu(self.fc1(x))), dim=1)
+
+
+class TorchResidual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 3, padding=1)
+        self.stem_bn = nn.BatchNorm2d(8)
+        self.branch = nn.Conv2d(8, 8, 3, padding=1)
+        self.branch_bn = nn.BatchNorm2d(8)
+        self.pool = nn.AvgPool2d(2)
+        self.left = nn.Conv2d(8, 4, 1)
+        self.right = nn.Conv2d(8, 4, 1)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.stem_bn(self.stem(x)))
+        x = torch.relu(x + self.branch_bn(self.branch(x)))
+        x = self.pool(x)
+        x = torch.cat([torch.sigmoid(self.left(x)), torch.tanh(self.right(x))], dim=1)
+        x = torch.flatten(self.gap(x), 1)
+        return torch.softmax(self.fc(x), dim=1)
+
+
+def randomize_batch_norm(model, generator):
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            with torch.no_grad():
+                module.weight.uniform_(0.5, 1.5, generator=generator)
+                module.bias.uniform_(-0.3, 0.3, generator=generator)
+                module.running_mean.uniform_(-0.3, 0.3, generator=generator)
+                module.running_var.uniform_(0.5, 1.5, generator=generator)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(1)
+    images = torch.randint(0, 256, (8, 1, 28, 28), generator=generator, dtype=torch.uint8)
+    x = images.float() / 255
+    for name, model in [("torch-cnn", TorchCNN()), ("torch-residual", TorchResidual())]:
+        randomize_batch_norm(model, generator)
+        model.eval()
+        path = os.path.join(OUT, name + ".onnx")
+        torch.onnx.export(model, x[:2], path, input_names=["input"], output_names=["probabilities"],
+                          dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17, dynamo=False,
+                          training=torch.onnx.TrainingMode.PRESERVE)  # keeps BatchNormalization nodes (eval mode)
+        onnx.checker.check_model(onnx.load(path))
+        with torch.no_grad():
+            torch_outputs = model(x).numpy()
+        runtime_outputs = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"input": x.numpy()})[0]
+        with open(os.path.join(OUT, name + "-outputs.json"), "w") as f:
+            json.dump({"versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
+                                    "numpy": np.__version__, "opset": 17},
+                       "operators": [node.op_type for node in onnx.load(path).graph.node],
+                       "images": images.reshape(8, -1).tolist(),
+                       "torch": torch_outputs.astype(float).tolist(), "onnxruntime": runtime_outputs.astype(float).tolist()}, f)
+            f.write("\n")
+        print(f"{path}: largest |torch - onnxruntime| {np.abs(torch_outputs - runtime_outputs).max():.2e}")
+
+
+if __name__ == "__main__":
+    main()
