@@ -11,7 +11,16 @@ eight test images from PyTorch itself and from ONNX Runtime, with the versions t
                    Linear(8, 10) -> Softmax; batch-norm running statistics and affine weights random
 
 Run from the repository root: python3 bench/onnx_fixtures.py   (needs torch, onnx, onnxruntime)
+
+  --check-export GLASSBOX   instead: for each example architecture (examples/*.json, seeded
+                            weights) and each fixture, `GLASSBOX export` writes ONNX, ONNX Runtime
+                            runs it on the first 64 Fashion-MNIST test images, and the largest
+                            difference from `GLASSBOX predict --format json` is printed (one JSON
+                            line per model)
 """
+import subprocess
+import sys
+import tempfile
 import json
 import os
 
@@ -98,5 +107,38 @@ def main():
         print(f"{path}: largest |torch - onnxruntime| {np.abs(torch_outputs - runtime_outputs).max():.2e}")
 
 
+def check_export(glassbox, data="/usr/share/datasets/fashion-mnist", count=64):
+    sys.path.insert(0, os.path.dirname(__file__))
+    from keras_reference import load_split
+    x, _ = load_split(data, "t10k")
+    x = x[:count]
+    with tempfile.TemporaryDirectory() as folder:
+        models = []
+        for name in ["reference-cnn", "seed-functional", "residual-cnn"]:
+            path = os.path.join(folder, name + ".safetensors")
+            subprocess.run([glassbox, "init", "--architecture", os.path.join("examples", name + ".json"), "--seed", "5", "--out", path],
+                           check=True, capture_output=True)
+            models.append((name, path))
+        for name in ["torch-cnn", "torch-residual"]:
+            path = os.path.join(folder, name + ".safetensors")
+            subprocess.run([glassbox, "import", os.path.join(OUT, name + ".onnx"), "--out", path], check=True, capture_output=True)
+            models.append((name, path))
+        for name, path in models:
+            onnx_path = os.path.join(folder, name + ".onnx")
+            subprocess.run([glassbox, "export", "--model", path, "--out", onnx_path], check=True, capture_output=True)
+            predicted = subprocess.run([glassbox, "predict", "--model", path, "--data", data, "--index", "0", "--count", str(count),
+                                        "--format", "json", "--device", "cpu"], check=True, capture_output=True, text=True).stdout
+            ours = np.array([row["output"] for row in json.loads(predicted)], dtype=np.float64).reshape(count, -1)
+            session = onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+            shape = session.get_inputs()[0].shape
+            feed = x.transpose(0, 3, 1, 2) if shape[1] != x.shape[1] else x   # channel-first images
+            theirs = session.run(None, {session.get_inputs()[0].name: feed.astype(np.float32)})[0].reshape(count, -1)
+            print(json.dumps({"model": name, "onnx_input": [str(d) for d in shape], "images": count,
+                              "max_abs_difference": float(np.abs(ours - theirs).max()), "onnxruntime": onnxruntime.__version__}))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--check-export":
+        check_export(sys.argv[2])
+    else:
+        main()

@@ -34,6 +34,18 @@ final class ImportCommandTests: XCTestCase {
         XCTAssertTrue(explained.standardOutput.contains("exact"), explained.transcript)
         let plot = try GlassboxBinary.run(["plot", "--model", onnx.path, "--out", folder.appendingPathComponent("m.dot").path])
         XCTAssertEqual(plot.status, 0, plot.transcript)
+        // Exported again, the ONNX file predicts what the model file predicts.
+        let exported = folder.appendingPathComponent("again.onnx")
+        let export = try GlassboxBinary.run(["export", "--model", out.path, "--out", exported.path])
+        XCTAssertEqual(export.status, 0, export.transcript)
+        XCTAssertTrue(export.standardOutput.contains("[batch, 1, 28, 28] (channel-first)"), export.transcript)
+        let fromFile = try GlassboxBinary.run(["predict", "--model", out.path, "--image", image.path, "--device", "cpu"])
+        let fromExport = try GlassboxBinary.run(["predict", "--model", exported.path, "--image", image.path, "--device", "cpu"])
+        XCTAssertEqual(fromExport.status, 0, fromExport.transcript)
+        XCTAssertEqual(fromExport.standardOutput, fromFile.standardOutput)
+        let wrongName = try GlassboxBinary.run(["export", "--model", out.path, "--out", folder.appendingPathComponent("m.txt").path])
+        XCTAssertNotEqual(wrongName.status, 0)
+        XCTAssertTrue(wrongName.standardError.contains(".onnx"), wrongName.transcript)
         // Not an ONNX file: the error names the file.
         let junk = folder.appendingPathComponent("junk.onnx")
         try Data("not a model".utf8).write(to: junk)

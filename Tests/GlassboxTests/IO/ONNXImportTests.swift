@@ -98,3 +98,46 @@ final class ONNXImportTests: XCTestCase {
         }
     }
 }
+
+/// ONNX export: what Glassbox writes, Glassbox reads back as the same function (ONNX Runtime's
+/// agreement is checked by `bench/onnx_fixtures.py --check-export`, recorded in BENCHMARKS.md).
+final class ONNXExportTests: XCTestCase {
+    static var examples: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples")
+    }
+
+    func testExportedModelsImportAsTheSameFunction() throws {
+        var models: [(String, Sequential)] = try ["reference-cnn", "seed-functional", "residual-cnn"].map {
+            ($0, try KerasArchitecture.model(from: Self.examples.appendingPathComponent("\($0).json"), seed: 5))
+        }
+        // A channel-first graph with a Concatenate, leaky ReLU, same pooling and an average pool.
+        models.append(("graph", try Sequential(inputShape: [9, 8, 3], seed: 6, nodes: [
+            .init("a", try Conv2D(filters: 4, kernelSize: 3, padding: .same, activation: .leakyRelu), from: ["input"]),
+            .init("b", try Conv2D(filters: 2, kernelSize: 1, activation: .tanh), from: ["input"]),
+            .init("cat", try Concatenate(), from: ["a", "b"]),
+            .init("pool", try MaxPool2D(3, stride: 2, padding: .same), from: ["cat"]),
+            .init("avg", try AveragePooling2D(poolSize: (2, 2), strides: (1, 1)), from: ["pool"]),
+            .init("flat", Flatten(), from: ["avg"]),
+            .init("out", try Dense(units: 5, activation: .softmax), from: ["flat"])])))
+        var random = SeededGenerator(seed: 66)
+        for (name, model) in models {
+            let exported = try ONNXExport.data(model)
+            let imported = try ONNXImport.model(exported, path: "\(name).onnx")
+            XCTAssertEqual(imported.outputShapes.last, model.outputShapes.last, name)
+            XCTAssertEqual(imported.parameterCount, model.parameterCount, name)
+            // Channel-first images feed the ONNX model transposed; Glassbox's import reads them
+            // back in its own layout, so the same samples go to both.
+            let x = random.floats(3 * model.sampleSize, in: 0...1)
+            let error = relativeError(try imported.predict(x, backend: CPUBackend()), try model.predict(x, backend: CPUBackend()))
+            XCTAssertLessThan(error, 1e-6, "\(name): the exported model computes another function (\(error))")
+        }
+    }
+
+    func testLayersWithoutAChannelFirstFormAreRefused() throws {
+        let model = try Sequential(inputShape: [6, 6, 1], layers: [try Conv2D(filters: 2, kernelSize: 3), try Dense(units: 3)])
+        XCTAssertThrowsError(try ONNXExport.data(model)) {
+            XCTAssertTrue("\($0)".contains("'dense' (Dense)") && "\($0)".contains("channel-first"), "\($0)")
+        }
+    }
+}

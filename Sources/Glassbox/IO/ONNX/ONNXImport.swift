@@ -11,11 +11,17 @@ import SwiftProtobuf
 /// rows are permuted to Glassbox's H, W, C order. The input is `[N, C, H, W]` in ONNX and
 /// `[H, W, C]` per sample in Glassbox; for one channel the two layouts hold the same bytes.
 ///
-/// Operators read: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, Relu, LeakyRelu (alpha
-/// 0.2), Sigmoid, Tanh, Softmax (last axis), Flatten, Add (of two computed tensors),
-/// Concat (channels or features), BatchNormalization (inference), Dropout and Identity.
-/// Paddings must be none or TensorFlow's `same` split; a Flatten must feed a Gemm. Anything else
-/// is refused with the node's name, its operator, the attribute and what is supported.
+/// A graph without convolution or pooling keeps its axes (its input `[N, d1, d2, ...]` is the
+/// sample shape `[d1, d2, ...]`), as ``ONNXExport`` writes such models.
+///
+/// Operators read: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul by a constant
+/// (with the Add of a constant bias that follows it: Dense on the last axis), Relu, LeakyRelu
+/// (alpha 0.2), Sigmoid, Tanh, Softmax (last axis), Flatten, Transpose of an image to channel-last
+/// (before a Flatten), Reshape to a constant shape, ReduceSum and ReduceMean over one axis, Add
+/// (of two computed tensors), Concat (channels or features), BatchNormalization (inference),
+/// Dropout and Identity. Paddings must be none or TensorFlow's `same` split; a Flatten of a
+/// channel-first image must feed a Gemm. Anything else is refused with the node's name, its
+/// operator, the attribute and what is supported.
 public enum ONNXImport {
     /// The model in the ONNX file at `url`.
     /// - Throws: ``GlassboxError/fileAccess(path:reason:)`` when the file cannot be read;
@@ -53,6 +59,9 @@ private struct Value {
     /// Set for the output of a Flatten of a `[C, H, W]` tensor: Glassbox holds it in H, W, C
     /// order, so the Dense layer reading it permutes its kernel rows.
     var flattenedFrom: [Int]?
+    /// For a channel-first model's images transposed to channel-last (`[H, W, C]`, which is how
+    /// Glassbox holds every image): a Flatten of it needs no permutation.
+    var channelLast = false
 }
 
 private struct Translator {
@@ -64,8 +73,15 @@ private struct Translator {
     var parameters: [String: [[Float]]] = [:]
     var inputShape: [Int] = []
     var usedNames = Set<String>()
+    /// Whether images are channel-first (the graph convolves or pools), as PyTorch writes them.
+    let channelFirst: Bool
+    /// MatMul outputs made into Dense layers whose bias an Add of a constant may still fill.
+    var pendingBias: [String: String] = [:]
 
-    init(graph: Onnx_GraphProto, path: String) { self.graph = graph; self.path = path }
+    init(graph: Onnx_GraphProto, path: String) {
+        self.graph = graph; self.path = path
+        channelFirst = graph.node.contains { ["Conv", "MaxPool", "AveragePool", "GlobalAveragePool"].contains($0.opType) }
+    }
 
     func refuse(_ node: Onnx_NodeProto, _ reason: String) -> GlassboxError {
         .malformedFile(path: path, offset: nil, reason: "node '\(node.name)' (\(node.opType)): \(reason)")
@@ -78,12 +94,12 @@ private struct Translator {
         }
         let dims = input.type.tensorType.shape.dim.map { $0.dimValue }
         let sample = Array(dims.dropFirst()).map(Int.init)
-        guard dims.count == 4 || dims.count == 2, sample.allSatisfy({ $0 >= 1 }) else {
+        guard dims.count >= 2, dims.count <= 5, !(channelFirst && dims.count != 4), sample.allSatisfy({ $0 >= 1 && $0 <= 1 << 24 }) else {
             throw GlassboxError.malformedFile(path: path, offset: nil,
-                reason: "input '\(input.name)' has shape \(dims): Glassbox reads images [N, C, H, W] and feature rows [N, F] with known sizes")
+                reason: "input '\(input.name)' has shape \(dims): Glassbox reads images [N, C, H, W] and samples [N, d1, ...] with known sizes")
         }
-        inputShape = dims.count == 4 ? [sample[1], sample[2], sample[0]] : sample
-        values[input.name] = Value(node: Sequential.inputName, shape: sample)
+        inputShape = channelFirst ? [sample[1], sample[2], sample[0]] : sample
+        values[input.name] = Value(node: Sequential.inputName, shape: sample, channelLast: !channelFirst)
         for node in graph.node { try translate(node) }
         guard let output = graph.output.first, graph.output.count == 1, let last = values[output.name] else {
             throw GlassboxError.malformedFile(path: path, offset: nil, reason: "the graph must have one output computed by its nodes")
@@ -195,11 +211,11 @@ private struct Translator {
     }
 
     mutating func add(_ node: Onnx_NodeProto, _ layer: any Layer, from inputs: [Value], parameters tensors: [[Float]] = [],
-                      shape: [Int], flattenedFrom: [Int]? = nil) throws {
+                      shape: [Int], flattenedFrom: [Int]? = nil, channelLast: Bool = false) throws {
         let name = name(for: node)
         nodes.append(Sequential.Node(name, layer, from: inputs.map(\.node)))
         if !tensors.isEmpty { parameters[name] = tensors }
-        values[node.output[0]] = Value(node: name, shape: shape, flattenedFrom: flattenedFrom)
+        values[node.output[0]] = Value(node: name, shape: shape, flattenedFrom: flattenedFrom, channelLast: channelLast)
     }
 
     mutating func translate(_ node: Onnx_NodeProto) throws {
@@ -226,14 +242,14 @@ private struct Translator {
                 guard axis == -1 || axis == x.shape.count else {
                     throw refuse(node, "softmax over axis \(axis) is not supported (the last axis, of features)")
                 }
-                guard x.shape.count == 1 else { throw refuse(node, "softmax of an image tensor \(x.shape) is not supported") }
+                guard x.shape.count == 1 || !channelFirst else { throw refuse(node, "softmax of an image tensor \(x.shape) is not supported") }
                 activation = .softmax
             }
-            try add(node, ActivationLayer(activation), from: [x], shape: x.shape, flattenedFrom: x.flattenedFrom)
+            try add(node, ActivationLayer(activation), from: [x], shape: x.shape, flattenedFrom: x.flattenedFrom, channelLast: x.channelLast)
         case "Conv":
             let x = try value(node, 0)
             let (wDims, w) = try constant(node, 1)
-            guard x.shape.count == 3, wDims.count == 4, wDims[1] == x.shape[0] else {
+            guard x.shape.count == 3, !x.channelLast, wDims.count == 4, wDims[1] == x.shape[0] else {
                 throw refuse(node, "needs an image [C, H, W] and a kernel [out, \(x.shape.first ?? 0), kh, kw], got \(x.shape) and \(wDims)")
             }
             guard (ints(node, "dilations") ?? [1, 1]).allSatisfy({ $0 == 1 }) else { throw refuse(node, "dilations other than 1 are not supported") }
@@ -252,7 +268,9 @@ private struct Translator {
             try add(node, layer, from: [x], parameters: [kernel, bias], shape: [output[2], output[0], output[1]])
         case "MaxPool", "AveragePool":
             let x = try value(node, 0)
-            guard x.shape.count == 3, let size = ints(node, "kernel_shape"), size.count == 2 else { throw refuse(node, "needs an image [C, H, W] and a 2-D kernel_shape") }
+            guard x.shape.count == 3, !x.channelLast, let size = ints(node, "kernel_shape"), size.count == 2 else {
+                throw refuse(node, "needs a channel-first image [C, H, W] and a 2-D kernel_shape")
+            }
             guard int(node, "ceil_mode", default: 0) == 0 else { throw refuse(node, "ceil_mode 1 is not supported") }
             guard (ints(node, "dilations") ?? [1, 1]).allSatisfy({ $0 == 1 }) else { throw refuse(node, "dilations other than 1 are not supported") }
             guard node.output.count == 1 else { throw refuse(node, "the Indices output is not supported") }
@@ -268,15 +286,24 @@ private struct Translator {
             try add(node, layer, from: [x], shape: [output[2], output[0], output[1]])
         case "GlobalAveragePool":
             let x = try value(node, 0)
-            guard x.shape.count == 3 else { throw refuse(node, "needs an image [C, H, W], got \(x.shape)") }
+            guard x.shape.count == 3, !x.channelLast else { throw refuse(node, "needs a channel-first image [C, H, W], got \(x.shape)") }
             // ONNX keeps [C, 1, 1]; Glassbox gives [C], which a Flatten then passes through.
             try add(node, GlobalAveragePooling2D(), from: [x], shape: [x.shape[0], 1, 1])
+        case "Transpose":
+            let x = try value(node, 0)
+            guard channelFirst, x.shape.count == 3, !x.channelLast, ints(node, "perm") == [0, 2, 3, 1] else {
+                throw refuse(node, "only the transpose of a channel-first image to channel-last (perm [0, 2, 3, 1]) is supported")
+            }
+            // Glassbox holds images channel-last already: the transpose is a relabelling.
+            values[node.output[0]] = Value(node: x.node, shape: [x.shape[1], x.shape[2], x.shape[0]], channelLast: true)
         case "Flatten":
             let x = try value(node, 0)
             guard int(node, "axis", default: 1) == 1 else { throw refuse(node, "axis other than 1 is not supported") }
-            guard x.shape.count == 3 else { values[node.output[0]] = x; return }
+            guard x.shape.count > 1 else { values[node.output[0]] = x; return }
             let count = x.shape.reduce(1, *)
-            if x.shape[1] == 1 && x.shape[2] == 1 || x.shape[0] == 1 {
+            if x.channelLast || x.shape.count != 3 {
+                try add(node, Flatten(), from: [x], shape: [count])
+            } else if x.shape[1] == 1 && x.shape[2] == 1 || x.shape[0] == 1 {
                 // One channel, or 1x1 images: both orders agree.
                 if nodes.last.map({ $0.layer is GlobalAveragePooling2D && $0.name == x.node }) == true {
                     values[node.output[0]] = Value(node: x.node, shape: [count])
@@ -310,31 +337,82 @@ private struct Translator {
                 for u in 0..<units { kernel[glassboxRow * units + u] = transposed ? b[u * inputs + onnxRow] : b[onnxRow * units + u] }
             }
             try add(node, try Dense(units: units), from: [x], parameters: [kernel, bias], shape: [units])
+        case "MatMul":
+            let x = try value(node, 0)
+            let (wDims, w) = try constant(node, 1)
+            guard !channelFirst || x.shape.count == 1, wDims.count == 2, wDims[0] == x.shape.last else {
+                throw refuse(node, "needs a constant [\(x.shape.last ?? 0), units] matrix on the last axis of \(x.shape), got \(wDims)")
+            }
+            let units = wDims[1]
+            let order = x.flattenedFrom.map(Self.channelsLastOrder) ?? Array(0..<wDims[0])
+            var kernel = [Float](repeating: 0, count: w.count)
+            for (glassboxRow, onnxRow) in order.enumerated() { for u in 0..<units { kernel[glassboxRow * units + u] = w[onnxRow * units + u] } }
+            try add(node, try Dense(units: units), from: [x], parameters: [kernel, [Float](repeating: 0, count: units)],
+                    shape: Array(x.shape.dropLast()) + [units])
+            pendingBias[node.output[0]] = nodes.last!.name
+        case "Add" where node.input.count == 2 && (constants[node.input[1]] != nil || constants[node.input[0]] != nil):
+            // The bias of a MatMul just made into a Dense layer.
+            let (computed, bias) = constants[node.input[1]] != nil ? (node.input[0], node.input[1]) : (node.input[1], node.input[0])
+            guard let dense = pendingBias[computed], let x = values[computed], let values = constants[bias]?.values,
+                  values.count == x.shape.last, parameters[dense]?[1].allSatisfy({ $0 == 0 }) == true else {
+                throw refuse(node, "an Add of a constant is read only as the bias right after a MatMul (one value per unit)")
+            }
+            pendingBias[computed] = nil
+            parameters[dense]![1] = values
+            self.values[node.output[0]] = x
+        case "ReduceSum", "ReduceMean":
+            let x = try value(node, 0)
+            guard !channelFirst || x.channelLast else { throw refuse(node, "reductions of channel-first images are not supported") }
+            let axes = node.input.count > 1 ? try constant(node, 1).values.map { Int($0) } : (ints(node, "axes") ?? [])
+            guard axes.count == 1, int(node, "keepdims", default: 1) == 0 else {
+                throw refuse(node, "only one axis with keepdims 0 is supported, got axes \(axes) and keepdims \(int(node, "keepdims", default: 1))")
+            }
+            let layer = try Reduce(node.opType == "ReduceSum" ? .sum : .mean, axis: axes[0])
+            try add(node, layer, from: [x], shape: try layer.outputShape(for: x.shape))
+        case "Reshape":
+            let x = try value(node, 0)
+            let target = try constant(node, 1).values.map { Int($0) }
+            guard !channelFirst || x.shape.count == 1, target.first == -1 || target.first == 0, target.count >= 2 else {
+                throw refuse(node, "only a reshape of feature rows or a non-image model to a constant [-1, d1, ...] is supported, got \(target)")
+            }
+            let layer = try Reshape(Array(target.dropFirst()))
+            try add(node, layer, from: [x], shape: try layer.outputShape(for: x.shape))
         case "Add":
             let a = try value(node, 0), b = try value(node, 1)
             guard a.shape == b.shape, a.flattenedFrom == b.flattenedFrom else { throw refuse(node, "inputs of shapes \(a.shape) and \(b.shape) do not match") }
-            try add(node, Add(), from: [a, b], shape: a.shape, flattenedFrom: a.flattenedFrom)
+            guard a.channelLast == b.channelLast else { throw refuse(node, "inputs are in different layouts (channel-first and channel-last)") }
+            try add(node, Add(), from: [a, b], shape: a.shape, flattenedFrom: a.flattenedFrom, channelLast: a.channelLast)
         case "Concat":
             let inputs = try node.input.indices.map { try value(node, $0) }
-            let axis = int(node, "axis", default: 1)
             let rank = inputs[0].shape.count + 1
-            guard axis == 1 || axis == 1 - rank, inputs.allSatisfy({ $0.flattenedFrom == nil }) else {
-                throw refuse(node, "only the channel (or feature) axis 1 is supported, got \(axis)")
+            let given = int(node, "axis", default: 1)
+            let axis = given < 0 ? given + rank : given
+            guard (1..<rank).contains(axis), inputs.allSatisfy({ $0.flattenedFrom == nil && $0.channelLast == inputs[0].channelLast }) else {
+                throw refuse(node, "axis \(given) of inputs \(inputs.map(\.shape)) is not supported")
             }
             var shape = inputs[0].shape
-            shape[0] = inputs.reduce(0) { $0 + $1.shape[0] }
-            try add(node, try Concatenate(axis: -1), from: inputs, shape: shape)
+            shape[axis - 1] = inputs.reduce(0) { $0 + $1.shape[axis - 1] }
+            if channelFirst && rank == 4 && !inputs[0].channelLast {
+                // Channel-first images: ONNX's axis 1 is Glassbox's last (channel) axis.
+                guard axis == 1 else { throw refuse(node, "only the channel axis 1 of images is supported, got \(given)") }
+                try add(node, try Concatenate(axis: -1), from: inputs, shape: shape)
+            } else {
+                try add(node, try Concatenate(axis: axis), from: inputs, shape: shape, channelLast: inputs[0].channelLast)
+            }
         case "BatchNormalization":
             let x = try value(node, 0)
             guard int(node, "training_mode", default: 0) == 0, node.output.count == 1 else { throw refuse(node, "training mode is not supported (inference only)") }
+            guard x.shape.count == 1 || (channelFirst && x.shape.count == 3 && !x.channelLast) else {
+                throw refuse(node, "normalising axis 1 of \(x.shape) is not Glassbox's channel axis (channel-first images or feature rows only)")
+            }
             let tensors = try (1...4).map { try constant(node, $0).values }
             let channels = x.shape[0]
             guard tensors.allSatisfy({ $0.count == channels }) else { throw refuse(node, "scale, bias, mean and variance need \(channels) values each") }
             let layer = try BatchNormalization(momentum: float(node, "momentum", default: 0.9), epsilon: float(node, "epsilon", default: 1e-5))
             try add(node, layer, from: [x], parameters: tensors, shape: x.shape, flattenedFrom: x.flattenedFrom)
         default:
-            throw refuse(node, "operator not supported (Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, Relu, LeakyRelu, Sigmoid, Tanh, "
-                + "Softmax, Flatten, Add, Concat, BatchNormalization, Dropout, Identity)")
+            throw refuse(node, "operator not supported (Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul, Relu, LeakyRelu, Sigmoid, "
+                + "Tanh, Softmax, Flatten, Transpose, Reshape, ReduceSum, ReduceMean, Add, Concat, BatchNormalization, Dropout, Identity)")
         }
     }
 
