@@ -12,10 +12,12 @@ final class ONNXImportTests: XCTestCase {
     }
 
     struct Reference: Decodable {
+        struct Shapley: Decodable { let grid: Int; let target: Int; let values: [Double] }
         let operators: [String]
         let images: [[Int]]
         let torch: [[Float]]
         let onnxruntime: [[Float]]
+        let exact_shapley: Shapley
     }
 
     func reference(_ name: String) throws -> Reference {
@@ -46,6 +48,23 @@ final class ONNXImportTests: XCTestCase {
         let residual = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("torch-residual.onnx"))
         XCTAssertEqual(residual.layers.filter { $0 is BatchNormalization }.count, 2)
         XCTAssertFalse(residual.isChain)
+    }
+
+    /// Exact Shapley values of an imported model equal those the fixture script computed from
+    /// ONNX Runtime's outputs on every coalition (black baseline, Glassbox's grid cells).
+    func testExactShapleyEqualsTheOneFromONNXRuntime() throws {
+        for name in ["torch-cnn", "torch-residual"] {
+            let expected = try reference(name)
+            let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("\(name).onnx"))
+            let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: TestBackends.reference),
+                                                 input: expected.images[0].map { Float($0) / 255 }, baseline: [Float](repeating: 0, count: 784),
+                                                 segmentation: try Segmentation.grid(expected.exact_shapley.grid, width: 28, height: 28),
+                                                 target: expected.exact_shapley.target)
+            let values = try ExactShapley().explain(request).values
+            let worst = zip(values, expected.exact_shapley.values).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-6, "\(name): largest difference \(worst)")
+            XCTAssertLessThan(relativeError(values.map(Float.init), expected.exact_shapley.values.map(Float.init)), 1e-3, name)
+        }
     }
 
     /// DeepSHAP on an imported graph meets efficiency like a native one.
