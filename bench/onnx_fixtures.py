@@ -9,6 +9,8 @@ eight test images from PyTorch itself and from ONNX Runtime, with the versions t
                    BatchNorm2d] + shortcut -> ReLU -> AvgPool2d(2) -> cat([Conv2d 1x1 (8, 4) -> Sigmoid,
                    Conv2d 1x1 (8, 4) -> Tanh], channels) -> AdaptiveAvgPool2d(1) -> Flatten ->
                    Linear(8, 10) -> Softmax; batch-norm running statistics and affine weights random
+  torch-view       Conv2d(1, 3, 5, stride 2) -> Tanh -> x.view(x.size(0), -1) (Shape, Gather, Unsqueeze,
+                   Concat, Reshape in ONNX) -> Linear(432, 10) -> Softmax
 
 Run from the repository root: python3 bench/onnx_fixtures.py   (needs torch, onnx, onnxruntime)
 
@@ -46,6 +48,18 @@ class TorchCNN(nn.Module):
         x = torch.relu(self.conv2(self.pool(torch.relu(self.conv1(x)))))
         x = torch.flatten(x, 1)
         return torch.softmax(self.fc2(torch.relu(self.fc1(x))), dim=1)
+
+
+class TorchView(nn.Module):
+    """x.view(x.size(0), -1): the exporter writes Shape, Gather, Unsqueeze and Concat for it."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 5, stride=2)
+        self.fc = nn.Linear(3 * 12 * 12, 10)
+
+    def forward(self, x):
+        x = torch.tanh(self.conv(x))
+        return torch.softmax(self.fc(x.view(x.size(0), -1)), dim=1)
 
 
 class TorchResidual(nn.Module):
@@ -114,7 +128,7 @@ def main():
     generator = torch.Generator().manual_seed(1)
     images = torch.randint(0, 256, (8, 1, 28, 28), generator=generator, dtype=torch.uint8)
     x = images.float() / 255
-    for name, model in [("torch-cnn", TorchCNN()), ("torch-residual", TorchResidual())]:
+    for name, model in [("torch-cnn", TorchCNN()), ("torch-residual", TorchResidual()), ("torch-view", TorchView())]:
         randomize_batch_norm(model, generator)
         model.eval()
         path = os.path.join(OUT, name + ".onnx")
@@ -150,7 +164,7 @@ def check_export(glassbox, data="/usr/share/datasets/fashion-mnist", count=64):
             subprocess.run([glassbox, "init", "--architecture", os.path.join("examples", name + ".json"), "--seed", "5", "--out", path],
                            check=True, capture_output=True)
             models.append((name, path))
-        for name in ["torch-cnn", "torch-residual"]:
+        for name in ["torch-cnn", "torch-residual", "torch-view"]:
             path = os.path.join(folder, name + ".safetensors")
             subprocess.run([glassbox, "import", os.path.join(OUT, name + ".onnx"), "--out", path], check=True, capture_output=True)
             models.append((name, path))

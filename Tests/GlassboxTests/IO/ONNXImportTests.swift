@@ -25,10 +25,11 @@ final class ONNXImportTests: XCTestCase {
     }
 
     /// Conv with `same` padding, max pooling, a Flatten of 8 channels (the Dense kernel's rows
-    /// permuted from C, H, W to H, W, C), Gemm; and a residual graph with batch normalisation, an
-    /// Add, average pooling, a channel Concat and global average pooling.
+    /// permuted from C, H, W to H, W, C), Gemm; a residual graph with batch normalisation, an
+    /// Add, average pooling, a channel Concat and global average pooling; and `x.view(x.size(0),
+    /// -1)`, whose Shape, Gather, Unsqueeze and Concat fold into a flattening.
     func testPyTorchExportsPredictWhatPyTorchAndONNXRuntimePredict() throws {
-        for name in ["torch-cnn", "torch-residual"] {
+        for name in ["torch-cnn", "torch-residual", "torch-view"] {
             let expected = try reference(name)
             let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("\(name).onnx"))
             XCTAssertEqual(model.inputShape, [28, 28, 1])

@@ -77,6 +77,9 @@ private struct Translator {
     let channelFirst: Bool
     /// MatMul outputs made into Dense layers whose bias an Add of a constant may still fill.
     var pendingBias: [String: String] = [:]
+    /// Shape arithmetic folded at import (`x.view(x.size(0), -1)`): integer vectors, nil where the
+    /// value is the batch size, which is known only at run time.
+    var shapes: [String: [Int?]] = [:]
 
     init(graph: Onnx_GraphProto, path: String) {
         self.graph = graph; self.path = path
@@ -221,6 +224,7 @@ private struct Translator {
     mutating func translate(_ node: Onnx_NodeProto) throws {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw refuse(node, "domain '\(node.domain)' is not supported") }
         guard !node.output.isEmpty else { throw refuse(node, "has no output") }
+        if try foldShapeArithmetic(node) { return }
         switch node.opType {
         case "Identity", "Dropout":
             values[node.output[0]] = try value(node, 0)
@@ -299,20 +303,7 @@ private struct Translator {
         case "Flatten":
             let x = try value(node, 0)
             guard int(node, "axis", default: 1) == 1 else { throw refuse(node, "axis other than 1 is not supported") }
-            guard x.shape.count > 1 else { values[node.output[0]] = x; return }
-            let count = x.shape.reduce(1, *)
-            if x.channelLast || x.shape.count != 3 {
-                try add(node, Flatten(), from: [x], shape: [count])
-            } else if x.shape[1] == 1 && x.shape[2] == 1 || x.shape[0] == 1 {
-                // One channel, or 1x1 images: both orders agree.
-                if nodes.last.map({ $0.layer is GlobalAveragePooling2D && $0.name == x.node }) == true {
-                    values[node.output[0]] = Value(node: x.node, shape: [count])
-                } else {
-                    try add(node, Flatten(), from: [x], shape: [count])
-                }
-            } else {
-                try add(node, Flatten(), from: [x], shape: [count], flattenedFrom: x.shape)
-            }
+            try flatten(node, x)
         case "Gemm":
             let x = try value(node, 0)
             guard x.shape.count == 1 else { throw refuse(node, "needs feature rows, got \(x.shape)") }
@@ -371,9 +362,15 @@ private struct Translator {
             try add(node, layer, from: [x], shape: try layer.outputShape(for: x.shape))
         case "Reshape":
             let x = try value(node, 0)
-            let target = try constant(node, 1).values.map { Int($0) }
+            // The batch (folded shape arithmetic) is ONNX's 0: the input's own first dimension.
+            let target = try node.input.count > 1 && shapes[node.input[1]] != nil
+                ? shapes[node.input[1]]!.map { $0 ?? 0 } : constant(node, 1).values.map { Int($0) }
+            if channelFirst, x.shape.count == 3, !x.channelLast, target.count == 2, target[0] == 0 || target[0] == -1,
+               target[1] == -1 || target[1] == x.shape.reduce(1, *) {
+                return try flatten(node, x)   // x.view(x.size(0), -1)
+            }
             guard !channelFirst || x.shape.count == 1, target.first == -1 || target.first == 0, target.count >= 2 else {
-                throw refuse(node, "only a reshape of feature rows or a non-image model to a constant [-1, d1, ...] is supported, got \(target)")
+                throw refuse(node, "only a flattening of images, or a reshape of feature rows or of a non-image model to [batch, d1, ...], is supported, got \(target)")
             }
             let layer = try Reshape(Array(target.dropFirst()))
             try add(node, layer, from: [x], shape: try layer.outputShape(for: x.shape))
@@ -414,6 +411,74 @@ private struct Translator {
             throw refuse(node, "operator not supported (Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul, Relu, LeakyRelu, Sigmoid, "
                 + "Tanh, Softmax, Flatten, Transpose, Reshape, ReduceSum, ReduceMean, Add, Concat, BatchNormalization, Dropout, Identity)")
         }
+    }
+
+    /// A Flatten to feature rows: Glassbox flattens images channel-last, so a channel-first one's
+    /// values come out in another order, which the Dense layer reading them undoes.
+    mutating func flatten(_ node: Onnx_NodeProto, _ x: Value) throws {
+        guard x.shape.count > 1 else { values[node.output[0]] = x; return }
+        let count = x.shape.reduce(1, *)
+        if x.channelLast || x.shape.count != 3 {
+            try add(node, Flatten(), from: [x], shape: [count])
+        } else if x.shape[1] == 1 && x.shape[2] == 1 || x.shape[0] == 1 {
+            // One channel, or 1x1 images: both orders agree.
+            if nodes.last.map({ $0.layer is GlobalAveragePooling2D && $0.name == x.node }) == true {
+                values[node.output[0]] = Value(node: x.node, shape: [count])
+            } else {
+                try add(node, Flatten(), from: [x], shape: [count])
+            }
+        } else {
+            try add(node, Flatten(), from: [x], shape: [count], flattenedFrom: x.shape)
+        }
+    }
+
+    /// The integer vector of a node input: folded shape arithmetic or an integer constant.
+    func integers(_ node: Onnx_NodeProto, _ index: Int) throws -> [Int?] {
+        guard node.input.count > index else { throw refuse(node, "input \(index) is missing") }
+        if let folded = shapes[node.input[index]] { return folded }
+        if let constant = constants[node.input[index]] { return constant.values.map { Int($0) } }
+        throw refuse(node, "input \(index) ('\(node.input[index])') is not a constant or folded shape")
+    }
+
+    /// Folds the shape arithmetic exporters write around a dynamic batch (Constant, Shape, Gather,
+    /// Unsqueeze, Squeeze, Concat, Cast, Slice on integer vectors) into constants; true when
+    /// `node` was such a node.
+    mutating func foldShapeArithmetic(_ node: Onnx_NodeProto) throws -> Bool {
+        let output = node.output[0]
+        switch node.opType {
+        case "Constant":
+            guard let tensor = attribute(node, "value")?.t else { throw refuse(node, "only a 'value' tensor is supported") }
+            let constant = try floats(tensor)
+            constants[output] = constant
+            if tensor.dataType == 7 { shapes[output] = constant.values.map { Int($0) } }
+        case "Shape":
+            let x = try value(node, 0)
+            guard attribute(node, "start") == nil, attribute(node, "end") == nil else { throw refuse(node, "start and end are not supported") }
+            shapes[output] = [nil] + x.shape.map { $0 }
+        case "Gather" where node.input.count == 2 && shapes[node.input[0]] != nil:
+            let vector = shapes[node.input[0]]!
+            guard int(node, "axis", default: 0) == 0 else { throw refuse(node, "only axis 0 of a shape is supported") }
+            shapes[output] = try integers(node, 1).map { index in
+                guard let index, (-vector.count..<vector.count).contains(index) else { throw refuse(node, "index \(String(describing: index)) is outside the shape \(vector)") }
+                return vector[index < 0 ? index + vector.count : index]
+            }
+        case "Unsqueeze" where shapes[node.input[0]] != nil, "Squeeze" where shapes[node.input[0]] != nil, "Cast" where shapes[node.input[0]] != nil:
+            shapes[output] = shapes[node.input[0]]   // scalars and 1-element vectors alike
+        case "Concat" where node.input.allSatisfy({ shapes[$0] != nil || constants[$0] != nil }):
+            shapes[output] = try node.input.indices.flatMap { try integers(node, $0) }
+        case "Slice" where shapes[node.input[0]] != nil:
+            let vector = shapes[node.input[0]]!
+            let starts = try integers(node, 1), ends = try integers(node, 2)
+            let axes = node.input.count > 3 ? try integers(node, 3) : [0], steps = node.input.count > 4 ? try integers(node, 4) : [1]
+            guard axes == [0], steps == [1], let start = starts.first ?? nil, let end = ends.first ?? nil else {
+                throw refuse(node, "only a step-1 slice of a shape is supported")
+            }
+            let clamp = { (i: Int) in max(0, min(vector.count, i < 0 ? i + vector.count : i)) }
+            shapes[output] = Array(vector[clamp(start)..<max(clamp(start), clamp(end))])
+        default:
+            return false
+        }
+        return true
     }
 
     /// For each position of a Glassbox (H, W, C) flattening of `[C, H, W]`, the ONNX (C, H, W)
