@@ -141,11 +141,13 @@ final class ONNXExportTests: XCTestCase {
             .init("flat", Flatten(), from: ["avg"]),
             .init("out", try Dense(units: 5, activation: .softmax), from: ["flat"])])))
         var random = SeededGenerator(seed: 66)
+        models[0].1.classNames = (0..<10).map { "class \($0)" }
         for (name, model) in models {
             let exported = try ONNXExport.data(model)
             let imported = try ONNXImport.model(exported, path: "\(name).onnx")
             XCTAssertEqual(imported.outputShapes.last, model.outputShapes.last, name)
             XCTAssertEqual(imported.parameterCount, model.parameterCount, name)
+            XCTAssertEqual(imported.classNames, model.classNames, "\(name): class names travel in the metadata")
             // Channel-first images feed the ONNX model transposed; Glassbox's import reads them
             // back in its own layout, so the same samples go to both.
             let x = random.floats(3 * model.sampleSize, in: 0...1)

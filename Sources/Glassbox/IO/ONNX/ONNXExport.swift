@@ -9,7 +9,8 @@ import SwiftProtobuf
 /// and the Gemm after a Flatten has its rows permuted from Glassbox's H, W, C order to ONNX's
 /// C, H, W. Models without convolution or pooling (the seed's functional model) keep their axes:
 /// Dense on the last axis is a MatMul and an Add, the reductions are ReduceSum/ReduceMean. A final
-/// softmax is a Softmax node over the last axis. ``ONNXImport`` reads what this writes.
+/// softmax is a Softmax node over the last axis; class names go into the metadata as
+/// `class_names` (a JSON list). ``ONNXImport`` reads what this writes.
 public enum ONNXExport {
     /// The model as ONNX protobuf bytes.
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` naming a layer that has no
@@ -244,6 +245,12 @@ private struct Writer {
         opset.version = 17
         proto.opsetImport = [opset]
         proto.graph = graph
+        if let classNames = model.classNames {
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = "class_names"
+            entry.value = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self)
+            proto.metadataProps = [entry]
+        }
         return proto
     }
 

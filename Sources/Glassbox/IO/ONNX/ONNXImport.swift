@@ -42,7 +42,15 @@ public enum ONNXImport {
         guard opset >= 13 else { throw malformed("opset \(opset) is not supported (13 and newer)") }
         var translator = Translator(graph: proto.graph, path: path)
         do {
-            return try translator.translate()
+            var model = try translator.translate()
+            // Class names, when the file carries them (Glassbox's export writes them).
+            if let text = proto.metadataProps.first(where: { $0.key == "class_names" })?.value {
+                guard let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else {
+                    throw malformed("metadata 'class_names' is not a JSON list of strings")
+                }
+                model.classNames = names
+            }
+            return model
         } catch let error as GlassboxError {
             if case .malformedFile = error { throw error }
             throw malformed("\(error)")
