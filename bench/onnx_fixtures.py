@@ -9,6 +9,9 @@ eight test images from PyTorch itself and from ONNX Runtime, with the versions t
                    BatchNorm2d] + shortcut -> ReLU -> AvgPool2d(2) -> cat([Conv2d 1x1 (8, 4) -> Sigmoid,
                    Conv2d 1x1 (8, 4) -> Tanh], channels) -> AdaptiveAvgPool2d(1) -> Flatten ->
                    Linear(8, 10) -> Softmax; batch-norm running statistics and affine weights random
+  keras-seed       the workflow's functional model made in Keras with its Lambda (Dense(128, relu) on
+                   28x28x1, Lambda(tf.reduce_sum(x, axis=1)), Dense(10, softmax); random biases),
+                   exported by Keras 3's model.export(format="onnx") (tf2onnx): output (28, 10)
   torch-view       Conv2d(1, 3, 5, stride 2) -> Tanh -> x.view(x.size(0), -1) (Shape, Gather, Unsqueeze,
                    Concat, Reshape in ONNX) -> Linear(432, 10) -> Softmax
 
@@ -122,6 +125,34 @@ def exact_shapley(session, image, target, grid=3):
     return {"grid": grid, "target": target, "values": phi}
 
 
+def keras_seed(images):
+    """The seed's functional model in Keras, exported to ONNX; its outputs in Keras and ONNX Runtime."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = keras.layers.Dense(128, activation="relu", bias_initializer="random_uniform")(inputs)
+    x = keras.layers.Lambda(lambda t: tf.reduce_sum(t, axis=1))(x)
+    outputs = keras.layers.Dense(10, activation="softmax", bias_initializer="random_uniform")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+    x = images.numpy().reshape(-1, 28, 28, 1).astype(np.float32) / 255
+    keras_outputs = model.predict(x, verbose=0)
+    path = os.path.join(OUT, "keras-seed.onnx")
+    model.export(path, format="onnx", verbose=False)
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    runtime_outputs = session.run(None, {session.get_inputs()[0].name: x})[0]
+    with open(os.path.join(OUT, "keras-seed-outputs.json"), "w") as f:
+        json.dump({"versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "onnx": onnx.__version__,
+                                "onnxruntime": onnxruntime.__version__, "numpy": np.__version__},
+                   "operators": [node.op_type for node in onnx.load(path).graph.node], "output_shape": list(keras_outputs.shape[1:]),
+                   "images": images.reshape(8, -1).tolist(),
+                   "keras": keras_outputs.reshape(8, -1).astype(float).tolist(),
+                   "onnxruntime": runtime_outputs.reshape(8, -1).astype(float).tolist()}, f)
+        f.write("\n")
+    print(f"{path}: largest |keras - onnxruntime| {np.abs(keras_outputs - runtime_outputs).max():.2e}")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
@@ -150,6 +181,7 @@ def main():
                        "exact_shapley": shapley}, f)
             f.write("\n")
         print(f"{path}: largest |torch - onnxruntime| {np.abs(torch_outputs - runtime_outputs).max():.2e}")
+    keras_seed(images)
 
 
 def check_export(glassbox, data="/usr/share/datasets/fashion-mnist", count=64):

@@ -51,6 +51,27 @@ final class ONNXImportTests: XCTestCase {
         XCTAssertFalse(residual.isChain)
     }
 
+    /// The workflow's functional model made in Keras with its Lambda and exported by Keras
+    /// (tf2onnx: each Dense on 28x28x1 is a Reshape to rows, a MatMul, a Reshape back and an Add,
+    /// the Lambda a ReduceSum): imported, it predicts its (28, 10) output like Keras.
+    func testKerasSeedModelWithItsLambdaPredictsLikeKeras() throws {
+        struct KerasReference: Decodable { let images: [[Int]]; let keras: [[Float]]; let onnxruntime: [[Float]]; let output_shape: [Int] }
+        let expected = try JSONDecoder().decode(KerasReference.self,
+            from: try Data(contentsOf: Self.fixtures.appendingPathComponent("keras-seed-outputs.json")))
+        let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("keras-seed.onnx"))
+        XCTAssertEqual(model.inputShape, [28, 28, 1])
+        XCTAssertEqual(model.outputShapes.last, expected.output_shape)
+        XCTAssertEqual(model.layers.map(\.typeName), ["Dense", "Activation", "ReduceSum", "Dense", "Activation"])
+        let pixels = expected.images.flatMap { $0.map { Float($0) / 255 } }
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let outputs = try model.predict(pixels, backend: backend)
+            for (framework, values) in [("Keras", expected.keras), ("ONNX Runtime", expected.onnxruntime)] {
+                let worst = zip(outputs, values.flatMap { $0 }).map { abs($0 - $1) }.max()!
+                XCTAssertLessThan(worst, 1e-5, "\(backend.name): largest difference from \(framework) \(worst)")
+            }
+        }
+    }
+
     /// Exact Shapley values of an imported model equal those the fixture script computed from
     /// ONNX Runtime's outputs on every coalition (black baseline, Glassbox's grid cells).
     func testExactShapleyEqualsTheOneFromONNXRuntime() throws {

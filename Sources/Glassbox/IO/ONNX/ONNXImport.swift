@@ -70,6 +70,10 @@ private struct Value {
     /// For a channel-first model's images transposed to channel-last (`[H, W, C]`, which is how
     /// Glassbox holds every image): a Flatten of it needs no permutation.
     var channelLast = false
+    /// Set while a tensor of `shape` is seen as rows of its last axis (`[batch x positions, K]`),
+    /// the way TensorFlow's exports apply a Dense layer to a tensor of rank 3 or more (Reshape,
+    /// MatMul, Reshape back): Glassbox's Dense works on the last axis anyway.
+    var rows = false
 }
 
 private struct Translator {
@@ -155,17 +159,19 @@ private struct Translator {
                     reason: "initializer '\(tensor.name)' of shape \(dims) holds \(tensor.floatData.count) values, not \(count)")
             }
             return (dims, tensor.floatData)
-        case 7:   // INT64
-            let values: [Int64] = tensor.rawData.isEmpty ? tensor.int64Data : tensor.rawData.withUnsafeBytes { raw in
-                (0..<(raw.count / 8)).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
-            }
+        case 6, 7:   // INT32, INT64
+            let width = tensor.dataType == 6 ? 4 : 8
+            let values: [Int64] = !tensor.rawData.isEmpty ? tensor.rawData.withUnsafeBytes { raw in
+                (0..<(raw.count / width)).map { width == 4 ? Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)))
+                                                           : Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
+            } : tensor.dataType == 6 ? tensor.int32Data.map(Int64.init) : tensor.int64Data
             guard values.count == count else {
                 throw GlassboxError.malformedFile(path: path, offset: nil, reason: "initializer '\(tensor.name)' of shape \(dims) holds \(values.count) values, not \(count)")
             }
             return (dims, values.map(Float.init))
         default:
             throw GlassboxError.malformedFile(path: path, offset: nil,
-                reason: "initializer '\(tensor.name)' has data type \(tensor.dataType): only float32 (1) and int64 (7) are read")
+                reason: "initializer '\(tensor.name)' has data type \(tensor.dataType): only float32 (1), int32 (6) and int64 (7) are read")
         }
     }
 
@@ -188,6 +194,9 @@ private struct Translator {
     func value(_ node: Onnx_NodeProto, _ index: Int) throws -> Value {
         guard node.input.count > index, let value = values[node.input[index]] else {
             throw refuse(node, "input \(index) ('\(node.input.count > index ? node.input[index] : "")') is not computed by an earlier node")
+        }
+        guard !value.rows || ["MatMul", "Reshape", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Identity", "Dropout"].contains(node.opType) else {
+            throw refuse(node, "reads rows of \(value.shape)'s last axis: only a MatMul and a Reshape back are supported there")
         }
         return value
     }
@@ -258,6 +267,7 @@ private struct Translator {
                 activation = .softmax
             }
             try add(node, ActivationLayer(activation), from: [x], shape: x.shape, flattenedFrom: x.flattenedFrom, channelLast: x.channelLast)
+            values[node.output[0]]?.rows = x.rows
         case "Conv":
             let x = try value(node, 0)
             let (wDims, w) = try constant(node, 1)
@@ -348,6 +358,7 @@ private struct Translator {
             for (glassboxRow, onnxRow) in order.enumerated() { for u in 0..<units { kernel[glassboxRow * units + u] = w[onnxRow * units + u] } }
             try add(node, try Dense(units: units), from: [x], parameters: [kernel, [Float](repeating: 0, count: units)],
                     shape: Array(x.shape.dropLast()) + [units])
+            values[node.output[0]]?.rows = x.rows
             pendingBias[node.output[0]] = nodes.last!.name
         case "Add" where node.input.count == 2 && (constants[node.input[1]] != nil || constants[node.input[0]] != nil):
             // The bias of a MatMul just made into a Dense layer.
@@ -373,6 +384,23 @@ private struct Translator {
             // The batch (folded shape arithmetic) is ONNX's 0: the input's own first dimension.
             let target = try node.input.count > 1 && shapes[node.input[1]] != nil
                 ? shapes[node.input[1]]!.map { $0 ?? 0 } : constant(node, 1).values.map { Int($0) }
+            if x.rows {
+                // Back from rows of the last axis to the tensor they came from.
+                guard target.count == x.shape.count + 1, Array(target.dropFirst()) == x.shape, target[0] == 0 || target[0] == -1 else {
+                    throw refuse(node, "rows of \(x.shape) reshaped to \(target): only back to [batch] + \(x.shape) is supported")
+                }
+                var back = x
+                back.rows = false
+                values[node.output[0]] = back
+                if let dense = pendingBias.removeValue(forKey: node.input[0]) { pendingBias[node.output[0]] = dense }
+                return
+            }
+            if !channelFirst || x.channelLast, x.shape.count >= 2, target == [-1, x.shape.last!] {
+                var rows = x   // TensorFlow's way to a Dense layer on the last axis
+                rows.rows = true
+                values[node.output[0]] = rows
+                return
+            }
             if channelFirst, x.shape.count == 3, !x.channelLast, target.count == 2, target[0] == 0 || target[0] == -1,
                target[1] == -1 || target[1] == x.shape.reduce(1, *) {
                 return try flatten(node, x)   // x.view(x.size(0), -1)
@@ -458,7 +486,7 @@ private struct Translator {
             guard let tensor = attribute(node, "value")?.t else { throw refuse(node, "only a 'value' tensor is supported") }
             let constant = try floats(tensor)
             constants[output] = constant
-            if tensor.dataType == 7 { shapes[output] = constant.values.map { Int($0) } }
+            if tensor.dataType == 6 || tensor.dataType == 7 { shapes[output] = constant.values.map { Int($0) } }
         case "Shape":
             let x = try value(node, 0)
             guard attribute(node, "start") == nil, attribute(node, "end") == nil else { throw refuse(node, "start and end are not supported") }
