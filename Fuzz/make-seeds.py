@@ -403,7 +403,7 @@ write("image-folder", "gray-only", image_folder(0x02, [b"\x01" + pgm(3, 2, [9] *
 
 # ---- ONNX files (onnx): PyTorch exports from Tests/Fixtures/onnx, cut and altered -----------
 
-for name in ["torch-cnn", "torch-residual", "torch-view", "keras-seed"]:
+for name in ["torch-cnn", "torch-residual", "torch-view", "keras-seed", "keras-residual"]:
     with open(os.path.join(REPOSITORY, "Tests", "Fixtures", "onnx", name + ".onnx"), "rb") as f:
         model = f.read()
     write("onnx", name + ".onnx", model)

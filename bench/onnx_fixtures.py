@@ -12,6 +12,10 @@ eight test images from PyTorch itself and from ONNX Runtime, with the versions t
   keras-seed       the workflow's functional model made in Keras with its Lambda (Dense(128, relu) on
                    28x28x1, Lambda(tf.reduce_sum(x, axis=1)), Dense(10, softmax); random biases),
                    exported by Keras 3's model.export(format="onnx") (tf2onnx): output (28, 10)
+  keras-residual   examples/residual-cnn.json built in Keras (Conv2D same, BatchNormalization, Add,
+                   GlobalAveragePooling2D) with random biases and batch-norm statistics, exported by
+                   Keras (tf2onnx folds batch normalisation into the convolutions, turns the NHWC
+                   input channel-first with a Reshape, and squeezes the pooled output)
   torch-view       Conv2d(1, 3, 5, stride 2) -> Tanh -> x.view(x.size(0), -1) (Shape, Gather, Unsqueeze,
                    Concat, Reshape in ONNX) -> Linear(432, 10) -> Softmax
 
@@ -125,8 +129,8 @@ def exact_shapley(session, image, target, grid=3):
     return {"grid": grid, "target": target, "values": phi}
 
 
-def keras_seed(images):
-    """The seed's functional model in Keras, exported to ONNX; its outputs in Keras and ONNX Runtime."""
+def keras_models():
+    """The seed's functional model and the residual example in Keras."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import tensorflow as tf
@@ -135,14 +139,31 @@ def keras_seed(images):
     x = keras.layers.Dense(128, activation="relu", bias_initializer="random_uniform")(inputs)
     x = keras.layers.Lambda(lambda t: tf.reduce_sum(t, axis=1))(x)
     outputs = keras.layers.Dense(10, activation="softmax", bias_initializer="random_uniform")(x)
-    model = keras.Model(inputs=inputs, outputs=outputs)
+    seed = keras.Model(inputs=inputs, outputs=outputs)
+    with open(os.path.join("examples", "residual-cnn.json")) as f:
+        residual = keras.models.model_from_json(f.read())
+    rng = np.random.default_rng(2)
+    for layer in residual.layers:
+        weights = layer.get_weights()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") if i in (0, 3) else
+                               rng.uniform(-0.3, 0.3, w.shape).astype("float32") for i, w in enumerate(weights)])
+        elif len(weights) == 2:
+            layer.set_weights([weights[0], rng.uniform(-0.1, 0.1, weights[1].shape).astype("float32")])
+    return [("keras-seed", seed), ("keras-residual", residual)]
+
+
+def keras_export(name, model, images):
+    """A Keras model exported to ONNX; its outputs in Keras and ONNX Runtime."""
+    import keras
+    import tensorflow as tf
     x = images.numpy().reshape(-1, 28, 28, 1).astype(np.float32) / 255
     keras_outputs = model.predict(x, verbose=0)
-    path = os.path.join(OUT, "keras-seed.onnx")
+    path = os.path.join(OUT, name + ".onnx")
     model.export(path, format="onnx", verbose=False)
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     runtime_outputs = session.run(None, {session.get_inputs()[0].name: x})[0]
-    with open(os.path.join(OUT, "keras-seed-outputs.json"), "w") as f:
+    with open(os.path.join(OUT, name + "-outputs.json"), "w") as f:
         json.dump({"versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "onnx": onnx.__version__,
                                 "onnxruntime": onnxruntime.__version__, "numpy": np.__version__},
                    "operators": [node.op_type for node in onnx.load(path).graph.node], "output_shape": list(keras_outputs.shape[1:]),
@@ -181,7 +202,8 @@ def main():
                        "exact_shapley": shapley}, f)
             f.write("\n")
         print(f"{path}: largest |torch - onnxruntime| {np.abs(torch_outputs - runtime_outputs).max():.2e}")
-    keras_seed(images)
+    for name, model in keras_models():
+        keras_export(name, model, images)
 
 
 def check_export(glassbox, data="/usr/share/datasets/fashion-mnist", count=64):

@@ -55,19 +55,31 @@ final class ONNXImportTests: XCTestCase {
     /// (tf2onnx: each Dense on 28x28x1 is a Reshape to rows, a MatMul, a Reshape back and an Add,
     /// the Lambda a ReduceSum): imported, it predicts its (28, 10) output like Keras.
     func testKerasSeedModelWithItsLambdaPredictsLikeKeras() throws {
+        try assertPredictsLikeKeras("keras-seed")
+        let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("keras-seed.onnx"))
+        XCTAssertEqual(model.layers.map(\.typeName), ["Dense", "Activation", "ReduceSum", "Dense", "Activation"])
+    }
+
+    /// The residual example built in Keras and exported by Keras: a channel-last input made
+    /// channel-first by a Reshape, batch normalisation as Mul and Add after each convolution
+    /// (folded back into it), an Add, global average pooling and a Squeeze.
+    func testKerasResidualExamplePredictsLikeKeras() throws {
+        try assertPredictsLikeKeras("keras-residual")
+    }
+
+    func assertPredictsLikeKeras(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         struct KerasReference: Decodable { let images: [[Int]]; let keras: [[Float]]; let onnxruntime: [[Float]]; let output_shape: [Int] }
         let expected = try JSONDecoder().decode(KerasReference.self,
-            from: try Data(contentsOf: Self.fixtures.appendingPathComponent("keras-seed-outputs.json")))
-        let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("keras-seed.onnx"))
-        XCTAssertEqual(model.inputShape, [28, 28, 1])
-        XCTAssertEqual(model.outputShapes.last, expected.output_shape)
-        XCTAssertEqual(model.layers.map(\.typeName), ["Dense", "Activation", "ReduceSum", "Dense", "Activation"])
+            from: try Data(contentsOf: Self.fixtures.appendingPathComponent("\(name)-outputs.json")))
+        let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("\(name).onnx"))
+        XCTAssertEqual(model.inputShape, [28, 28, 1], file: file, line: line)
+        XCTAssertEqual(model.outputShapes.last, expected.output_shape, file: file, line: line)
         let pixels = expected.images.flatMap { $0.map { Float($0) / 255 } }
         for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
             let outputs = try model.predict(pixels, backend: backend)
             for (framework, values) in [("Keras", expected.keras), ("ONNX Runtime", expected.onnxruntime)] {
                 let worst = zip(outputs, values.flatMap { $0 }).map { abs($0 - $1) }.max()!
-                XCTAssertLessThan(worst, 1e-5, "\(backend.name): largest difference from \(framework) \(worst)")
+                XCTAssertLessThan(worst, 1e-5, "\(name) on \(backend.name): largest difference from \(framework) \(worst)", file: file, line: line)
             }
         }
     }

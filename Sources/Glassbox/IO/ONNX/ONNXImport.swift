@@ -16,10 +16,12 @@ import SwiftProtobuf
 ///
 /// Operators read: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul by a constant
 /// (with the Add of a constant bias that follows it: Dense on the last axis), Relu, LeakyRelu
-/// (alpha 0.2), Sigmoid, Tanh, Softmax (last axis), Flatten, Transpose of an image to channel-last
-/// (before a Flatten), Reshape to a constant shape, ReduceSum and ReduceMean over one axis, Add
-/// (of two computed tensors), Concat (channels or features), BatchNormalization (inference),
-/// Dropout and Identity. Paddings must be none or TensorFlow's `same` split; a Flatten of a
+/// (alpha 0.2), Sigmoid, Tanh, Softmax (last axis), Flatten, Transpose and Reshape between
+/// channel-first and channel-last images, Reshape to a constant shape, Squeeze of pooled 1x1
+/// images, ReduceSum and ReduceMean over one axis, Add (of two computed tensors), Add, Sub, Mul
+/// and Div by constants right after a Conv or Dense (folded into its kernel and bias, as
+/// TensorFlow writes batch normalisation), Concat (channels or features), BatchNormalization
+/// (inference), Dropout and Identity; and the shape arithmetic around a dynamic batch. Paddings must be none or TensorFlow's `same` split; a Flatten of a
 /// channel-first image must feed a Gemm. Anything else is refused with the node's name, its
 /// operator, the attribute and what is supported.
 public enum ONNXImport {
@@ -87,8 +89,8 @@ private struct Translator {
     var usedNames = Set<String>()
     /// Whether images are channel-first (the graph convolves or pools), as PyTorch writes them.
     let channelFirst: Bool
-    /// MatMul outputs made into Dense layers whose bias an Add of a constant may still fill.
-    var pendingBias: [String: String] = [:]
+    /// How many nodes read each tensor (a layer's output read once may absorb a scale or shift).
+    var readers: [String: Int] = [:]
     /// Shape arithmetic folded at import (`x.view(x.size(0), -1)`): integer vectors, nil where the
     /// value is the batch size, which is known only at run time.
     var shapes: [String: [Int?]] = [:]
@@ -96,6 +98,40 @@ private struct Translator {
     init(graph: Onnx_GraphProto, path: String) {
         self.graph = graph; self.path = path
         channelFirst = graph.node.contains { ["Conv", "MaxPool", "AveragePool", "GlobalAveragePool"].contains($0.opType) }
+        for node in graph.node { for input in node.input { readers[input, default: 0] += 1 } }
+        for output in graph.output { readers[output.name, default: 0] += 1 }
+    }
+
+    /// An Add, Sub, Mul or Div by a constant (one value, or one per channel or unit) of the output
+    /// of a Conv or Dense layer that nothing else reads: folded into the layer's kernel and bias,
+    /// as batch normalisation in inference is (TensorFlow writes it as Mul and Add; a bias after a
+    /// MatMul is an Add).
+    mutating func foldAffine(_ node: Onnx_NodeProto) throws {
+        let constantFirst = constants[node.input[0]] != nil
+        let computed = constantFirst ? node.input[1] : node.input[0]
+        let operand = constants[constantFirst ? node.input[0] : node.input[1]]!.values
+        let x = try value(node, constantFirst ? 1 : 0)
+        guard readers[computed] == 1, let index = nodes.lastIndex(where: { $0.name == x.node }), index == nodes.count - 1,
+              nodes[index].layer is Conv2D || nodes[index].layer is Dense else {
+            throw refuse(node, "a constant \(node.opType) is read only right after a Conv or MatMul/Gemm whose output nothing else reads")
+        }
+        let units = (nodes[index].layer as? Conv2D)?.filters ?? (nodes[index].layer as! Dense).units
+        guard operand.count == 1 || operand.count == units else {
+            throw refuse(node, "the constant has \(operand.count) values, not 1 or one per channel (\(units))")
+        }
+        let name = nodes[index].name
+        var (kernel, bias) = (parameters[name]![0], parameters[name]![1])
+        func at(_ unit: Int) -> Float { operand.count == 1 ? operand[0] : operand[unit] }
+        switch node.opType {
+        case "Mul", "Div":
+            let factor = { (unit: Int) -> Float in node.opType == "Mul" ? at(unit) : 1 / at(unit) }
+            for i in kernel.indices { kernel[i] *= factor(i % units) }
+            for u in 0..<units { bias[u] *= factor(u) }
+        default:
+            for u in 0..<units { bias[u] += node.opType == "Sub" ? -at(u) : at(u) }
+        }
+        parameters[name] = [kernel, bias]
+        values[node.output[0]] = x
     }
 
     func refuse(_ node: Onnx_NodeProto, _ reason: String) -> GlassboxError {
@@ -113,8 +149,16 @@ private struct Translator {
             throw GlassboxError.malformedFile(path: path, offset: nil,
                 reason: "input '\(input.name)' has shape \(dims): Glassbox reads images [N, C, H, W] and samples [N, d1, ...] with known sizes")
         }
-        inputShape = channelFirst ? [sample[1], sample[2], sample[0]] : sample
-        values[input.name] = Value(node: Sequential.inputName, shape: sample, channelLast: !channelFirst)
+        // TensorFlow's exports keep a channel-last input [N, H, W, C] and turn it channel-first
+        // with a Transpose (or, for one channel, a Reshape) before the first convolution.
+        let reader = graph.node.first { $0.input.contains(input.name) }
+        let nhwcInput = channelFirst && sample.count == 3 && reader.map { node in
+            node.opType == "Transpose" && ints(node, "perm") == [0, 3, 1, 2]
+                || node.opType == "Reshape" && sample[2] == 1 && node.input.count > 1
+                    && constants[node.input[1]].map { $0.values.map { Int($0) } == [-1, 1, sample[0], sample[1]] } == true
+        } == true
+        inputShape = channelFirst && !nhwcInput ? [sample[1], sample[2], sample[0]] : sample
+        values[input.name] = Value(node: Sequential.inputName, shape: sample, channelLast: !channelFirst || nhwcInput)
         for node in graph.node { try translate(node) }
         guard let output = graph.output.first, graph.output.count == 1, let last = values[output.name] else {
             throw GlassboxError.malformedFile(path: path, offset: nil, reason: "the graph must have one output computed by its nodes")
@@ -306,15 +350,26 @@ private struct Translator {
                 : try AveragePooling2D(poolSize: (size[0], size[1]), strides: (strides[0], strides[1]), padding: padding)
             let output = try layer.outputShape(for: [x.shape[1], x.shape[2], x.shape[0]])
             try add(node, layer, from: [x], shape: [output[2], output[0], output[1]])
+        case "Squeeze" where values[node.input[0]] != nil:
+            let x = try value(node, 0)
+            let axes = node.input.count > 1 ? try integers(node, 1).compactMap { $0 } : (ints(node, "axes") ?? [])
+            guard x.shape.count == 3, x.shape[1] == 1, x.shape[2] == 1, Set(axes) == [2, 3] || Set(axes) == [-1, -2] else {
+                throw refuse(node, "only squeezing the 1x1 image axes of [C, 1, 1] is supported, got axes \(axes) of \(x.shape)")
+            }
+            try flatten(node, x)
         case "GlobalAveragePool":
             let x = try value(node, 0)
             guard x.shape.count == 3, !x.channelLast else { throw refuse(node, "needs a channel-first image [C, H, W], got \(x.shape)") }
             // ONNX keeps [C, 1, 1]; Glassbox gives [C], which a Flatten then passes through.
             try add(node, GlobalAveragePooling2D(), from: [x], shape: [x.shape[0], 1, 1])
+        case "Transpose" where channelFirst && ints(node, "perm") == [0, 3, 1, 2]:
+            let x = try value(node, 0)
+            guard x.shape.count == 3, x.channelLast else { throw refuse(node, "perm [0, 3, 1, 2] needs a channel-last image, got \(x.shape)") }
+            values[node.output[0]] = Value(node: x.node, shape: [x.shape[2], x.shape[0], x.shape[1]])
         case "Transpose":
             let x = try value(node, 0)
             guard channelFirst, x.shape.count == 3, !x.channelLast, ints(node, "perm") == [0, 2, 3, 1] else {
-                throw refuse(node, "only the transpose of a channel-first image to channel-last (perm [0, 2, 3, 1]) is supported")
+                throw refuse(node, "only the transposes between channel-first and channel-last images (perm [0, 2, 3, 1] and [0, 3, 1, 2]) are supported")
             }
             // Glassbox holds images channel-last already: the transpose is a relabelling.
             values[node.output[0]] = Value(node: x.node, shape: [x.shape[1], x.shape[2], x.shape[0]], channelLast: true)
@@ -359,17 +414,11 @@ private struct Translator {
             try add(node, try Dense(units: units), from: [x], parameters: [kernel, [Float](repeating: 0, count: units)],
                     shape: Array(x.shape.dropLast()) + [units])
             values[node.output[0]]?.rows = x.rows
-            pendingBias[node.output[0]] = nodes.last!.name
-        case "Add" where node.input.count == 2 && (constants[node.input[1]] != nil || constants[node.input[0]] != nil):
-            // The bias of a MatMul just made into a Dense layer.
-            let (computed, bias) = constants[node.input[1]] != nil ? (node.input[0], node.input[1]) : (node.input[1], node.input[0])
-            guard let dense = pendingBias[computed], let x = values[computed], let values = constants[bias]?.values,
-                  values.count == x.shape.last, parameters[dense]?[1].allSatisfy({ $0 == 0 }) == true else {
-                throw refuse(node, "an Add of a constant is read only as the bias right after a MatMul (one value per unit)")
-            }
-            pendingBias[computed] = nil
-            parameters[dense]![1] = values
-            self.values[node.output[0]] = x
+        case "Add" where node.input.count == 2 && (constants[node.input[1]] != nil || constants[node.input[0]] != nil),
+             "Mul" where node.input.count == 2 && (constants[node.input[1]] != nil || constants[node.input[0]] != nil),
+             "Sub" where node.input.count == 2 && constants[node.input[1]] != nil,
+             "Div" where node.input.count == 2 && constants[node.input[1]] != nil:
+            try foldAffine(node)
         case "ReduceSum", "ReduceMean":
             let x = try value(node, 0)
             guard !channelFirst || x.channelLast else { throw refuse(node, "reductions of channel-first images are not supported") }
@@ -384,6 +433,11 @@ private struct Translator {
             // The batch (folded shape arithmetic) is ONNX's 0: the input's own first dimension.
             let target = try node.input.count > 1 && shapes[node.input[1]] != nil
                 ? shapes[node.input[1]]!.map { $0 ?? 0 } : constant(node, 1).values.map { Int($0) }
+            if channelFirst, x.channelLast, x.shape.count == 3, x.shape[2] == 1, target == [-1, 1, x.shape[0], x.shape[1]] {
+                // One channel: channel-last to channel-first is a reshape.
+                values[node.output[0]] = Value(node: x.node, shape: [1, x.shape[0], x.shape[1]])
+                return
+            }
             if x.rows {
                 // Back from rows of the last axis to the tensor they came from.
                 guard target.count == x.shape.count + 1, Array(target.dropFirst()) == x.shape, target[0] == 0 || target[0] == -1 else {
@@ -392,7 +446,6 @@ private struct Translator {
                 var back = x
                 back.rows = false
                 values[node.output[0]] = back
-                if let dense = pendingBias.removeValue(forKey: node.input[0]) { pendingBias[node.output[0]] = dense }
                 return
             }
             if !channelFirst || x.channelLast, x.shape.count >= 2, target == [-1, x.shape.last!] {
