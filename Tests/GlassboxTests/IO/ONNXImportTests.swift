@@ -144,6 +144,12 @@ final class ONNXImportTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("(Erf)") && "\($0)".contains("operator not supported"), "\($0)")
         }
         proto = try Onnx_ModelProto(serializedBytes: data)
+        let flatten = proto.graph.node.firstIndex { $0.opType == "Flatten" }!
+        proto.graph.node[flatten + 1].opType = "Softmax"   // a Softmax straight after the Flatten of 8 channels
+        XCTAssertThrowsError(try ONNXImport.model(try proto.serializedData(), path: "order.onnx")) {
+            XCTAssertTrue("\($0)".contains("flattened channel-first image"), "\($0)")
+        }
+        proto = try Onnx_ModelProto(serializedBytes: data)
         let index = proto.graph.initializer.firstIndex { $0.dims.count == 4 }!
         proto.graph.initializer[index].rawData = proto.graph.initializer[index].rawData.prefix(12)
         XCTAssertThrowsError(try ONNXImport.model(try proto.serializedData(), path: "short.onnx")) {

@@ -163,6 +163,10 @@ private struct Translator {
         guard let output = graph.output.first, graph.output.count == 1, let last = values[output.name] else {
             throw GlassboxError.malformedFile(path: path, offset: nil, reason: "the graph must have one output computed by its nodes")
         }
+        guard last.flattenedFrom == nil else {
+            throw GlassboxError.malformedFile(path: path, offset: nil,
+                reason: "the output '\(output.name)' is a flattened channel-first image, which Glassbox would give in another order")
+        }
         guard last.node == nodes.last?.name else {
             throw GlassboxError.malformedFile(path: path, offset: nil, reason: "the output '\(output.name)' is not computed by the graph's last node")
         }
@@ -241,6 +245,12 @@ private struct Translator {
         }
         guard !value.rows || ["MatMul", "Reshape", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Identity", "Dropout"].contains(node.opType) else {
             throw refuse(node, "reads rows of \(value.shape)'s last axis: only a MatMul and a Reshape back are supported there")
+        }
+        // Glassbox holds a flattened channel-first image in another order: only what ignores the
+        // order (element-wise ops, an Add of two such) or undoes it (the Dense layer) may read it.
+        guard value.flattenedFrom == nil || ["Gemm", "MatMul", "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Identity", "Dropout", "Add"].contains(node.opType) else {
+            throw refuse(node, "reads a flattened channel-first image, whose values Glassbox holds in H, W, C order: only a Gemm or MatMul "
+                + "(whose rows are permuted) and element-wise operators may follow the Flatten")
         }
         return value
     }
