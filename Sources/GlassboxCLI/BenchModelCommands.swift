@@ -46,11 +46,12 @@ struct TrainingBenchCommand: ParsableCommand {
 /// `glassbox bench predict`: batched inference throughput of the reference CNN, as JSON.
 struct PredictBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "predict",
-        abstract: "Images per second of batched inference with the reference CNN (JSON), beside bench/keras_reference.py predict.")
+        abstract: "Images per second of batched inference with the reference CNN or --model (JSON), beside bench/keras_reference.py predict.")
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var deviceOptions: DeviceOptions
 
+    @Option(help: "A model file or ONNX file to time instead of the (untrained) reference CNN.") var model: String?
     @Option(help: "Images per run (test images, repeated if needed).") var images = 4096
     @Option(help: "Images per forward pass.") var batchSize = 4096
     @Option(help: "Timed runs; the best is reported.") var repeats = 5
@@ -62,11 +63,12 @@ struct PredictBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let dataset = try dataOptions.load()
+        let chosen = try model.map { path in try ModelOptions.parse(["--model", path]).load() }
+        let dataset = try dataOptions.load(for: chosen)
         let backend = try deviceOptions.backend()
         try reportingErrors {
-            let model = try Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count)
-            let size = dataset.rows * dataset.columns
+            let model = try chosen ?? Sequential.referenceCNN(inputShape: [dataset.rows, dataset.columns, 1], classes: dataset.classNames.count)
+            let size = dataset.imageSize
             var x: [Float] = []
             x.reserveCapacity(images * size)
             while x.count < images * size { x += dataset.testImages.prefix(images * size - x.count) }

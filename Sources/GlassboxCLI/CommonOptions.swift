@@ -46,7 +46,7 @@ struct DataOptions: ParsableArguments {
 
 /// `--model`: a model file to read.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A model file written by `glassbox train` (safetensors).")
+    @Option(help: "A model file written by `glassbox train` (safetensors), or an ONNX file (imported on the fly).")
     var model: String
 
     func load() throws -> Sequential {

@@ -112,7 +112,7 @@ private struct Translator {
         let operand = constants[constantFirst ? node.input[0] : node.input[1]]!.values
         let x = try value(node, constantFirst ? 1 : 0)
         guard readers[computed] == 1, let index = nodes.lastIndex(where: { $0.name == x.node }), index == nodes.count - 1,
-              nodes[index].layer is Conv2D || nodes[index].layer is Dense else {
+              (nodes[index].layer as? Conv2D)?.activation == .linear || (nodes[index].layer as? Dense)?.activation == .linear else {
             throw refuse(node, "a constant \(node.opType) is read only right after a Conv or MatMul/Gemm whose output nothing else reads")
         }
         let units = (nodes[index].layer as? Conv2D)?.filters ?? (nodes[index].layer as! Dense).units
@@ -320,6 +320,14 @@ private struct Translator {
                 guard x.shape.count == 1 || !channelFirst else { throw refuse(node, "softmax of an image tensor \(x.shape) is not supported") }
                 activation = .softmax
             }
+            // Right after a Conv or Dense whose output nothing else reads, the activation becomes
+            // the layer's own (as Keras writes it), which lets a Conv2D and a following max pooling
+            // run fused at inference.
+            if readers[node.input[0]] == 1, let last = nodes.last, last.name == x.node, let fused = try Self.withActivation(last.layer, activation) {
+                nodes[nodes.count - 1].layer = fused
+                values[node.output[0]] = x
+                return
+            }
             try add(node, ActivationLayer(activation), from: [x], shape: x.shape, flattenedFrom: x.flattenedFrom, channelLast: x.channelLast)
             values[node.output[0]]?.rows = x.rows
         case "Conv":
@@ -510,6 +518,16 @@ private struct Translator {
             throw refuse(node, "operator not supported (Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul, Relu, LeakyRelu, Sigmoid, "
                 + "Tanh, Softmax, Flatten, Transpose, Reshape, ReduceSum, ReduceMean, Add, Concat, BatchNormalization, Dropout, Identity)")
         }
+    }
+
+    /// `layer` (a linear Conv2D or Dense) ending in `activation`, or nil for any other layer.
+    static func withActivation(_ layer: any Layer, _ activation: Activation) throws -> (any Layer)? {
+        if let conv = layer as? Conv2D, conv.activation == .linear {
+            return try Conv2D(filters: conv.filters, kernelSize: (conv.kernelSize.height, conv.kernelSize.width),
+                              strides: (conv.strides.height, conv.strides.width), padding: conv.padding, activation: activation)
+        }
+        if let dense = layer as? Dense, dense.activation == .linear { return try Dense(units: dense.units, activation: activation) }
+        return nil
     }
 
     /// A Flatten to feature rows: Glassbox flattens images channel-last, so a channel-first one's
