@@ -145,6 +145,22 @@ final class ONNXImportTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("(Erf)") && "\($0)".contains("operator not supported"), "\($0)")
         }
         proto = try Onnx_ModelProto(serializedBytes: data)
+        var strides = Onnx_AttributeProto()
+        strides.name = "strides"
+        strides.type = .ints
+        strides.ints = [0]
+        proto.graph.node[0].attribute.removeAll { $0.name == "strides" }
+        proto.graph.node[0].attribute.append(strides)
+        XCTAssertThrowsError(try ONNXImport.model(try proto.serializedData(), path: "strides.onnx")) {
+            XCTAssertTrue("\($0)".contains("strides [0]"), "\($0)")
+        }
+        proto = try Onnx_ModelProto(serializedBytes: data)
+        proto.graph.node[1].opType = "Concat"
+        proto.graph.node[1].input = []
+        XCTAssertThrowsError(try ONNXImport.model(try proto.serializedData(), path: "concat.onnx")) {
+            XCTAssertTrue("\($0)".contains("(Concat): has no inputs"), "\($0)")
+        }
+        proto = try Onnx_ModelProto(serializedBytes: data)
         let flatten = proto.graph.node.firstIndex { $0.opType == "Flatten" }!
         proto.graph.node[flatten + 1].opType = "Softmax"   // a Softmax straight after the Flatten of 8 channels
         XCTAssertThrowsError(try ONNXImport.model(try proto.serializedData(), path: "order.onnx")) {

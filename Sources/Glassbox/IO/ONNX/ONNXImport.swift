@@ -262,6 +262,15 @@ private struct Translator {
         return constant
     }
 
+    /// The two strides of a 2-D window (1 by default), each at least 1.
+    func strides(_ node: Onnx_NodeProto) throws -> [Int] {
+        let strides = ints(node, "strides") ?? [1, 1]
+        guard strides.count == 2, strides.allSatisfy({ (1...Conv2DGeometry.largestSide).contains($0) }) else {
+            throw refuse(node, "strides \(strides) must be two values from 1 to \(Conv2DGeometry.largestSide)")
+        }
+        return strides
+    }
+
     /// `valid` or TensorFlow's `same` for the pads, kernel and strides of a spatial input `[H, W]`.
     func padding(_ node: Onnx_NodeProto, input: [Int], kernel: [Int], strides: [Int]) throws -> Padding {
         let autoPad = attribute(node, "auto_pad").map { String(decoding: $0.s, as: UTF8.self) } ?? "NOTSET"
@@ -339,7 +348,7 @@ private struct Translator {
             guard (ints(node, "dilations") ?? [1, 1]).allSatisfy({ $0 == 1 }) else { throw refuse(node, "dilations other than 1 are not supported") }
             guard int(node, "group", default: 1) == 1 else { throw refuse(node, "group other than 1 is not supported") }
             let (out, inChannels, kh, kw) = (wDims[0], wDims[1], wDims[2], wDims[3])
-            let strides = ints(node, "strides") ?? [1, 1]
+            let strides = try strides(node)
             let padding = try padding(node, input: [x.shape[1], x.shape[2]], kernel: [kh, kw], strides: strides)
             let bias = node.input.count > 2 ? try constant(node, 2).values : [Float](repeating: 0, count: out)
             // [out, in, kh, kw] -> [kh, kw, in, out]
@@ -352,13 +361,13 @@ private struct Translator {
             try add(node, layer, from: [x], parameters: [kernel, bias], shape: [output[2], output[0], output[1]])
         case "MaxPool", "AveragePool":
             let x = try value(node, 0)
-            guard x.shape.count == 3, !x.channelLast, let size = ints(node, "kernel_shape"), size.count == 2 else {
+            guard x.shape.count == 3, !x.channelLast, let size = ints(node, "kernel_shape"), size.count == 2, size.allSatisfy({ $0 >= 1 }) else {
                 throw refuse(node, "needs a channel-first image [C, H, W] and a 2-D kernel_shape")
             }
             guard int(node, "ceil_mode", default: 0) == 0 else { throw refuse(node, "ceil_mode 1 is not supported") }
             guard (ints(node, "dilations") ?? [1, 1]).allSatisfy({ $0 == 1 }) else { throw refuse(node, "dilations other than 1 are not supported") }
             guard node.output.count == 1 else { throw refuse(node, "the Indices output is not supported") }
-            let strides = ints(node, "strides") ?? [1, 1]
+            let strides = try strides(node)
             let padding = try padding(node, input: [x.shape[1], x.shape[2]], kernel: size, strides: strides)
             if node.opType == "AveragePool", padding == .same, int(node, "count_include_pad", default: 0) != 0 {
                 throw refuse(node, "count_include_pad 1 is not supported (Glassbox averages what is inside the image)")
@@ -487,6 +496,7 @@ private struct Translator {
             guard a.channelLast == b.channelLast else { throw refuse(node, "inputs are in different layouts (channel-first and channel-last)") }
             try add(node, Add(), from: [a, b], shape: a.shape, flattenedFrom: a.flattenedFrom, channelLast: a.channelLast)
         case "Concat":
+            guard !node.input.isEmpty else { throw refuse(node, "has no inputs") }
             let inputs = try node.input.indices.map { try value(node, $0) }
             let rank = inputs[0].shape.count + 1
             let given = int(node, "axis", default: 1)
@@ -581,7 +591,7 @@ private struct Translator {
             }
         case "Unsqueeze" where shapes[node.input[0]] != nil, "Squeeze" where shapes[node.input[0]] != nil, "Cast" where shapes[node.input[0]] != nil:
             shapes[output] = shapes[node.input[0]]   // scalars and 1-element vectors alike
-        case "Concat" where node.input.allSatisfy({ shapes[$0] != nil || constants[$0] != nil }):
+        case "Concat" where !node.input.isEmpty && node.input.allSatisfy({ shapes[$0] != nil || constants[$0] != nil }):
             shapes[output] = try node.input.indices.flatMap { try integers(node, $0) }
         case "Slice" where shapes[node.input[0]] != nil:
             let vector = shapes[node.input[0]]!
