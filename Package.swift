@@ -26,6 +26,12 @@ let package = Package(
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // The HDF5 C library, for the weights inside a .keras file (Debian: libhdf5-dev).
+        .systemLibrary(
+            name: "CHDF5",
+            path: "Sources/CHDF5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
         // Turns Kernels/*.cl into Swift string constants at build time, so the binary carries
         // its kernels and Kernels/ stays their single source.
         .executableTarget(name: "EmbedKernels", path: "Sources/EmbedKernels"),
@@ -43,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "Glassbox",
-            dependencies: ["COpenCL", "CZlib", "GlassboxKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["COpenCL", "CZlib", "CHDF5", "GlassboxKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Glassbox",
             exclude: ["IO/ONNX/Generated/README.md"]
         ),
@@ -67,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GlassboxCLITests",
-            dependencies: ["GlassboxCLI", "Glassbox"],
+            dependencies: ["GlassboxCLI", "Glassbox", "GlassboxTestSupport"],
             path: "Tests/GlassboxCLITests"
         ),
     ],

@@ -403,12 +403,46 @@ write("image-folder", "gray-only", image_folder(0x02, [b"\x01" + pgm(3, 2, [9] *
 
 # ---- ONNX files (onnx): PyTorch exports from Tests/Fixtures/onnx, cut and altered -----------
 
-for name in ["torch-cnn", "torch-residual", "torch-view", "keras-seed", "keras-residual"]:
+for name in ["torch-cnn", "torch-residual", "torch-view", "keras-seed", "keras-residual", "keras-cnn"]:
     with open(os.path.join(REPOSITORY, "Tests", "Fixtures", "onnx", name + ".onnx"), "rb") as f:
         model = f.read()
     write("onnx", name + ".onnx", model)
     write("onnx", name + "-cut.onnx", model[: len(model) // 3])
 write("onnx", "not-protobuf.onnx", b"\x08\x07\x12\xff\xff\xff\xff\x0f")
+
+# ---- .keras files (keras): Keras 3 saves from Tests/Fixtures/onnx, cut, deflated, altered ------
+
+import io
+import zipfile
+
+
+def rezip(entries, method):
+    """A zip of (name, bytes) entries with fixed dates, so the seed is the same on every run."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, contents in entries:
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            archive.writestr(info, contents)
+    return out.getvalue()
+
+
+for name in ["keras-cnn", "keras-seed"]:
+    with open(os.path.join(REPOSITORY, "Tests", "Fixtures", "onnx", name + ".keras"), "rb") as f:
+        model = f.read()
+    write("keras", name + ".keras", model)
+    write("keras", name + "-cut.keras", model[: len(model) // 2])
+    entries = [(info.filename, zipfile.ZipFile(io.BytesIO(model)).read(info.filename)) for info in zipfile.ZipFile(io.BytesIO(model)).infolist()]
+    write("keras", name + "-deflated.keras", rezip(entries, zipfile.ZIP_DEFLATED))
+    if name == "keras-cnn":
+        weights = dict(entries)["model.weights.h5"]
+        write("keras", name + "-weights-not-hdf5.keras", rezip([(n, c if n != "model.weights.h5" else c[64:]) for n, c in entries], zipfile.ZIP_STORED))
+        write("keras", name + "-no-weights.keras", rezip([(n, c) for n, c in entries if n != "model.weights.h5"], zipfile.ZIP_STORED))
+        # ---- the weights alone (hdf5), for a fixed config.json: whole, cut, with a byte changed ----
+        write("hdf5", "keras-cnn.weights.h5", weights)
+        write("hdf5", "keras-cnn-cut.weights.h5", weights[: len(weights) // 2])
+        write("hdf5", "keras-cnn-superblock.weights.h5", weights[:40] + b"\xff" * 8 + weights[48:])
+        write("hdf5", "not-hdf5.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 56)
 
 if __name__ == "__main__":
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)

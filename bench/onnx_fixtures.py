@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes the ONNX import fixtures (Tests/Fixtures/onnx/): small PyTorch models exported with
-torch.onnx.export (opset 17, TorchScript exporter, dynamic batch), and each model's probabilities on
-eight test images from PyTorch itself and from ONNX Runtime, with the versions that made them.
+torch.onnx.export (opset 17, TorchScript exporter, dynamic batch) and Keras models exported by
+Keras 3 (ONNX, and the `.keras` file of model.save), with each model's outputs on the first 256
+Fashion-MNIST test images (images.u8: 256 x 784 raw pixels) from the framework itself and from ONNX
+Runtime, with the versions that made them. Outputs are base64 of little-endian float32, one row
+per image.
 
   torch-cnn        Conv2d(1, 4, 3, padding 1) -> ReLU -> MaxPool2d(2) -> Conv2d(4, 8, 3) -> ReLU ->
                    Flatten (C, H, W order) -> Linear(1152, 16) -> ReLU -> Linear(16, 10) -> Softmax
@@ -16,6 +19,9 @@ eight test images from PyTorch itself and from ONNX Runtime, with the versions t
                    GlobalAveragePooling2D) with random biases and batch-norm statistics, exported by
                    Keras (tf2onnx folds batch normalisation into the convolutions, turns the NHWC
                    input channel-first with a Reshape, and squeezes the pooled output)
+  keras-cnn        a Sequential CNN (Conv2D(6, 3, strides 2, same, relu) -> BatchNormalization ->
+                   Conv2D(8, 3, relu) -> MaxPooling2D -> Flatten -> Dropout -> Dense(10, softmax)), random
+                   biases and statistics: ONNX (a multi-channel NHWC graph with Transposes) and .keras
   torch-view       Conv2d(1, 3, 5, stride 2) -> Tanh -> x.view(x.size(0), -1) (Shape, Gather, Unsqueeze,
                    Concat, Reshape in ONNX) -> Linear(432, 10) -> Softmax
 
@@ -23,10 +29,11 @@ Run from the repository root: python3 bench/onnx_fixtures.py   (needs torch, onn
 
   --check-export GLASSBOX   instead: for each example architecture (examples/*.json, seeded
                             weights) and each fixture, `GLASSBOX export` writes ONNX, ONNX Runtime
-                            runs it on the first 64 Fashion-MNIST test images, and the largest
+                            runs it on the first 256 Fashion-MNIST test images, and the largest
                             difference from `GLASSBOX predict --format json` is printed (one JSON
                             line per model)
 """
+import base64
 import subprocess
 import sys
 import tempfile
@@ -142,44 +149,59 @@ def keras_models():
     seed = keras.Model(inputs=inputs, outputs=outputs)
     with open(os.path.join("examples", "residual-cnn.json")) as f:
         residual = keras.models.model_from_json(f.read())
+    cnn = keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                            keras.layers.Conv2D(6, 3, strides=2, padding="same", activation="relu"),
+                            keras.layers.BatchNormalization(),
+                            keras.layers.Conv2D(8, 3, activation="relu"),
+                            keras.layers.MaxPooling2D(),
+                            keras.layers.Flatten(),
+                            keras.layers.Dropout(0.3),
+                            keras.layers.Dense(10, activation="softmax")])
     rng = np.random.default_rng(2)
-    for layer in residual.layers:
+    for layer in residual.layers + cnn.layers:
         weights = layer.get_weights()
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") if i in (0, 3) else
                                rng.uniform(-0.3, 0.3, w.shape).astype("float32") for i, w in enumerate(weights)])
         elif len(weights) == 2:
             layer.set_weights([weights[0], rng.uniform(-0.1, 0.1, weights[1].shape).astype("float32")])
-    return [("keras-seed", seed), ("keras-residual", residual)]
+    return [("keras-seed", seed), ("keras-residual", residual), ("keras-cnn", cnn)]
+
+
+def encode(outputs):
+    """Outputs as base64 of little-endian float32, one row per image."""
+    return base64.b64encode(np.ascontiguousarray(outputs, dtype="<f4").tobytes()).decode()
 
 
 def keras_export(name, model, images):
-    """A Keras model exported to ONNX; its outputs in Keras and ONNX Runtime."""
+    """A Keras model exported to ONNX and saved as .keras; its outputs in Keras and ONNX Runtime."""
     import keras
     import tensorflow as tf
-    x = images.numpy().reshape(-1, 28, 28, 1).astype(np.float32) / 255
+    x = images.reshape(-1, 28, 28, 1).astype(np.float32) / 255
     keras_outputs = model.predict(x, verbose=0)
     path = os.path.join(OUT, name + ".onnx")
     model.export(path, format="onnx", verbose=False)
+    model.save(os.path.join(OUT, name + ".keras"))
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     runtime_outputs = session.run(None, {session.get_inputs()[0].name: x})[0]
     with open(os.path.join(OUT, name + "-outputs.json"), "w") as f:
         json.dump({"versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "onnx": onnx.__version__,
                                 "onnxruntime": onnxruntime.__version__, "numpy": np.__version__},
                    "operators": [node.op_type for node in onnx.load(path).graph.node], "output_shape": list(keras_outputs.shape[1:]),
-                   "images": images.reshape(8, -1).tolist(),
-                   "keras": keras_outputs.reshape(8, -1).astype(float).tolist(),
-                   "onnxruntime": runtime_outputs.reshape(8, -1).astype(float).tolist()}, f)
+                   "images": len(images), "keras": encode(keras_outputs), "onnxruntime": encode(runtime_outputs)}, f)
         f.write("\n")
     print(f"{path}: largest |keras - onnxruntime| {np.abs(keras_outputs - runtime_outputs).max():.2e}")
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    sys.path.insert(0, os.path.dirname(__file__))
+    from keras_reference import find_idx, read_idx
+    images = read_idx(find_idx("/usr/share/datasets/fashion-mnist", "t10k-images-idx3-ubyte"))[:256]
+    images.astype(np.uint8).tofile(os.path.join(OUT, "images.u8"))
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(1)
-    images = torch.randint(0, 256, (8, 1, 28, 28), generator=generator, dtype=torch.uint8)
-    x = images.float() / 255
+    x = torch.from_numpy(images.reshape(-1, 1, 28, 28).astype(np.float32) / 255)
     for name, model in [("torch-cnn", TorchCNN()), ("torch-residual", TorchResidual()), ("torch-view", TorchView())]:
         randomize_batch_norm(model, generator)
         model.eval()
@@ -197,8 +219,7 @@ def main():
             json.dump({"versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
                                     "numpy": np.__version__, "opset": 17},
                        "operators": [node.op_type for node in onnx.load(path).graph.node],
-                       "images": images.reshape(8, -1).tolist(),
-                       "torch": torch_outputs.astype(float).tolist(), "onnxruntime": runtime_outputs.astype(float).tolist(),
+                       "images": len(images), "torch": encode(torch_outputs), "onnxruntime": encode(runtime_outputs),
                        "exact_shapley": shapley}, f)
             f.write("\n")
         print(f"{path}: largest |torch - onnxruntime| {np.abs(torch_outputs - runtime_outputs).max():.2e}")
@@ -206,7 +227,7 @@ def main():
         keras_export(name, model, images)
 
 
-def check_export(glassbox, data="/usr/share/datasets/fashion-mnist", count=64):
+def check_export(glassbox, data="/usr/share/datasets/fashion-mnist", count=256):
     sys.path.insert(0, os.path.dirname(__file__))
     from keras_reference import load_split
     x, _ = load_split(data, "t10k")
@@ -218,7 +239,7 @@ def check_export(glassbox, data="/usr/share/datasets/fashion-mnist", count=64):
             subprocess.run([glassbox, "init", "--architecture", os.path.join("examples", name + ".json"), "--seed", "5", "--out", path],
                            check=True, capture_output=True)
             models.append((name, path))
-        for name in ["torch-cnn", "torch-residual", "torch-view"]:
+        for name in ["torch-cnn", "torch-residual", "torch-view", "keras-seed", "keras-residual", "keras-cnn"]:
             path = os.path.join(folder, name + ".safetensors")
             subprocess.run([glassbox, "import", os.path.join(OUT, name + ".onnx"), "--out", path], check=True, capture_output=True)
             models.append((name, path))

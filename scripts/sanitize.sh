@@ -25,7 +25,7 @@ esac
 shift
 passes=${SANITIZE_PASSES:-pocl cpu}
 
-EXTRA_PACKAGES=chromium scripts/setup.sh
+EXTRA_PACKAGES=chromium PYTHON_MODULES="numpy onnxruntime" scripts/setup.sh
 started=$(date +%s)
 # ld.gold warns "Cannot export local symbol '__asan_check_...'" hundreds of times; harmless.
 set +e
@@ -61,7 +61,7 @@ for pass in $passes; do
     case "$pass" in
         pocl)
             echo "== $sanitizer, pass 1: OpenCL (PoCL) required" >&2
-            GLASSBOX_REQUIRE_OPENCL=1 GLASSBOX_REQUIRE_CHROMIUM=1 timeout -k 30 "$timeout_seconds" \
+            GLASSBOX_REQUIRE_OPENCL=1 GLASSBOX_REQUIRE_CHROMIUM=1 GLASSBOX_REQUIRE_ONNXRUNTIME=1 timeout -k 30 "$timeout_seconds" \
                 swift test --skip-build --scratch-path "$scratch" --sanitize="$sanitizer" "$@" || status=1 ;;
         cpu)
             echo "== $sanitizer, pass 2: no OpenCL platform visible" >&2

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Installs what Glassbox needs from Debian's packages, only when missing:
-# the OpenCL ICD loader and headers, PoCL (OpenCL on the CPU), zlib, Graphviz (model diagrams)
+# the OpenCL ICD loader and headers, PoCL (OpenCL on the CPU), zlib, HDF5 (the weights in .keras
+# files), Graphviz (model diagrams)
 # and Fashion-MNIST (the default data set, in /usr/share/datasets/fashion-mnist), plus any in
-# EXTRA_PACKAGES (the tests add chromium, to check that HTML reports render).
+# EXTRA_PACKAGES (the tests add chromium, to check that HTML reports render), and the Python
+# modules in PYTHON_MODULES from PyPI (the tests add onnxruntime and numpy, to run exported models).
 set -euo pipefail
 
-packages=(ocl-icd-opencl-dev pocl-opencl-icd zlib1g-dev graphviz dataset-fashion-mnist ${EXTRA_PACKAGES:-})
+if [ -n "${PYTHON_MODULES:-}" ]; then
+    command -v python3 >/dev/null || { echo "setup: python3 is needed for ${PYTHON_MODULES}" >&2; exit 1; }
+    for module in $PYTHON_MODULES; do
+        python3 -c "import $module" 2>/dev/null && continue
+        echo "setup: pip install $module" >&2
+        python3 -m pip install --quiet "$module"
+    done
+fi
+
+packages=(ocl-icd-opencl-dev pocl-opencl-icd zlib1g-dev libhdf5-dev graphviz dataset-fashion-mnist ${EXTRA_PACKAGES:-})
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -16,11 +16,11 @@ case "$sanitizer" in
     *) echo "TEST_SANITIZER must be address, thread or none (got '$sanitizer')" >&2; exit 2 ;;
 esac
 
-EXTRA_PACKAGES=chromium scripts/setup.sh
+EXTRA_PACKAGES=chromium PYTHON_MODULES="numpy onnxruntime" scripts/setup.sh
 swift build --build-tests
 
 echo "== pass 1: OpenCL (PoCL) required" >&2
-GLASSBOX_REQUIRE_OPENCL=1 GLASSBOX_REQUIRE_CHROMIUM=1 swift test --skip-build
+GLASSBOX_REQUIRE_OPENCL=1 GLASSBOX_REQUIRE_CHROMIUM=1 GLASSBOX_REQUIRE_ONNXRUNTIME=1 swift test --skip-build
 
 echo "== pass 2: no OpenCL platform visible" >&2
 empty=$(mktemp -d)

@@ -13,6 +13,15 @@ let fuzzModelData: [UInt8] = (0 ..< 1024).flatMap { index -> [UInt8] in
 }
 
 enum FuzzModel {
+    /// A model that another framework's file imports to (`onnx`, `keras`): one parameter list per
+    /// layer, and it saves, loads and (small) predicts as in `loadAndRun`.
+    static func checkImported(_ importing: () throws -> Sequential) {
+        guard let model = expectingGlassboxError("import", importing) else { return }
+        fuzzCheck(model.parameters.count == model.layers.count, "one parameter list per layer")
+        guard let file = expectingGlassboxError("save", { try model.safetensors() }) else { return }
+        loadAndRun(file)
+    }
+
     /// Loads `file` as a Sequential; when that works and the model is small, saves and loads it
     /// again (which must reproduce it) and predicts one sample of zeros on the CPU reference.
     static func loadAndRun(_ file: Safetensors) {

@@ -33,11 +33,18 @@ struct DataOptions: ParsableArguments {
 
     /// The data, its images read with the channels `model` takes (gray or RGB), or as stored.
     func load(for model: Sequential? = nil) throws -> Dataset {
-        try FlagRange.checkPath(data, flag: "--data")
+        try Self.load(folder: data, classes: classes, channels: model?.imageChannels)
+    }
+
+    /// The data set in `folder` (`--data`), class names from `classes` (`--classes`, else
+    /// detected), images read with `channels` (nil: as stored); the one way every command loads
+    /// data, failures reported as a ``CommandFailure``.
+    static func load(folder: String, classes: String?, channels: Int?) throws -> Dataset {
+        try FlagRange.checkPath(folder, flag: "--data")
         try FlagRange.checkPath(classes, flag: "--classes")
         do {
-            return try Dataset.load(folder: URL(fileURLWithPath: data), classNamesFile: classes.map { URL(fileURLWithPath: $0) },
-                                    channels: model?.imageChannels)
+            return try Dataset.load(folder: URL(fileURLWithPath: folder), classNamesFile: classes.map { URL(fileURLWithPath: $0) },
+                                    channels: channels)
         } catch {
             throw CommandFailure(error)
         }
@@ -46,15 +53,14 @@ struct DataOptions: ParsableArguments {
 
 /// `--model`: a model file to read.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A model file written by `glassbox train` (safetensors), or an ONNX file (imported on the fly).")
+    @Option(help: "A model file written by `glassbox train` (safetensors), or an ONNX or .keras file (imported on the fly).")
     var model: String
 
     func load() throws -> Sequential {
         guard !model.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--model: the path is empty") }
         do {
-            // An ONNX file is imported on the fly (`glassbox import` keeps the result).
-            if model.lowercased().hasSuffix(".onnx") { return try ONNXImport.model(from: URL(fileURLWithPath: model)) }
-            return try Sequential.load(from: URL(fileURLWithPath: model))
+            // An ONNX or .keras file is imported on the fly (`glassbox import` keeps the result).
+            return try ForeignModel.load(from: URL(fileURLWithPath: model))
         } catch { throw CommandFailure(error) }
     }
 }

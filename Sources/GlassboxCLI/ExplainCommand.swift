@@ -100,7 +100,7 @@ struct ExplainCommand: ParsableCommand {
         let index = self.index ?? (global ? 0 : nil)
         let needsData = index != nil || baseline == "mean" || methods.contains("gradient-shap") || methods.contains("deep")
         let dataset: Dataset? = needsData
-            ? try reportingErrors { try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder), channels: channels) } : nil
+            ? try DataOptions.load(folder: data ?? Dataset.defaultFolder, classes: nil, channels: channels) : nil
         var inputs: [(index: Int?, name: String, pixels: [Float], label: Int?)] = []
         if let image {
             let picture = try reportingErrors { try ImageFile.load(from: URL(fileURLWithPath: image), channels: channels) }

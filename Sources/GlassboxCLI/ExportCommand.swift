@@ -21,9 +21,8 @@ struct ExportCommand: ParsableCommand {
         try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)], inputs: [OutputFiles.Entry(flag: "--model", path: modelOptions.model)])
         let model = try modelOptions.load()
         try reportingErrors { try ONNXExport.write(model, to: URL(fileURLWithPath: out)) }
-        let input = model.imageChannels != nil && model.layers.contains(where: { $0 is Conv2D || $0 is MaxPool2D || $0 is AveragePooling2D || $0 is GlobalAveragePooling2D })
-            ? "[batch, \(model.inputShape[2]), \(model.inputShape[0]), \(model.inputShape[1])] (channel-first)"
-            : "[batch, " + model.inputShape.map(String.init).joined(separator: ", ") + "]"
+        let input = "[batch, " + ONNXExport.inputShape(of: model).map(String.init).joined(separator: ", ") + "]"
+            + (ONNXExport.isChannelFirst(model) ? " (channel-first)" : "")
         print("onnx: \(out) (input \(input), output [batch, " + model.outputShapes.last!.map(String.init).joined(separator: ", ") + "])")
     }
 }

@@ -2,23 +2,24 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-/// `glassbox import`: an ONNX model (PyTorch's `torch.onnx.export`) as a Glassbox model file.
+/// `glassbox import`: an ONNX model (PyTorch's `torch.onnx.export`, Keras's `model.export`) or a
+/// Keras 3 `.keras` file as a Glassbox model file.
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "import",
-        abstract: "Convert an ONNX model (opset 13 or newer) into a Glassbox model file.")
+        abstract: "Convert an ONNX model (opset 13 or newer) or a Keras 3 .keras file into a Glassbox model file.")
 
-    @Argument(help: "The ONNX file.")
+    @Argument(help: "The .onnx or .keras file.")
     var source: String
 
     @OptionGroup var output: NewModelOptions
 
     func validate() throws {
-        try FlagRange.checkPath(source, flag: "the ONNX file")
-        guard source.lowercased().hasSuffix(".onnx") else { throw ValidationError("\(source): import reads .onnx files") }
+        try FlagRange.checkPath(source, flag: "the model to import")
+        guard ForeignModel.isForeign(source) else { throw ValidationError("\(source): import reads .onnx and .keras files") }
     }
 
     func run() throws {
-        try output.checkOutput(against: OutputFiles.Entry(flag: "the ONNX file", path: source))
-        try reportingErrors { try output.save(try ONNXImport.model(from: URL(fileURLWithPath: source))) }
+        try output.checkOutput(against: OutputFiles.Entry(flag: "the model to import", path: source))
+        try reportingErrors { try output.save(try ForeignModel.load(from: URL(fileURLWithPath: source))) }
     }
 }

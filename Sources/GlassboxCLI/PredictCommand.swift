@@ -101,10 +101,7 @@ struct PredictCommand: ParsableCommand {
             let probabilities = try reportingErrors { try model.predict(picture.values, backend: backend) }
             rows = [Row(index: nil, image: image, label: nil, predicted: Self.argmax(probabilities), probabilities: probabilities)]
         } else {
-            let dataset = try reportingErrors {
-                try Dataset.load(folder: URL(fileURLWithPath: data ?? Dataset.defaultFolder), classNamesFile: classes.map { URL(fileURLWithPath: $0) },
-                                 channels: model.imageChannels)
-            }
+            let dataset = try DataOptions.load(folder: data ?? Dataset.defaultFolder, classes: classes, channels: model.imageChannels)
             if classes != nil || names == nil { names = dataset.classNames }
             let first = index!
             let last = try checkedRange(first: first, count: count, available: dataset.testCount, what: "test image").upperBound

@@ -1,12 +1,11 @@
 import Foundation
 import Glassbox
+import GlassboxTestSupport
 import XCTest
 
 /// `glassbox import` of a PyTorch ONNX export, and `--model file.onnx` on the other commands.
 final class ImportCommandTests: XCTestCase {
-    static var fixtures: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/onnx")
-    }
+    static var fixtures: URL { ImportFixtures.folder }
 
     func testImportThenPredictExplainAndPlot() throws {
         let folder = try temporaryFolder()
@@ -16,17 +15,16 @@ final class ImportCommandTests: XCTestCase {
         XCTAssertEqual(imported.status, 0, imported.transcript)
         XCTAssertTrue(imported.standardOutput.contains("BatchNormalization") && imported.standardOutput.contains("Connected to"), imported.transcript)
         // An image from the fixture, as a PGM.
-        struct Reference: Decodable { let images: [[Int]]; let torch: [[Float]] }
-        let reference = try JSONDecoder().decode(Reference.self, from: try Data(contentsOf: Self.fixtures.appendingPathComponent("torch-residual-outputs.json")))
+        let torch = Array(try ImportFixtures.reference("torch-residual").framework.outputs.prefix(10))
         let image = folder.appendingPathComponent("image.pgm")
-        try Data(Array("P5\n28 28\n255\n".utf8) + reference.images[0].map(UInt8.init)).write(to: image)
+        try Data(Array("P5\n28 28\n255\n".utf8) + (try ImportFixtures.rawImages()[0])).write(to: image)
         for model in [out.path, onnx.path] {
             let predicted = try GlassboxBinary.run(["predict", "--model", model, "--image", image.path, "--format", "json", "--device", "cpu"])
             XCTAssertEqual(predicted.status, 0, predicted.transcript)
             let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(predicted.standardOutput.utf8)) as? [[String: Any]])
             let row = try XCTUnwrap(rows.first, predicted.standardOutput)
             let probabilities = try XCTUnwrap(row["probabilities"] as? [Double], predicted.standardOutput)
-            XCTAssertLessThan(zip(probabilities, reference.torch[0]).map { abs($0 - Double($1)) }.max()!, 1e-5, "\(model) against PyTorch")
+            XCTAssertLessThan(zip(probabilities, torch).map { abs($0 - Double($1)) }.max()!, 1e-5, "\(model) against PyTorch")
         }
         let explained = try GlassboxBinary.run(["explain", "--model", onnx.path, "--image", image.path, "--method", "exact,occlusion",
                                                 "--segments", "grid:3", "--device", "cpu"])
@@ -52,5 +50,45 @@ final class ImportCommandTests: XCTestCase {
         let refused = try GlassboxBinary.run(["import", junk.path, "--out", folder.appendingPathComponent("j.safetensors").path])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.standardError.contains("junk.onnx") && refused.standardError.contains("not an ONNX model"), refused.transcript)
+    }
+
+    /// A `.keras` file imports, predicts like Keras and is summarised, drawn and explained
+    /// directly; one with a Lambda is refused with the advice to export to ONNX.
+    func testKerasFileImportsAndWorksAsAModel() throws {
+        let folder = try temporaryFolder()
+        let keras = Self.fixtures.appendingPathComponent("keras-residual.keras")
+        let out = folder.appendingPathComponent("residual.safetensors")
+        let imported = try GlassboxBinary.run(["import", keras.path, "--out", out.path])
+        XCTAssertEqual(imported.status, 0, imported.transcript)
+        XCTAssertTrue(imported.standardOutput.contains("batch_normalization_1 (BatchNormalization)"), imported.transcript)
+        let image = folder.appendingPathComponent("image.pgm")
+        try Data(Array("P5\n28 28\n255\n".utf8) + (try ImportFixtures.rawImages()[3])).write(to: image)
+        let expected = Array(try ImportFixtures.reference("keras-residual").framework.outputs[30..<40])
+        for model in [out.path, keras.path] {
+            let predicted = try GlassboxBinary.run(["predict", "--model", model, "--image", image.path, "--format", "json", "--device", "cpu"])
+            XCTAssertEqual(predicted.status, 0, predicted.transcript)
+            let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(predicted.standardOutput.utf8)) as? [[String: Any]])
+            let probabilities = try XCTUnwrap(rows.first?["probabilities"] as? [Double], predicted.standardOutput)
+            XCTAssertLessThan(zip(probabilities, expected).map { abs($0 - Double($1)) }.max()!, 1e-5, "\(model) against Keras")
+        }
+        let data = folder.appendingPathComponent("data")
+        try TinyDataset.write(in: data)
+        var outputs: [String] = []
+        for command in [["summary", "--model", keras.path], ["plot", "--model", keras.path, "--out", folder.appendingPathComponent("k.dot").path],
+                        ["explain", "--model", keras.path, "--image", image.path, "--method", "deep,occlusion", "--segments", "grid:4", "--device", "cpu"],
+                        ["explain", "--model", keras.path, "--data", data.path, "--global", "--count", "4", "--method", "kernel", "--samples", "64",
+                         "--segments", "grid:2", "--device", "cpu", "--format", "json"],
+                        ["surrogate", "--model", keras.path, "--data", data.path, "--count", "16", "--min-leaf", "2", "--device", "cpu"]] {
+            let result = try GlassboxBinary.run(command)
+            XCTAssertEqual(result.status, 0, result.transcript)
+            outputs.append(result.standardOutput)
+        }
+        XCTAssertTrue(outputs[3].contains("\"global\" : true"), outputs[3])
+        XCTAssertTrue(outputs[4].contains("fidelity on"), outputs[4])
+        let lambda = try GlassboxBinary.run(["import", Self.fixtures.appendingPathComponent("keras-seed.keras").path,
+                                             "--out", folder.appendingPathComponent("seed.safetensors").path])
+        XCTAssertNotEqual(lambda.status, 0)
+        XCTAssertTrue(lambda.standardError.contains("keras-seed.keras") && lambda.standardError.contains("export the model to ONNX"), lambda.transcript)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("seed.safetensors").path))
     }
 }

@@ -56,15 +56,29 @@ public enum Zlib {
         bytes.withUnsafeBytes { crc32($0) }
     }
 
-    /// The container around a deflate stream: zlib's 2-byte header, or gzip's (RFC 1952).
+    /// The container around a deflate stream: zlib's 2-byte header, gzip's (RFC 1952), or none
+    /// (raw deflate, RFC 1951, as inside a zip archive).
     enum Format {
         case zlib
         case gzip
+        case raw
 
-        /// zlib's `windowBits`: 15 for a zlib header, 16 + 15 for a gzip header.
-        var windowBits: Int32 { self == .zlib ? MAX_WBITS : 16 + MAX_WBITS }
+        /// zlib's `windowBits`: 15 for a zlib header, 16 + 15 for a gzip header, -15 for none.
+        var windowBits: Int32 {
+            switch self {
+            case .zlib: MAX_WBITS
+            case .gzip: 16 + MAX_WBITS
+            case .raw: -MAX_WBITS
+            }
+        }
         /// The name used in error messages.
-        var name: String { self == .zlib ? "zlib" : "gzip" }
+        var name: String {
+            switch self {
+            case .zlib: "zlib"
+            case .gzip: "gzip"
+            case .raw: "deflate"
+            }
+        }
     }
 
     /// What ``inflateStream(_:format:path:maxOutputBytes:)`` produced.

@@ -67,15 +67,8 @@ final class DeepShapTests: XCTestCase {
         var random = SeededGenerator(seed: 72)
         let input = random.floats(784, in: 0...1)
         let backgrounds = (0..<8).map { _ in random.floats(784, in: 0...1) }
-        var results: [[Double]] = []
-        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
-            let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: backend), input: input,
-                                                 baseline: [Float](repeating: 0, count: 784),
-                                                 segmentation: try Segmentation.grid(4, width: 28, height: 28), target: 3)
-            let deep = try DeepShap(background: backgrounds).explain(request)
-            XCTAssertLessThan(abs(deep.efficiencyGap), 1e-4, "\(backend.name): gap \(deep.efficiencyGap)")
-            results.append(deep.pixelMap)
-        }
+        let results = try deepShapOnEveryBackend(model, input: input, backgrounds: backgrounds, grid: 4, width: 28, height: 28, target: 3)
+            .map(\.pixelMap)
         for other in results.dropFirst() { XCTAssertLessThan(relativeError(other.map(Float.init), results[0].map(Float.init)), 1e-3) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Glassbox
+import GlassboxTestSupport
 import XCTest
 
 /// A catalogue of bad inputs and the error each gets. Every row must throw a Glassbox error (no
@@ -147,23 +148,54 @@ final class BadInputCatalogTests: XCTestCase {
                 _ = try Dataset.load(folder: data, channels: 3)
             },
             Row(input: "ONNX file cut to a third of its size", expect: ["not an ONNX model", "truncated"]) { _ in
-                let data = try Data(contentsOf: ONNXImportTests.fixtures.appendingPathComponent("torch-cnn.onnx"))
+                let data = try Data(contentsOf: ImportFixtures.url("torch-cnn.onnx"))
                 _ = try ONNXImport.model(data.prefix(data.count / 3), path: "cut.onnx")
             },
             Row(input: "ONNX initializer whose bytes disagree with its shape", expect: ["holds 12 bytes"]) { _ in
-                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ONNXImportTests.fixtures.appendingPathComponent("torch-cnn.onnx")))
+                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ImportFixtures.url("torch-cnn.onnx")))
                 proto.graph.initializer[0].rawData = proto.graph.initializer[0].rawData.prefix(12)
                 _ = try ONNXImport.model(try proto.serializedData(), path: "short.onnx")
             },
             Row(input: "ONNX node reading a tensor no node computes", expect: ["is not computed by an earlier node"]) { _ in
-                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ONNXImportTests.fixtures.appendingPathComponent("torch-cnn.onnx")))
+                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ImportFixtures.url("torch-cnn.onnx")))
                 proto.graph.node[1].input[0] = "nowhere"
                 _ = try ONNXImport.model(try proto.serializedData(), path: "dangling.onnx")
             },
+            Row(input: "ONNX graph with a cycle (a node reads the output of a later one)", expect: ["is not computed by an earlier node"]) { _ in
+                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ImportFixtures.url("torch-cnn.onnx")))
+                proto.graph.node[1].input[0] = proto.graph.node[3].output[0]
+                _ = try ONNXImport.model(try proto.serializedData(), path: "cycle.onnx")
+            },
+            Row(input: "ONNX initializer claiming 2^40 values", expect: ["claims shape [1099511627776]"]) { _ in
+                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ImportFixtures.url("torch-cnn.onnx")))
+                proto.graph.initializer[0].dims = [1 << 40]
+                _ = try ONNXImport.model(try proto.serializedData(), path: "huge.onnx")
+            },
             Row(input: "ONNX operator Glassbox does not read (Erf)", expect: ["(Erf)", "operator not supported"]) { _ in
-                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ONNXImportTests.fixtures.appendingPathComponent("torch-cnn.onnx")))
+                var proto = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: ImportFixtures.url("torch-cnn.onnx")))
                 proto.graph.node[1].opType = "Erf"
                 _ = try ONNXImport.model(try proto.serializedData(), path: "erf.onnx")
+            },
+            Row(input: ".keras file that is not a zip archive", expect: ["junk.keras", "not a zip archive"]) { _ in
+                _ = try KerasFile.model(Data("PK but not really a zip".utf8), path: "junk.keras")
+            },
+            Row(input: ".keras zip entry claiming 2 GB more than the archive holds", expect: ["zip entry 'model.weights.h5'", "run past the end of the archive"]) { _ in
+                var data = try Data(contentsOf: ImportFixtures.url("keras-cnn.keras"))
+                let record = data.range(of: Data("model.weights.h5".utf8), options: .backwards)!.lowerBound - 46
+                data.replaceSubrange(record + 20..<record + 28, with: [0, 0, 0, 0x7f, 0, 0, 0, 0x7f])
+                _ = try KerasFile.model(data, path: "lying.keras")
+            },
+            Row(input: ".keras weights entry that is not HDF5", expect: ["model.weights.h5", "not an HDF5 file"]) { _ in
+                let archive = try ZipArchive(try Data(contentsOf: ImportFixtures.url("keras-cnn.keras")), path: "x")
+                _ = try HDF5File(Data(try archive.contents(of: "config.json")!), path: "model.keras (model.weights.h5)")
+            },
+            Row(input: ".keras HDF5 weights cut to half", expect: ["model.weights.h5", "cannot open it"]) { _ in
+                let archive = try ZipArchive(try Data(contentsOf: ImportFixtures.url("keras-cnn.keras")), path: "x")
+                let weights = try archive.contents(of: "model.weights.h5")!
+                _ = try HDF5File(weights.prefix(weights.count / 2), path: "model.keras (model.weights.h5)")
+            },
+            Row(input: ".keras model with a Lambda layer", expect: ["'lambda' (Lambda)", "export the model to ONNX"]) { _ in
+                _ = try KerasFile.model(try Data(contentsOf: ImportFixtures.url("keras-seed.keras")), path: "seed.keras")
             },
             Row(input: "training data holding a NaN", expect: ["sample 1"]) { _ in
                 var model = try Sequential(inputShape: [2], layers: [try Dense(units: 2, activation: .softmax)])

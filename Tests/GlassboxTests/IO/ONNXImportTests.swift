@@ -6,23 +6,7 @@ import XCTest
 /// ONNX files exported by PyTorch (`bench/onnx_fixtures.py`): imported, they predict what PyTorch
 /// and ONNX Runtime predict, on every backend; refusals name the node, operator and attribute.
 final class ONNXImportTests: XCTestCase {
-    static var fixtures: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/onnx")
-    }
-
-    struct Reference: Decodable {
-        struct Shapley: Decodable { let grid: Int; let target: Int; let values: [Double] }
-        let operators: [String]
-        let images: [[Int]]
-        let torch: [[Float]]
-        let onnxruntime: [[Float]]
-        let exact_shapley: Shapley
-    }
-
-    func reference(_ name: String) throws -> Reference {
-        try JSONDecoder().decode(Reference.self, from: try Data(contentsOf: Self.fixtures.appendingPathComponent("\(name)-outputs.json")))
-    }
+    func model(_ name: String) throws -> Sequential { try ONNXImport.model(from: ImportFixtures.url("\(name).onnx")) }
 
     /// Conv with `same` padding, max pooling, a Flatten of 8 channels (the Dense kernel's rows
     /// permuted from C, H, W to H, W, C), Gemm; a residual graph with batch normalisation, an
@@ -30,23 +14,16 @@ final class ONNXImportTests: XCTestCase {
     /// -1)`, whose Shape, Gather, Unsqueeze and Concat fold into a flattening.
     func testPyTorchExportsPredictWhatPyTorchAndONNXRuntimePredict() throws {
         for name in ["torch-cnn", "torch-residual", "torch-view"] {
-            let expected = try reference(name)
-            let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("\(name).onnx"))
+            let model = try model(name)
             XCTAssertEqual(model.inputShape, [28, 28, 1])
             XCTAssertTrue(model.endsInSoftmax, name)
-            let pixels = expected.images.flatMap { $0.map { Float($0) / 255 } }
-            for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
-                let outputs = try model.predict(pixels, backend: backend)
-                for (framework, values) in [("PyTorch", expected.torch), ("ONNX Runtime", expected.onnxruntime)] {
-                    let worst = zip(outputs, values.flatMap { $0 }).map { abs($0 - $1) }.max()!
-                    XCTAssertLessThan(worst, 1e-5, "\(name) on \(backend.name): largest difference from \(framework) \(worst)")
-                }
-            }
+            try assertPredictsLikeItsFramework(model, name)
             // An imported model saves and loads as any other.
+            let pixels = Array(try ImportFixtures.images().prefix(8 * 784))
             let loaded = try Sequential.load(try model.safetensors(), path: "\(name).safetensors")
             XCTAssertEqual(try loaded.predict(pixels, backend: CPUBackend()), try model.predict(pixels, backend: CPUBackend()))
         }
-        let residual = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("torch-residual.onnx"))
+        let residual = try model("torch-residual")
         XCTAssertEqual(residual.layers.filter { $0 is BatchNormalization }.count, 2)
         XCTAssertFalse(residual.isChain)
     }
@@ -55,69 +32,51 @@ final class ONNXImportTests: XCTestCase {
     /// (tf2onnx: each Dense on 28x28x1 is a Reshape to rows, a MatMul, a Reshape back and an Add,
     /// the Lambda a ReduceSum): imported, it predicts its (28, 10) output like Keras.
     func testKerasSeedModelWithItsLambdaPredictsLikeKeras() throws {
-        try assertPredictsLikeKeras("keras-seed")
-        let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("keras-seed.onnx"))
+        let model = try model("keras-seed")
+        try assertPredictsLikeItsFramework(model, "keras-seed")
         XCTAssertEqual(model.layers.map(\.typeName), ["Dense", "ReduceSum", "Dense"])
         XCTAssertEqual(model.layers.map { $0.configuration.activation }, ["relu", nil, "softmax"], "activations folded into their Dense layers")
     }
 
-    /// The residual example built in Keras and exported by Keras: a channel-last input made
-    /// channel-first by a Reshape, batch normalisation as Mul and Add after each convolution
-    /// (folded back into it), an Add, global average pooling and a Squeeze.
-    func testKerasResidualExamplePredictsLikeKeras() throws {
-        try assertPredictsLikeKeras("keras-residual")
-    }
-
-    func assertPredictsLikeKeras(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        struct KerasReference: Decodable { let images: [[Int]]; let keras: [[Float]]; let onnxruntime: [[Float]]; let output_shape: [Int] }
-        let expected = try JSONDecoder().decode(KerasReference.self,
-            from: try Data(contentsOf: Self.fixtures.appendingPathComponent("\(name)-outputs.json")))
-        let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("\(name).onnx"))
-        XCTAssertEqual(model.inputShape, [28, 28, 1], file: file, line: line)
-        XCTAssertEqual(model.outputShapes.last, expected.output_shape, file: file, line: line)
-        let pixels = expected.images.flatMap { $0.map { Float($0) / 255 } }
-        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
-            let outputs = try model.predict(pixels, backend: backend)
-            for (framework, values) in [("Keras", expected.keras), ("ONNX Runtime", expected.onnxruntime)] {
-                let worst = zip(outputs, values.flatMap { $0 }).map { abs($0 - $1) }.max()!
-                XCTAssertLessThan(worst, 1e-5, "\(name) on \(backend.name): largest difference from \(framework) \(worst)", file: file, line: line)
-            }
+    /// The residual example built in Keras and exported by Keras (a channel-last input made
+    /// channel-first by a Reshape, batch normalisation as Mul and Add after each convolution,
+    /// folded back into it, an Add, global average pooling and a Squeeze); and a Sequential
+    /// multi-channel CNN (strides, same padding, batch normalisation, Transposes around the
+    /// NCHW convolutions, a Flatten of channel-last data).
+    func testKerasExportsPredictLikeKeras() throws {
+        for name in ["keras-residual", "keras-cnn"] {
+            try assertPredictsLikeItsFramework(try model(name), name)
         }
+        // The batch normalisation after the ReLU (TensorFlow's Mul and Add) is a layer of its own.
+        XCTAssertEqual(try model("keras-cnn").layers.map(\.typeName), ["Conv2D", "BatchNormalization", "Conv2D", "MaxPool2D", "Flatten", "Dense"])
     }
 
     /// Exact Shapley values of an imported model equal those the fixture script computed from
     /// ONNX Runtime's outputs on every coalition (black baseline, Glassbox's grid cells).
     func testExactShapleyEqualsTheOneFromONNXRuntime() throws {
         for name in ["torch-cnn", "torch-residual"] {
-            let expected = try reference(name)
-            let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("\(name).onnx"))
-            let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: TestBackends.reference),
-                                                 input: expected.images[0].map { Float($0) / 255 }, baseline: [Float](repeating: 0, count: 784),
-                                                 segmentation: try Segmentation.grid(expected.exact_shapley.grid, width: 28, height: 28),
-                                                 target: expected.exact_shapley.target)
+            let expected = try XCTUnwrap(try ImportFixtures.reference(name).exact_shapley)
+            let request = try ExplanationRequest(session: try InferenceSession(model: try model(name), backend: TestBackends.reference),
+                                                 input: Array(try ImportFixtures.images().prefix(784)), baseline: [Float](repeating: 0, count: 784),
+                                                 segmentation: try Segmentation.grid(expected.grid, width: 28, height: 28),
+                                                 target: expected.target)
             let values = try ExactShapley().explain(request).values
-            let worst = zip(values, expected.exact_shapley.values).map { abs($0 - $1) }.max()!
+            let worst = zip(values, expected.values).map { abs($0 - $1) }.max()!
             XCTAssertLessThan(worst, 1e-6, "\(name): largest difference \(worst)")
-            XCTAssertLessThan(relativeError(values.map(Float.init), expected.exact_shapley.values.map(Float.init)), 1e-3, name)
+            XCTAssertLessThan(relativeError(values.map(Float.init), expected.values.map(Float.init)), 1e-3, name)
         }
     }
 
     /// DeepSHAP on an imported graph meets efficiency like a native one.
     func testDeepShapOnAnImportedModel() throws {
-        let model = try ONNXImport.model(from: Self.fixtures.appendingPathComponent("torch-residual.onnx"))
-        let pixels = try reference("torch-residual").images.map { $0.map { Float($0) / 255 } }
-        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
-            let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: backend), input: pixels[0],
-                                                 baseline: [Float](repeating: 0, count: 784),
-                                                 segmentation: try Segmentation.grid(4, width: 28, height: 28), target: 2)
-            let deep = try DeepShap(background: Array(pixels[1...])).explain(request)
-            XCTAssertLessThan(abs(deep.efficiencyGap), 1e-4, backend.name)
-        }
+        let model = try model("torch-residual")
+        let pixels = try ImportFixtures.rawImages().prefix(8).map { $0.map { Float($0) / 255 } }
+        _ = try deepShapOnEveryBackend(model, input: pixels[0], backgrounds: Array(pixels[1...]), grid: 4, width: 28, height: 28, target: 2)
     }
 
     /// Files that are not ONNX, or hold what Glassbox cannot represent, are refused by name.
     func testRefusalsNameTheNodeAndTheAttribute() throws {
-        let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("torch-cnn.onnx"))
+        let data = try Data(contentsOf: ImportFixtures.url("torch-cnn.onnx"))
         XCTAssertThrowsError(try ONNXImport.model(Data("not a protobuf at all".utf8), path: "junk.onnx")) {
             XCTAssertTrue("\($0)".contains("junk.onnx") && "\($0)".contains("not an ONNX model"), "\($0)")
         }

@@ -289,15 +289,7 @@ final class GraphTests: XCTestCase {
         var random = SeededGenerator(seed: 97)
         let input = random.floats(model.sampleSize, in: 0...1)
         let backgrounds = (0..<5).map { _ in random.floats(model.sampleSize, in: 0...1) }
-        var maps: [[Double]] = []
-        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
-            let request = try ExplanationRequest(session: try InferenceSession(model: model, backend: backend), input: input,
-                                                 baseline: [Float](repeating: 0, count: model.sampleSize),
-                                                 segmentation: try Segmentation.grid(3, width: 9, height: 7), target: 2)
-            let deep = try DeepShap(background: backgrounds).explain(request)
-            XCTAssertLessThan(abs(deep.efficiencyGap), 1e-4, "\(backend.name): gap \(deep.efficiencyGap)")
-            maps.append(deep.pixelMap)
-        }
+        let maps = try deepShapOnEveryBackend(model, input: input, backgrounds: backgrounds, grid: 3, width: 9, height: 7, target: 2).map(\.pixelMap)
         for other in maps.dropFirst() { XCTAssertLessThan(relativeError(other.map(Float.init), maps[0].map(Float.init)), 1e-3) }
     }
 

@@ -24,6 +24,20 @@ public enum ONNXExport {
     public static func write(_ model: Sequential, to url: URL) throws {
         try AtomicFile.write(try data(model), to: url)
     }
+
+    /// Whether the exported model takes its images channel-first (`[N, C, H, W]`): it has
+    /// convolutions or pooling. Other models keep Glassbox's axes.
+    public static func isChannelFirst(_ model: Sequential) -> Bool {
+        model.inputShape.count == 3
+            && model.layers.contains { $0 is Conv2D || $0 is MaxPool2D || $0 is AveragePooling2D || $0 is GlobalAveragePooling2D }
+    }
+
+    /// The exported model's input shape without the batch: `[C, H, W]` for channel-first images,
+    /// else the model's own input shape.
+    public static func inputShape(of model: Sequential) -> [Int] {
+        let input = model.inputShape
+        return isChannelFirst(model) ? [input[2], input[0], input[1]] : input
+    }
 }
 
 private struct Writer {
@@ -34,9 +48,7 @@ private struct Writer {
     init(model: Sequential) { self.model = model }
 
     /// Whether the model's image tensors are written channel-first (it has convolutions or pooling).
-    var channelFirst: Bool {
-        model.layers.contains { $0 is Conv2D || $0 is MaxPool2D || $0 is AveragePooling2D || $0 is GlobalAveragePooling2D }
-    }
+    var channelFirst: Bool { ONNXExport.isChannelFirst(model) }
 
     func refuse(_ index: Int, _ reason: String) -> GlassboxError {
         .invalidArgument(operation: "export layer \(index) '\(model.layerNames[index])' (\(model.layers[index].typeName))", reason: reason)
@@ -151,8 +163,7 @@ private struct Writer {
     mutating func write() throws -> Onnx_ModelProto {
         let imageModel = channelFirst
         graph.name = "glassbox"
-        let input = model.inputShape
-        let inputDims: [Int?] = imageModel && input.count == 3 ? [nil, input[2], input[0], input[1]] : [nil] + input.map { $0 }
+        let inputDims: [Int?] = [nil] + ONNXExport.inputShape(of: model).map { $0 }
         graph.input = [Self.valueInfo("input", inputDims)]
         var names: [String] = []
         for (index, layer) in model.layers.enumerated() {

@@ -102,35 +102,64 @@ private struct Translator {
         for output in graph.output { readers[output.name, default: 0] += 1 }
     }
 
-    /// An Add, Sub, Mul or Div by a constant (one value, or one per channel or unit) of the output
-    /// of a Conv or Dense layer that nothing else reads: folded into the layer's kernel and bias,
-    /// as batch normalisation in inference is (TensorFlow writes it as Mul and Add; a bias after a
-    /// MatMul is an Add).
+    /// An Add, Sub, Mul or Div by a constant (one value, or one per channel or unit). Folded into
+    /// the layer before it when that is a linear Conv, Dense or BatchNormalization whose output
+    /// nothing else reads (batch normalisation in inference is a Mul and an Add in TensorFlow's
+    /// exports; a bias after a MatMul is an Add). Anywhere else (after an activation, say) it
+    /// becomes a per-channel affine layer: a BatchNormalization with mean 0 and variance
+    /// 1 - epsilon, which later constants fold into.
     mutating func foldAffine(_ node: Onnx_NodeProto) throws {
         let constantFirst = constants[node.input[0]] != nil
         let computed = constantFirst ? node.input[1] : node.input[0]
-        let operand = constants[constantFirst ? node.input[0] : node.input[1]]!.values
+        let (operandDims, operand) = constants[constantFirst ? node.input[0] : node.input[1]]!
         let x = try value(node, constantFirst ? 1 : 0)
-        guard readers[computed] == 1, let index = nodes.lastIndex(where: { $0.name == x.node }), index == nodes.count - 1,
-              (nodes[index].layer as? Conv2D)?.activation == .linear || (nodes[index].layer as? Dense)?.activation == .linear else {
-            throw refuse(node, "a constant \(node.opType) is read only right after a Conv or MatMul/Gemm whose output nothing else reads")
+        guard !(constantFirst && ["Sub", "Div"].contains(node.opType)) else {
+            throw refuse(node, "a constant divided by or minus a tensor is not supported")
         }
-        let units = (nodes[index].layer as? Conv2D)?.filters ?? (nodes[index].layer as! Dense).units
+        let last = nodes.indices.last.flatMap { nodes[$0].name == x.node && readers[computed] == 1 ? $0 : nil }
+        let foldable = last.map { index -> Bool in
+            let layer = nodes[index].layer
+            return (layer as? Conv2D)?.activation == .linear || (layer as? Dense)?.activation == .linear || layer is BatchNormalization
+        } ?? false
+        // The channel (or unit) axis: Glassbox's last axis, ONNX's axis 1 for channel-first images.
+        let imageFirst = channelFirst && x.shape.count == 3 && !x.channelLast
+        let channels = imageFirst ? x.shape[0] : (x.shape.last ?? 1)
+        let significant = Array(operandDims.drop { $0 == 1 })
+        let perChannel = operand.count == 1
+            || operand.count == channels && (imageFirst ? significant == [channels, 1, 1] || significant == [channels] && x.shape == [channels, 1, 1]
+                                                        : significant == [channels])
+        guard perChannel, x.flattenedFrom == nil || operand.count == 1 else {
+            throw refuse(node, "the constant of shape \(operandDims) is not one value or one per channel (\(channels)) of \(x.shape)")
+        }
+        func at(_ unit: Int) -> Float { operand.count == 1 ? operand[0] : operand[unit] }
+        let scale: (Int) -> Float = { unit in node.opType == "Mul" ? at(unit) : node.opType == "Div" ? 1 / at(unit) : 1 }
+        let shift: (Int) -> Float = { unit in node.opType == "Add" ? at(unit) : node.opType == "Sub" ? -at(unit) : 0 }
+        guard let index = last, foldable else {
+            // A layer of its own: y = gamma * x + beta (mean 0, and variance + epsilon exactly 1).
+            let layer = try BatchNormalization(epsilon: 1.0 / 1024)
+            let gamma = (0..<channels).map(scale), beta = (0..<channels).map(shift)
+            try add(node, layer, from: [x], parameters: [gamma, beta, [Float](repeating: 0, count: channels), [Float](repeating: 1 - layer.epsilon, count: channels)],
+                    shape: x.shape, flattenedFrom: x.flattenedFrom, channelLast: x.channelLast)
+            values[node.output[0]]?.rows = x.rows
+            return
+        }
+        let name = nodes[index].name
+        let units = (nodes[index].layer as? Conv2D)?.filters ?? (nodes[index].layer as? Dense)?.units ?? parameters[name]![0].count
         guard operand.count == 1 || operand.count == units else {
             throw refuse(node, "the constant has \(operand.count) values, not 1 or one per channel (\(units))")
         }
-        let name = nodes[index].name
-        var (kernel, bias) = (parameters[name]![0], parameters[name]![1])
-        func at(_ unit: Int) -> Float { operand.count == 1 ? operand[0] : operand[unit] }
-        switch node.opType {
-        case "Mul", "Div":
-            let factor = { (unit: Int) -> Float in node.opType == "Mul" ? at(unit) : 1 / at(unit) }
-            for i in kernel.indices { kernel[i] *= factor(i % units) }
-            for u in 0..<units { bias[u] *= factor(u) }
-        default:
-            for u in 0..<units { bias[u] += node.opType == "Sub" ? -at(u) : at(u) }
+        var tensors = parameters[name]!
+        if nodes[index].layer is BatchNormalization {
+            // gamma (x - mean) / sqrt(variance + epsilon) + beta, scaled then shifted.
+            for u in 0..<units {
+                tensors[0][u] *= scale(u)
+                tensors[1][u] = tensors[1][u] * scale(u) + shift(u)
+            }
+        } else {
+            for i in tensors[0].indices { tensors[0][i] *= scale(i % units) }
+            for u in 0..<units { tensors[1][u] = tensors[1][u] * scale(u) + shift(u) }
         }
-        parameters[name] = [kernel, bias]
+        parameters[name] = tensors
         values[node.output[0]] = x
     }
 
@@ -481,9 +510,9 @@ private struct Translator {
                 values[node.output[0]] = rows
                 return
             }
-            if channelFirst, x.shape.count == 3, !x.channelLast, target.count == 2, target[0] == 0 || target[0] == -1,
+            if channelFirst, x.shape.count == 3, target.count == 2, target[0] == 0 || target[0] == -1,
                target[1] == -1 || target[1] == x.shape.reduce(1, *) {
-                return try flatten(node, x)   // x.view(x.size(0), -1)
+                return try flatten(node, x)   // x.view(x.size(0), -1), or Keras's Flatten of channel-last images
             }
             guard !channelFirst || x.shape.count == 1, target.first == -1 || target.first == 0, target.count >= 2 else {
                 throw refuse(node, "only a flattening of images, or a reshape of feature rows or of a non-image model to [batch, d1, ...], is supported, got \(target)")

@@ -170,7 +170,8 @@ public enum KerasArchitecture {
         let c = KerasLayerConfig(className: className, values: config)
         if className == "Lambda" {
             throw c.refuse("a Lambda holds Python code, which cannot run here; replace a tf.reduce_sum/tf.reduce_mean over one axis "
-                + "by a layer of class \"ReduceSum\"/\"ReduceMean\" with config {\"axis\": k}, or export the model to ONNX")
+                + "by a layer of class \"ReduceSum\"/\"ReduceMean\" with config {\"axis\": k}, or export the model to ONNX "
+                + "(model.export(\"model.onnx\", format=\"onnx\") turns the Lambda into operators) and import that")
         }
         guard let layerType = LayerTypes.type(kerasClass: className) else {
             throw c.refuse("layer class \(className) is not supported (supported: \(LayerTypes.kerasClassList))")
