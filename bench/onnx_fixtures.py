@@ -193,8 +193,32 @@ def keras_export(name, model, images):
     print(f"{path}: largest |keras - onnxruntime| {np.abs(keras_outputs - runtime_outputs).max():.2e}")
 
 
+def hdf5_variants():
+    """hdf5-variants.h5: what h5py writes besides Keras's float32 contiguous datasets, for the HDF5
+    reader's tests: float64, big-endian float32, a compact dataset, a chunked one (refused), a
+    fixed-length and a variable-length string attribute, and a group of 40 members (a B-tree of
+    several symbol-table nodes)."""
+    import h5py
+    rng = np.random.default_rng(3)
+    with h5py.File(os.path.join(OUT, "hdf5-variants.h5"), "w") as f:
+        f.create_dataset("double", data=rng.normal(size=(3, 5)))
+        f.create_dataset("big", data=rng.normal(size=(7,)).astype(">f4"))
+        space = h5py.h5s.create_simple((4, 2))
+        compact = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        compact.set_layout(h5py.h5d.COMPACT)
+        h5py.h5d.create(f.id, b"compact", h5py.h5t.IEEE_F32LE, space, dcpl=compact).write(
+            h5py.h5s.ALL, h5py.h5s.ALL, rng.normal(size=(4, 2)).astype("<f4"))
+        f.create_dataset("chunked", data=rng.normal(size=(6, 6)).astype("<f4"), chunks=(3, 3))
+        many = f.create_group("many")
+        many.attrs["name"] = "a variable-length string"
+        many.attrs.create("fixed", np.bytes_("fixed-length"))
+        for i in range(40):
+            many.create_dataset(f"d{i:02d}", data=np.full((2,), i, dtype="<f4"))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    hdf5_variants()
     sys.path.insert(0, os.path.dirname(__file__))
     from keras_reference import find_idx, read_idx
     images = read_idx(find_idx("/usr/share/datasets/fashion-mnist", "t10k-images-idx3-ubyte"))[:256]

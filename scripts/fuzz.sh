@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in Fuzz/Targets (and those named from Fuzz/Open) and runs each
-# for SECONDS (default 60), JOBS at a time (default 2), starting from the seeds in Fuzz/corpus/<target> and replaying the inputs that
+# Builds the libFuzzer targets in Fuzz/Targets and runs each for SECONDS (default 60), JOBS at a
+# time (default 2), starting from the seeds in Fuzz/corpus/<target> and replaying the inputs that
 # once failed in Fuzz/crashes/<target>. Fails on any crash, trap, leak, out-of-memory (one input
 # over 2 GB) or hang (one input over 10 s), and prints the executions of each target.
 #
@@ -25,11 +25,8 @@ else
     targets=()
     for source in Fuzz/Targets/*.swift; do targets+=("$(basename "$source" .swift)"); done
 fi
-# Targets in Fuzz/Open/ run only when named: they find failures in code Glassbox does not own
-# that are not fixed yet (see ROBUSTNESS.md, "Fuzzing"), so they would fail every CI run.
-source_of() { [ -f "Fuzz/Targets/$1.swift" ] && echo "Fuzz/Targets/$1.swift" || echo "Fuzz/Open/$1.swift"; }
 for target in "${targets[@]}"; do
-    [ -f "$(source_of "$target")" ] || { echo "fuzz: no target '$target' (Fuzz/Targets/ or Fuzz/Open/$target.swift)" >&2; exit 2; }
+    [ -f "Fuzz/Targets/$target.swift" ] || { echo "fuzz: no target '$target' (Fuzz/Targets/$target.swift)" >&2; exit 2; }
 done
 
 # The plugin tool that embeds the kernels is built with these flags too and runs during the
@@ -52,8 +49,7 @@ build_target() {
         -I "$products/Modules" \
         -Xcc -fmodule-map-file=Sources/COpenCL/module.modulemap \
         -Xcc -fmodule-map-file=Sources/CZlib/module.modulemap \
-        -Xcc -fmodule-map-file=Sources/CHDF5/module.modulemap \
-        Fuzz/Support/*.swift "$(source_of "$target")" \
+        Fuzz/Support/*.swift "Fuzz/Targets/$target.swift" \
         "$products"/Glassbox.build/*.o "$products"/GlassboxKernels.build/*.o "$products"/SwiftProtobuf.build/*.o \
         -o "$scratch/fuzz/fuzz-$target" 2>&1 \
         | grep -v "ld.gold: warning: Cannot export local symbol" || true
@@ -81,14 +77,10 @@ run_target() {
     [ -f "Fuzz/dictionaries/$target.dict" ] && dictionary=("-dict=Fuzz/dictionaries/$target.dict")
     # Inputs that once crashed are replayed first: a regression fails the run at once.
     [ -d "Fuzz/crashes/$target" ] && crashes=("Fuzz/crashes/$target")
-    local status=0 asan=detect_leaks=1
-    # The HDF5 C library sizes some buffers from the file before checking them against its end;
-    # a huge claim must fail as malloc fails outside the sanitizer (NULL, which HDF5 reports as an
-    # error), not abort the run. Glassbox's own code never allocates from a claim.
-    [ "$target" = hdf5 ] && asan=$asan:allocator_may_return_null=1
+    local status=0
     # The Swift runtime's own crash handler would race libFuzzer's and trip AddressSanitizer.
     # Leaks outside Glassbox that cannot be fixed here are suppressed, each with its reason.
-    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=$asan TMPDIR="$work" \
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1 TMPDIR="$work" \
         LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan-suppressions.txt:print_suppressions=0" \
         "$scratch/fuzz/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dictionary[@]}" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Glassbox needs from Debian's packages, only when missing:
-# the OpenCL ICD loader and headers, PoCL (OpenCL on the CPU), zlib, HDF5 (the weights in .keras
-# files), Graphviz (model diagrams)
+# the OpenCL ICD loader and headers, PoCL (OpenCL on the CPU), zlib, HDF5 (the C library the tests
+# check Glassbox's reader of .keras weights against), Graphviz (model diagrams)
 # and Fashion-MNIST (the default data set, in /usr/share/datasets/fashion-mnist), plus any in
 # EXTRA_PACKAGES (the tests add chromium, to check that HTML reports render), and the Python
 # modules in PYTHON_MODULES from PyPI (the tests add onnxruntime and numpy, to run exported models).

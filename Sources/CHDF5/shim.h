@@ -1,6 +1,7 @@
 #ifndef GLASSBOX_CHDF5_SHIM_H
 #define GLASSBOX_CHDF5_SHIM_H
-// The HDF5 C library (Debian: libhdf5-dev, serial build), for the weights in a .keras file.
+// The HDF5 C library (Debian: libhdf5-dev, serial build): the reference the tests check
+// Glassbox's HDF5 reader (Sources/Glassbox/IO/Keras/HDF5File.swift) against.
 // HDF5's predefined types and property-list classes are macros over globals, which Swift cannot
 // import; these small functions wrap the few calls Glassbox makes. Every one returns a negative
 // number on failure and never prints HDF5's error stack.
@@ -102,6 +103,11 @@ static inline int glassbox_h5_string_attribute(hid_t file, const char *path, con
     hid_t space = H5Aget_space(attribute);
     if (type >= 0 && space >= 0 && H5Tget_class(type) == H5T_STRING && H5Sget_simple_extent_npoints(space) == 1) {
         hid_t memory = H5Tcopy(H5T_C_S1);
+        // h5py writes UTF-8 strings; HDF5 converts between character sets not at all.
+        if (memory >= 0 && H5Tset_cset(memory, H5Tget_cset(type)) < 0) {
+            H5Tclose(memory);
+            memory = -1;
+        }
         if (memory >= 0) {
             if (H5Tis_variable_str(type) > 0) {
                 char *text = NULL;

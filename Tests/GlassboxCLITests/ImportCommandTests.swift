@@ -73,12 +73,14 @@ final class ImportCommandTests: XCTestCase {
         }
         let data = folder.appendingPathComponent("data")
         try TinyDataset.write(in: data)
+        // The smaller Sequential CNN for the commands that run many images (the suite runs under ASan).
+        let small = Self.fixtures.appendingPathComponent("keras-cnn.keras")
         var outputs: [String] = []
         for command in [["summary", "--model", keras.path], ["plot", "--model", keras.path, "--out", folder.appendingPathComponent("k.dot").path],
-                        ["explain", "--model", keras.path, "--image", image.path, "--method", "deep,occlusion", "--segments", "grid:4", "--device", "cpu"],
-                        ["explain", "--model", keras.path, "--data", data.path, "--global", "--count", "4", "--method", "kernel", "--samples", "64",
+                        ["explain", "--model", keras.path, "--image", image.path, "--method", "deep,occlusion", "--segments", "grid:3", "--device", "cpu"],
+                        ["explain", "--model", small.path, "--data", data.path, "--global", "--count", "4", "--method", "kernel", "--samples", "64",
                          "--segments", "grid:2", "--device", "cpu", "--format", "json"],
-                        ["surrogate", "--model", keras.path, "--data", data.path, "--count", "16", "--min-leaf", "2", "--device", "cpu"]] {
+                        ["surrogate", "--model", small.path, "--data", data.path, "--count", "16", "--min-leaf", "2", "--device", "cpu"]] {
             let result = try GlassboxBinary.run(command)
             XCTAssertEqual(result.status, 0, result.transcript)
             outputs.append(result.standardOutput)

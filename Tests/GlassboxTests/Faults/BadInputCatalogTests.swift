@@ -189,10 +189,16 @@ final class BadInputCatalogTests: XCTestCase {
                 let archive = try ZipArchive(try Data(contentsOf: ImportFixtures.url("keras-cnn.keras")), path: "x")
                 _ = try HDF5File(Data(try archive.contents(of: "config.json")!), path: "model.keras (model.weights.h5)")
             },
-            Row(input: ".keras HDF5 weights cut to half", expect: ["model.weights.h5", "cannot open it"]) { _ in
+            Row(input: ".keras HDF5 weights cut to half", expect: ["model.keras (model.weights.h5)", "past the end of the"]) { _ in
                 let archive = try ZipArchive(try Data(contentsOf: ImportFixtures.url("keras-cnn.keras")), path: "x")
                 let weights = try archive.contents(of: "model.weights.h5")!
-                _ = try HDF5File(weights.prefix(weights.count / 2), path: "model.keras (model.weights.h5)")
+                _ = try KerasFile.model(config: try archive.contents(of: "config.json")!, weights: weights.prefix(weights.count / 2), path: "model.keras")
+            },
+            Row(input: ".keras HDF5 weights whose heap claims 256 GiB (fuzz finding 8)", expect: ["heap.keras (model.weights.h5)", "exceeds the"]) { _ in
+                let archive = try ZipArchive(try Data(contentsOf: ImportFixtures.url("keras-cnn.keras")), path: "x")
+                let crash = ImportFixtures.folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                    .appendingPathComponent("Fuzz/crashes/hdf5/huge-heap-claim.h5")
+                _ = try KerasFile.model(config: try archive.contents(of: "config.json")!, weights: try Data(contentsOf: crash), path: "heap.keras")
             },
             Row(input: ".keras model with a Lambda layer", expect: ["'lambda' (Lambda)", "export the model to ONNX"]) { _ in
                 _ = try KerasFile.model(try Data(contentsOf: ImportFixtures.url("keras-seed.keras")), path: "seed.keras")

@@ -2,7 +2,7 @@ import Foundation
 
 /// Reads a Keras 3 model file (`model.save("model.keras")`): a zip archive of `config.json` (the
 /// architecture, read by ``KerasArchitecture``), `metadata.json` and `model.weights.h5` (the
-/// weights, read through the HDF5 C library).
+/// weights, read by Glassbox's own bounds-checked HDF5 reader).
 ///
 /// Keras stores each layer's weights in the HDF5 group `layers/<group>/vars/<i>`, where `<group>`
 /// is the layer's class in snake case (`conv2d`, `batch_normalization`), numbered `_1`, `_2`, ...

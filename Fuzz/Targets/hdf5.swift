@@ -1,10 +1,10 @@
 // Fuzz target `hdf5`: bytes are the model.weights.h5 of a .keras file whose config.json is fixed
-// (the keras-cnn fixture's architecture), read by KerasFile through the HDF5 C library. The zip
+// (the keras-cnn fixture's architecture), read by KerasFile and its HDF5 reader (HDF5File). The zip
 // around the weights is left out, so mutations reach the HDF5 reader instead of failing the
 // entry's CRC-32. Seeds: the fixture's weights, cut short and with bytes changed. A file that is
 // not HDF5, a damaged one, or datasets of the wrong shape or type must all be GlassboxErrors.
-// Open (Fuzz/Open/, run only when named): Debian's HDF5 1.10.8 mallocs sizes read from a damaged
-// file (4 GiB, 256 GiB) before checking them; see ROBUSTNESS.md, findings 7 to 9.
+// Fuzz/crashes/hdf5 holds the inputs on which the HDF5 C library (Debian's 1.10.8), which read
+// these files before HDF5File did, leaked or allocated 256 GiB and 4 GiB (ROBUSTNESS.md, 7 to 9).
 import Foundation
 @testable import Glassbox
 
