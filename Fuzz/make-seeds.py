@@ -444,6 +444,14 @@ for name in ["keras-cnn", "keras-seed"]:
         write("hdf5", "keras-cnn-superblock.weights.h5", weights[:40] + b"\xff" * 8 + weights[48:])
         write("hdf5", "not-hdf5.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 56)
 
+# ---- CSV tables (csv): a header and numeric rows, quoted fields, scikit-learn's bundled form ----
+
+write("csv", "plain.csv", "x,y,label\n" + "".join("%d,%.2f,%s\n" % (i, i * 0.5, "ab"[i % 2]) for i in range(12)))
+write("csv", "quoted-crlf.csv", '\ufeff"a, b",c,"class"\r\n1,2,"yes"\r\n3,4,"no"\r\n\r\n5,6,yes\r\n')
+write("csv", "ragged.csv", "a,b,c\n1,2,0\n3,4\n")
+write("csv", "not-numeric.csv", "a,b,c\n1,x,0\n3,4,1\n")
+write("csv", "scikit-learn.csv", "4,3,malignant,benign\n1,2,3,0\n4,5,6,1\n7,8,9,0\n1,1,1,1\n")
+
 if __name__ == "__main__":
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print("seed corpora: %d files, %d bytes" % (sum(len(fs) for _, _, fs in os.walk(ROOT)), total))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Glassbox needs from Debian's packages, only when missing:
 # the OpenCL ICD loader and headers, PoCL (OpenCL on the CPU), zlib, HDF5 (the C library the tests
-# check Glassbox's reader of .keras weights against), Graphviz (model diagrams)
+# check Glassbox's reader of .keras weights against), Graphviz (model diagrams), scikit-learn's
+# data (the breast cancer table, the default tabular data set)
 # and Fashion-MNIST (the default data set, in /usr/share/datasets/fashion-mnist), plus any in
 # EXTRA_PACKAGES (the tests add chromium, to check that HTML reports render), and the Python
 # modules in PYTHON_MODULES from PyPI (the tests add onnxruntime and numpy, to run exported models).
@@ -16,7 +17,7 @@ if [ -n "${PYTHON_MODULES:-}" ]; then
     done
 fi
 
-packages=(ocl-icd-opencl-dev pocl-opencl-icd zlib1g-dev libhdf5-dev graphviz dataset-fashion-mnist ${EXTRA_PACKAGES:-})
+packages=(ocl-icd-opencl-dev pocl-opencl-icd zlib1g-dev libhdf5-dev graphviz dataset-fashion-mnist python3-sklearn ${EXTRA_PACKAGES:-})
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

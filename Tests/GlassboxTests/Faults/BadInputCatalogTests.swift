@@ -203,6 +203,22 @@ final class BadInputCatalogTests: XCTestCase {
             Row(input: ".keras model with a Lambda layer", expect: ["'lambda' (Lambda)", "export the model to ONNX"]) { _ in
                 _ = try KerasFile.model(try Data(contentsOf: ImportFixtures.url("keras-seed.keras")), path: "seed.keras")
             },
+            Row(input: "CSV table with a ragged row", expect: ["ragged.csv", "line 3", "2 cells, but the header has 3 columns"]) { _ in
+                _ = try CSVTable(Data("a,b,label\n1,2,x\n3,4\n".utf8), path: "ragged.csv")
+            },
+            Row(input: "CSV table with a cell that is not a number", expect: ["cell.csv", "line 3, column 'b'"]) { _ in
+                _ = try TabularData.make(try CSVTable(Data("a,b,label\n1,2,x\n3,4kg,y\n".utf8), path: "cell.csv"), path: "cell.csv")
+            },
+            Row(input: "CSV table without the label column asked for", expect: ["nolabel.csv", "no label column 'diagnosis'"]) { _ in
+                _ = try TabularData.make(try CSVTable(Data("a,b,label\n1,2,x\n".utf8), path: "nolabel.csv"), path: "nolabel.csv", label: "diagnosis")
+            },
+            Row(input: "empty CSV file", expect: ["empty.csv", "empty: no header row"]) { _ in
+                _ = try CSVTable(Data(), path: "empty.csv")
+            },
+            Row(input: "CSV test file with a label the training rows never had", expect: ["test.csv", "line 2", "label 'z' is not among the training labels"]) { _ in
+                let train = try CSVTable(Data("a,label\n1,x\n2,y\n".utf8), path: "train.csv")
+                _ = try TabularData.make(train, path: "train.csv", test: (try CSVTable(Data("a,label\n1,z\n".utf8), path: "test.csv"), "test.csv"))
+            },
             Row(input: "training data holding a NaN", expect: ["sample 1"]) { _ in
                 var model = try Sequential(inputShape: [2], layers: [try Dense(units: 2, activation: .softmax)])
                 try model.compile()
