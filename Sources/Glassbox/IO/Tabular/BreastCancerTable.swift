@@ -7,8 +7,9 @@ import Foundation
 /// `radius (mean)`, `radius (standard error)`, `radius (worst)`, ...; they are given the names
 /// scikit-learn's `load_breast_cancer` uses (`mean radius`, `radius error`, `worst radius`).
 public enum BreastCancerTable {
-    /// Where `python3-sklearn` installs the table and its description.
+    /// Where `python3-sklearn` installs the table.
     public static let defaultCSV = "/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv"
+    /// Where `python3-sklearn` installs the table's description (the feature names).
     public static let defaultDescription = "/usr/lib/python3/dist-packages/sklearn/datasets/descr/breast_cancer.rst"
 
     /// Whether `data` starts like scikit-learn's bundled CSV files: `rows,features,class,...`.

@@ -18,8 +18,11 @@ public struct TabularData: Sendable {
     /// `testCount` class indices.
     public let testLabels: [Float]
 
+    /// The number of features per row.
     public var featureCount: Int { featureNames.count }
+    /// The number of training rows.
     public var trainCount: Int { trainLabels.count }
+    /// The number of test rows.
     public var testCount: Int { testLabels.count }
 
     /// Per-feature mean and scale of the training part: a model sees `(x - mean) / scale`.
