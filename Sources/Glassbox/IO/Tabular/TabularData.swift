@@ -51,11 +51,13 @@ public struct TabularData: Sendable {
 
     /// Reads `table`'s rows as features and a label.
     /// - Parameters:
+    ///   - table: The training rows (all rows when `test` is nil).
+    ///   - path: The file `table` came from, for errors.
     ///   - label: The label column's name (nil: the last column).
-    ///   - classNames: The classes in label order when the file has integers 0..<k for them (an
+    ///   - given: The classes in label order when the file has integers 0..<k for them (an
     ///     adapter's knowledge); nil: the distinct labels in ascending order (numbers by value).
-    ///   - testFraction: The share of rows held out for testing, drawn with `seed` (at least one
-    ///     row on each side).
+    ///   - testFraction: The share of rows held out for testing (at least one row on each side).
+    ///   - seed: The seed of the held-out draw.
     ///   - test: A second table (same columns) as the test part instead of a held-out share.
     /// - Throws: ``GlassboxError/malformedFile(path:offset:reason:)`` naming the line and column
     ///   of a non-numeric or non-finite feature, a missing label column, a test label unseen in
