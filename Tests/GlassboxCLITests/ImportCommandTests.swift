@@ -77,7 +77,7 @@ final class ImportCommandTests: XCTestCase {
         let small = Self.fixtures.appendingPathComponent("keras-cnn.keras")
         var outputs: [String] = []
         for command in [["summary", "--model", keras.path], ["plot", "--model", keras.path, "--out", folder.appendingPathComponent("k.dot").path],
-                        ["explain", "--model", keras.path, "--image", image.path, "--method", "deep,occlusion", "--segments", "grid:3", "--device", "cpu"],
+                        ["explain", "--model", small.path, "--image", image.path, "--method", "deep,occlusion", "--segments", "grid:3", "--device", "cpu"],
                         ["explain", "--model", small.path, "--data", data.path, "--global", "--count", "4", "--method", "kernel", "--samples", "64",
                          "--segments", "grid:2", "--device", "cpu", "--format", "json"],
                         ["surrogate", "--model", small.path, "--data", data.path, "--count", "16", "--min-leaf", "2", "--device", "cpu"]] {

@@ -64,7 +64,7 @@ final class HDF5FileTests: XCTestCase {
     }
 
     /// The inputs on which the HDF5 C library allocated 256 GiB and 4 GiB (ROBUSTNESS.md,
-    /// findings 8 and 9), prefixes of a weights file, and every other byte of its first kilobyte
+    /// findings 8 and 9), prefixes of a weights file, and every third byte of its first kilobyte
     /// changed: each is read or refused with a GlassboxError, never trapping or over-allocating.
     func testDamagedFilesAreRefusedByName() throws {
         let crashes = ImportFixtures.folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -79,10 +79,10 @@ final class HDF5FileTests: XCTestCase {
         XCTAssertThrowsError(try HDF5File(data.prefix(7), path: "tiny.h5"), "seven bytes") {
             XCTAssertTrue("\($0)".contains("not an HDF5 file"), "\($0)")
         }
-        for cut in stride(from: 0, to: data.count, by: 211) {
+        for cut in stride(from: 0, to: data.count, by: 401) {
             _ = try? KerasFile.model(config: config, weights: data.prefix(cut), path: "cut.h5")
         }
-        for offset in stride(from: 0, to: 1024, by: 2) {
+        for offset in stride(from: 0, to: 1024, by: 3) {
             var changed = data
             changed[offset] ^= 0xa5
             do {
