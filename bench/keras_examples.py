@@ -19,6 +19,9 @@ Glassbox's seed functional model against Keras (Tests/Fixtures/seed-functional.*
                                                    statistics, named <node>.<param> as Glassbox names them
   Tests/Fixtures/residual-cnn-outputs.json         its model.predict on four images (pixels / 255)
 
+  examples/mlp.json              a multilayer perceptron for tables of 30 features (the breast cancer
+                                 table): Dense(32, relu), Dropout(0.2), Dense(16, relu), Dense(2, softmax)
+
 Run from the repository root: python3 bench/keras_examples.py
 """
 import json
@@ -44,6 +47,17 @@ def reference_cnn():
         keras.layers.Dense(128, activation="relu"),
         keras.layers.Dense(10, activation="softmax"),
     ])
+
+
+def mlp(features=30, classes=2):
+    return keras.Sequential([keras.Input(shape=(features,)), keras.layers.Dense(32, activation="relu"),
+                             keras.layers.Dropout(0.2), keras.layers.Dense(16, activation="relu"),
+                             keras.layers.Dense(classes, activation="softmax")])
+
+
+def write_mlp():
+    with open("examples/mlp.json", "w") as f:
+        json.dump(json.loads(mlp().to_json()), f, indent=1, sort_keys=True)
 
 
 def seed_functional():
@@ -113,6 +127,7 @@ def without_lambda(model_json):
 
 
 def main():
+    write_mlp()
     keras.utils.set_random_seed(0)
     with open("examples/reference-cnn.json", "w") as f:
         json.dump(json.loads(reference_cnn().to_json()), f, indent=1, sort_keys=True)
