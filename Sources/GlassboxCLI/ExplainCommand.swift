@@ -31,11 +31,20 @@ struct ExplainCommand: ParsableCommand {
     var seedConsistency = false
     @Flag(help: "Aggregate over the --count images: per-class mean maps, mean |value| per segment, a segment ranking and a summary plot.")
     var global = false
+    @Option(help: "For a CSV table (--data file.csv): the first row to explain (0 = the first data row; default with --global: 0).")
+    var row: Int?
+    @Option(help: "For a CSV table: background rows drawn (seeded) from --data for SHAP and DeepSHAP (default 100; all when fewer).")
+    var background: Int?
+    @Option(help: "For a CSV table: features shown per method in text, and kept by LIME's local model (default 10).")
+    var numFeatures: Int?
     @Option(help: "gradient-shap's input noise, a standard deviation on [0, 1] pixels (default \(ExplanationMethods.defaultGradientShapNoise); 0 gives expected gradients).")
     var noise: Double?
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
+        if let data, TabularFile.isTable(data) { return try validateTable() }
+        let tableFlags = [("--row", row != nil), ("--background", background != nil), ("--num-features", numFeatures != nil)].filter(\.1).map(\.0)
+        if !tableFlags.isEmpty { throw ValidationError("\(tableFlags.joined(separator: ", ")) apply to a CSV table (--data file.csv or breast-cancer)") }
         if image != nil && index != nil { throw ValidationError("give either --image FILE or --index I (with --data DIR), not both") }
         if image == nil && index == nil && !global { throw ValidationError("give --image FILE or --index I (with --data DIR)") }
         if let index { try FlagRange.check(index, FlagRange.index, flag: "--index") }
@@ -91,6 +100,7 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
+        if let data, TabularFile.isTable(data) { return try explainTable(model: model, data: data) }
         let methods = methodNames
         guard let channels = model.imageChannels else {
             throw CommandFailure(GlassboxError.invalidArgument(operation: "explain",

@@ -15,6 +15,9 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "The first test image.")
     var index: Int?
 
+    @Option(help: "For a CSV table (--data file.csv or breast-cancer): the first row (0 = the first data row).")
+    var row: Int?
+
     @Option(help: "How many test images from --index.")
     var count = 1
 
@@ -29,6 +32,14 @@ struct PredictCommand: ParsableCommand {
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
+        if let data, TabularFile.isTable(data) {
+            guard index == nil, image == nil else { throw ValidationError("for a table (--data \(data)) give --row I, not --index or --image") }
+            guard let row else { throw ValidationError("give --row I: the row of \(data) to predict (0 = the first data row)") }
+            try FlagRange.check(row, FlagRange.index, flag: "--row")
+            try FlagRange.check(count, FlagRange.count, flag: "--count")
+            return
+        }
+        if row != nil { throw ValidationError("--row applies to a CSV table (--data file.csv or breast-cancer)") }
         if image != nil && (index != nil || data != nil) { throw ValidationError("give either --image FILE or --data DIR --index I, not both") }
         if image == nil && index == nil { throw ValidationError("give either --image FILE or --index I (with --data DIR)") }
         if let index { try FlagRange.check(index, FlagRange.index, flag: "--index") }
@@ -86,6 +97,7 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let model = try modelOptions.load()
         let backend = try deviceOptions.backend()
+        if let data, TabularFile.isTable(data) { return try predictTable(model: model, backend: backend, data: data) }
         let rows: [Row]
         var names = model.classNames
         if let image {
@@ -181,6 +193,33 @@ struct PredictCommand: ParsableCommand {
                 print("  [\(index.map(String.init).joined(separator: ", "))] \(bestName) (\(best)): "
                       + values.map { String(format: "%.4f", $0) }.joined(separator: " "))
             }
+        }
+    }
+
+    /// `predict --data file.csv --row I`: raw rows, standardised as the model was trained.
+    func predictTable(model: Sequential, backend: any Backend, data: String) throws {
+        let (file, schema, (inputs, _, labels)) = try TableRows.load(for: model, data: data, operation: "predict")
+        let f = schema.featureNames.count
+        let range = try checkedRange(first: row!, count: count, available: inputs.count / f, what: "row")
+        let probabilities = try reportingErrors { try model.predict(Array(inputs[(range.lowerBound * f)..<(range.upperBound * f)]), backend: backend) }
+        let known = model.classNames ?? file.classNames ?? []
+        let names = (0..<model.outputCount).map { known.indices.contains($0) ? known[$0] : "class \($0)" }
+        let k = model.outputCount
+        var objects: [[String: Any]] = []
+        for (position, index) in range.enumerated() {
+            let p = Array(probabilities[(position * k)..<((position + 1) * k)])
+            let predicted = Self.argmax(p)
+            let label = labels.map { ExplainCommand.labelName($0[index], classNames: names) }
+            if format == "json" {
+                objects.append(["row": index, "label": label as Any? ?? NSNull(), "predicted": predicted, "predicted_name": names[predicted],
+                                (model.endsInSoftmax ? "probabilities" : "scores"): p.map(Double.init)])
+                continue
+            }
+            print("row \(index): predicted \(names[predicted]) (\(predicted))" + (label.map { ", label \($0)\($0 == names[predicted] ? "" : "  <- wrong")" } ?? ""))
+            for (c, value) in p.enumerated() { print("    \(names[c].padding(toLength: max(18, names[c].count), withPad: " ", startingAt: 0)) \(String(format: "%.4f", value))") }
+        }
+        if format == "json" {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
         }
     }
 

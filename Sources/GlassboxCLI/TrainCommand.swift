@@ -42,6 +42,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train on only the first N training images (for quick runs).")
     var limit: Int?
 
+    @Option(help: "For a CSV table (--data file.csv or breast-cancer): the label column (default: the last).")
+    var label: String?
+
+    @Option(help: "For a CSV table: the share of rows held out as the test part (seeded by --seed; default 0.2).")
+    var testSplit: Double?
+
+    @Option(help: "For a CSV table: a second CSV file (same columns) as the test part instead of --test-split.")
+    var testData: String?
+
     @Option(help: "Check that the loss stays finite after each of the first N steps (0: only at epoch ends).")
     var checkNumericsSteps = 100
 
@@ -72,9 +81,19 @@ struct TrainCommand: ParsableCommand {
         try FlagRange.checkPath(architecture, flag: "--architecture")
         if resume && architecture != nil { throw ValidationError("--resume continues the checkpoint's own architecture: give --architecture or --resume, not both") }
         try FlagRange.checkPath(dataOptions.classes, flag: "--classes")
+        try FlagRange.checkPath(testData, flag: "--test-data")
+        if let testSplit, !(testSplit.isFinite && testSplit > 0 && testSplit < 1) {
+            throw ValidationError("--test-split must be between 0 and 1 (got \(testSplit))")
+        }
+        if testSplit != nil && testData != nil { throw ValidationError("give --test-split or --test-data, not both") }
+        let tableFlags = [("--label", label != nil), ("--test-split", testSplit != nil), ("--test-data", testData != nil)].filter(\.1).map(\.0)
+        if !TabularFile.isTable(dataOptions.data) && !tableFlags.isEmpty {
+            throw ValidationError("\(tableFlags.joined(separator: ", ")) apply to a CSV table (--data file.csv or breast-cancer), not to \(dataOptions.data)")
+        }
     }
 
     func run() throws {
+        if TabularFile.isTable(dataOptions.data) { return try trainOnTable() }
         // Before any work: --out must be writable and must not be one of the data files, and no
         // other process may be writing it.
         try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)],
@@ -129,6 +148,14 @@ struct TrainCommand: ParsableCommand {
         }
         print("backend: \(backend.name)")
         print("data: \(dataset.name), \(count) training and \(dataset.testCount) test images of \(dataset.rows)x\(dataset.columns)\(dataset.channels == 3 ? " RGB" : "")")
+        try fitAndSave(&model, x: x, y: y, testX: dataset.testImages, testY: dataset.testLabels, backend: backend, outURL: outURL)
+    }
+
+    /// Trains `model` up to `--epochs` (saving a checkpoint after every epoch), then reports the
+    /// test accuracy and saves the final model: the part every kind of data shares.
+    func fitAndSave(_ model: inout Sequential, x: [Float], y: [Float], testX: [Float], testY: [Float], backend: any Backend,
+                    outURL: URL) throws {
+        let done = model.training?.epochsCompleted ?? 0
         if done >= epochs { print("already trained for \(done) epochs (--epochs \(epochs)); nothing to do") }
         let bar = ProgressBar()
         var announced = done
@@ -145,7 +172,7 @@ struct TrainCommand: ParsableCommand {
                               bar.epochEnded(report)
                               try snapshot.save(to: outURL)
                           })
-            let (loss, accuracy) = try model.evaluate(x: dataset.testImages, y: dataset.testLabels, backend: backend)
+            let (loss, accuracy) = try model.evaluate(x: testX, y: testY, backend: backend)
             print("test accuracy: \(String(format: "%.4f", accuracy)) - test loss: \(String(format: "%.4f", loss))")
             try model.save(to: outURL)
             print("model: \(out)")

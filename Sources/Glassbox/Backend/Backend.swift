@@ -106,10 +106,11 @@ public protocol Backend: AnyObject {
     // MARK: Perturbations
 
     /// Expands coalitions into model inputs: for each mask `masks[i]` (bit `s` set = segment `s`
-    /// present, up to 64 segments), `output[i]` is `input` where the pixel's segment is present and
-    /// `baseline` elsewhere. `input` and `baseline` hold one sample (`sampleSize` floats, pixels of
-    /// `channels` values each); `segments` holds each pixel's segment id (0...63, as floats);
-    /// `output` holds `masks.count` samples.
+    /// present, up to 64 segments) and each baseline row `k`, `output[i * K + k]` is `input` where
+    /// the pixel's segment is present and baseline row `k` elsewhere. `input` holds one sample
+    /// (`sampleSize` floats, pixels of `channels` values each) and `baseline` K samples (one: a
+    /// baseline image; many: the background rows of interventional SHAP); `segments` holds each
+    /// pixel's segment id (0...63, as floats); `output` holds `masks.count * K` samples.
     func expandMasks(_ masks: [UInt64], input: Tensor, baseline: Tensor, segments: Tensor, into output: Tensor) throws
 
     /// The segment-table sweep (the explainers' `SegmentTable`): for each mask, `output[i] = bias +

@@ -88,15 +88,21 @@ enum ShapeChecks {
         try same("conv2d_pool output", pool?.outputShape ?? g.outputShape, output)
     }
 
-    /// Returns the number of channels per pixel.
-    static func expandMasks(_ masks: [UInt64], _ input: Tensor, _ baseline: Tensor, _ segments: Tensor, _ output: Tensor) throws -> Int {
-        try same("expand_masks baseline", input.shape, baseline)
+    /// Returns the number of channels per pixel and the number of baseline rows.
+    static func expandMasks(_ masks: [UInt64], _ input: Tensor, _ baseline: Tensor, _ segments: Tensor,
+                            _ output: Tensor) throws -> (channels: Int, references: Int) {
+        guard input.elementCount >= 1, baseline.elementCount >= input.elementCount, baseline.elementCount % input.elementCount == 0 else {
+            throw GlassboxError.shapeMismatch(operation: "expand_masks baseline",
+                expected: "one or more rows of the input's \(input.elementCount) values", actual: baseline.shape)
+        }
         guard segments.elementCount >= 1, input.elementCount % segments.elementCount == 0 else {
             throw GlassboxError.shapeMismatch(operation: "expand_masks segments",
                 expected: "one id per pixel of the input \(input.shape)", actual: segments.shape)
         }
-        try count("expand_masks output", output, masks.count * input.elementCount, "\(masks.count) samples of \(input.shape)")
-        return input.elementCount / segments.elementCount
+        let references = baseline.elementCount / input.elementCount
+        try count("expand_masks output", output, masks.count * references * input.elementCount,
+                  "\(masks.count) masks x \(references) baseline rows of \(input.shape)")
+        return (input.elementCount / segments.elementCount, references)
     }
 
     /// Returns the number of units.

@@ -6,8 +6,13 @@ public struct ExplanationRequest {
     public let session: InferenceSession
     /// One sample of the model's input shape.
     public let input: [Float]
-    /// What absent segments show (same size as `input`).
+    /// What absent segments show: one row of the size of `input` (a baseline image), or several
+    /// (a background of table rows: a coalition's value is then the mean over the rows, as shap's
+    /// `Independent` masker; the perturbation methods take many rows, the gradient methods and
+    /// occlusion one).
     public let baseline: [Float]
+    /// The number of rows in ``baseline``.
+    public var references: Int { baseline.count / max(input.count, 1) }
     public let segmentation: Segmentation
     /// The class whose output (probability) is explained.
     public let target: Int
@@ -58,6 +63,17 @@ public struct ExplanationRequest {
             return (max(byMemory, 1), "each sample takes about \(bytesPerSample) bytes on the host for this model, and the budget is a quarter of the \(String(format: "%.1f", Double(hostBytes) / 1_073_741_824)) GiB of memory")
         }
         return (sampleRange.upperBound, "at most 2^24 samples per method and image")
+    }
+
+    /// The baseline of a method that takes one row (the gradient methods, occlusion).
+    /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when the request has a
+    ///   background of several rows.
+    public func singleBaseline(for method: String) throws -> [Float] {
+        guard references == 1 else {
+            throw GlassboxError.invalidArgument(operation: method,
+                reason: "takes one baseline row, not a background of \(references) (give it one row, e.g. the background's mean)")
+        }
+        return baseline
     }
 
     /// A perturbation engine over this request's input, baseline and segments.

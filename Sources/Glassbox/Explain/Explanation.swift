@@ -26,6 +26,9 @@ public struct Explanation: Sendable {
     /// The output the values add up to (with ``baseValue``) when that is not ``prediction``:
     /// gradient-shap with input noise explains the mean output over its noisy copies of the input.
     public var summedPrediction: Double?
+    /// For LIME on a table: each feature's rule (the row's quartile bin, `mean radius <= 13.37`),
+    /// in the order of ``values``.
+    public var featureRules: [String]?
 
     public init(method: String, target: Int, baseValue: Double, prediction: Double, values: [Double], pixelMap: [Double],
                 metrics: [String: Double] = [:], samples: Int, seconds: Double, standardErrors: [Double]? = nil) {

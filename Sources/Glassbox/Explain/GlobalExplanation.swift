@@ -16,6 +16,10 @@ public struct GlobalExplanation: Sendable {
     private var absoluteValueSums: [[Double]]
     /// Every explanation's values and, for each segment, the mean input intensity over it.
     public private(set) var records: [(target: Int, values: [Double], intensities: [Double])] = []
+    /// For a table: the feature names, which label the summary plot's rows in place of segment
+    /// numbers; its dots are then coloured by each feature's value relative to the feature's 5th
+    /// to 95th percentile over the rows (as `shap.summary_plot`), not by image intensity.
+    public var featureNames: [String]?
 
     public init(method: String, width: Int, height: Int, segmentCount: Int, classCount: Int) {
         self.method = method; self.width = width; self.height = height
@@ -43,6 +47,26 @@ public struct GlobalExplanation: Sendable {
             counts[segment] += 1
         }
         records.append((target, explanation.values, zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }))
+    }
+
+    /// What a segment is called in plots and text: its feature name, or `segment N`.
+    public func segmentName(_ segment: Int) -> String {
+        featureNames.flatMap { $0.indices.contains(segment) ? $0[segment] : nil } ?? "segment \(segment)"
+    }
+
+    /// Each record's colour value per segment in [0, 1]: image intensity as it is, or for a
+    /// table the feature's value scaled between its 5th and 95th percentile over the records.
+    public var colourValues: [[Double]] {
+        guard featureNames != nil, !records.isEmpty else { return records.map(\.intensities) }
+        var low = [Double](repeating: 0, count: segmentCount), high = low
+        for s in 0..<segmentCount {
+            let sorted = records.map { $0.intensities[s] }.sorted()
+            low[s] = sorted[Int(Double(sorted.count - 1) * 0.05)]
+            high[s] = sorted[Int((Double(sorted.count - 1) * 0.95).rounded(.up))]
+        }
+        return records.map { record in
+            (0..<segmentCount).map { s in high[s] > low[s] ? max(0, min(1, (record.intensities[s] - low[s]) / (high[s] - low[s]))) : 0.5 }
+        }
     }
 
     /// The mean attribution map of the images explained for `target` (zeros when there were none).

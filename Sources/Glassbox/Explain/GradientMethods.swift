@@ -75,12 +75,13 @@ public struct IntegratedGradients: Explainer {
         let n = request.samples ?? steps
         let (alphas, weights) = try Self.nodes(n, quadrature)
         let size = request.input.count
-        let difference = zip(request.input, request.baseline).map { Double($0) - Double($1) }
+        let baseline = try request.singleBaseline(for: name)
+        let difference = zip(request.input, baseline).map { Double($0) - Double($1) }
         let ((map, ends), seconds) = try timed { () -> ([Double], (Double, Double)) in
             var points = [Float]()
             points.reserveCapacity(n * size)
             for alpha in alphas {
-                for i in 0..<size { points.append(Float(Double(request.baseline[i]) + alpha * difference[i])) }
+                for i in 0..<size { points.append(Float(Double(baseline[i]) + alpha * difference[i])) }
             }
             let gradients = try request.session.gradients(points, targets: [Int](repeating: request.target, count: n))
             var attributions = [Double](repeating: 0, count: size)
@@ -267,7 +268,7 @@ enum GradientAttribution {
 
     /// `(f(x), f(baseline))` for the target, in one forward pass of two samples.
     static func ends(_ request: ExplanationRequest) throws -> (Double, Double) {
-        let outputs = try request.session.predict(request.input + request.baseline, batchSize: 2)
+        let outputs = try request.session.predict(request.input + request.singleBaseline(for: "gradients"), batchSize: 2)
         let classes = request.session.model.outputCount
         return (Double(outputs[request.target]), Double(outputs[classes + request.target]))
     }

@@ -52,7 +52,7 @@ public struct Occlusion: Explainer {
         let target = request.target, classes = request.session.model.outputCount
 
         let ((pixelMap, prediction, baseValue), seconds) = try timed { () -> ([Double], Double, Double) in
-            let ends = try request.session.predict(request.input + request.baseline, batchSize: 2)
+            let ends = try request.session.predict(request.input + request.singleBaseline(for: "occlusion"), batchSize: 2)
             let prediction = Double(ends[target]), baseValue = Double(ends[classes + target])
             var totals = [Double](repeating: 0, count: height * width)
             var coverage = [Int](repeating: 0, count: height * width)

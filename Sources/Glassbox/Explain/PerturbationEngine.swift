@@ -2,7 +2,10 @@
 /// perturbation-based explainer.
 ///
 /// Coalitions are bit masks, one `UInt64` per sample (bit `s` set = segment `s` shows the
-/// input, clear = it shows the baseline; up to 64 segments). The masks go to the backend, which
+/// input, clear = it shows the baseline; up to 64 segments). The baseline may be several rows (a
+/// background set): a coalition's output is then the mean over the rows of the model's output
+/// with the absent segments taken from each row, the interventional value function of SHAP with
+/// an independent masker (Lundberg & Lee 2017; Janzing, Minorics & Bloebaum 2020). The masks go to the backend, which
 /// expands them into images on the device (``Backend/expandMasks(_:input:baseline:segments:into:)``),
 /// runs the forward pass in chunks of at most `chunkSize` samples, and hands back only the
 /// requested classes' outputs. Memory stays bounded by the chunk, whatever the number of masks.
@@ -11,9 +14,11 @@ public final class PerturbationEngine {
     public let segmentation: Segmentation
     public let input: [Float]
     public let baseline: [Float]
+    /// The number of baseline rows in ``baseline`` (1 for a baseline image).
+    public let references: Int
     /// Samples per forward pass; halved whenever the device runs out of memory for a chunk.
     public private(set) var chunkSize: Int
-    /// Forward passes run so far.
+    /// Coalitions evaluated so far (each is ``references`` forward passes).
     public private(set) var evaluations = 0
     private let inputTensor: Tensor
     private let baselineTensor: Tensor
@@ -27,8 +32,9 @@ public final class PerturbationEngine {
     /// - Parameters:
     ///   - session: the model on its backend.
     ///   - input: one sample of the model's input shape.
-    ///   - baseline: what absent segments show, the same size as `input`.
-    ///   - segmentation: one segment per pixel; the model's input must be `height x width x channels`.
+    ///   - baseline: what absent segments show: one or more rows of the size of `input`, averaged over.
+    ///   - segmentation: one segment per pixel; the model's input must be `height x width x channels`
+    ///     or, for a table, one row of `width` features (`height` 1).
     ///   - chunkSize: samples per forward pass; by default ``defaultChunkSize(for:backend:)``,
     ///     sized to the device's memory.
     ///   - allowsSegmentTable: use the ``SegmentTable`` shortcut when the model's shape allows it
@@ -43,10 +49,13 @@ public final class PerturbationEngine {
             throw GlassboxError.invalidArgument(operation: "explain",
                 reason: "the input has \(input.count) values but the model takes \(model.inputShape) (\(model.sampleSize) values)")
         }
-        guard baseline.count == input.count else {
-            throw GlassboxError.invalidArgument(operation: "explain", reason: "the baseline has \(baseline.count) values, the input \(input.count)")
+        guard !input.isEmpty, baseline.count >= input.count, baseline.count % input.count == 0 else {
+            throw GlassboxError.invalidArgument(operation: "explain",
+                reason: "the baseline has \(baseline.count) values, not one or more rows of the input's \(input.count)")
         }
-        guard model.inputShape.count == 3, model.inputShape[0] == segmentation.height, model.inputShape[1] == segmentation.width else {
+        let fitsImage = model.inputShape.count == 3 && model.inputShape[0] == segmentation.height && model.inputShape[1] == segmentation.width
+        let fitsRow = model.inputShape.count == 1 && segmentation.height == 1 && segmentation.width == model.inputShape[0]
+        guard fitsImage || fitsRow else {
             throw GlassboxError.invalidArgument(operation: "explain",
                 reason: "segments of a \(segmentation.width)x\(segmentation.height) image do not fit the model's input \(model.inputShape)")
         }
@@ -59,12 +68,13 @@ public final class PerturbationEngine {
         self.segmentation = segmentation
         self.input = input
         self.baseline = baseline
+        self.references = baseline.count / input.count
         self.chunkSize = chunkSize
         self.allowsSegmentTable = allowsSegmentTable
         let backend = session.backend
         let shape = try Shape(model.inputShape)
         inputTensor = try backend.upload(input, shape: shape)
-        baselineTensor = try backend.upload(baseline, shape: shape)
+        baselineTensor = try backend.upload(baseline, shape: try Shape([baseline.count / input.count] + model.inputShape))
         segmentsTensor = try backend.upload(segmentation.segmentOfPixel.map(Float.init), shape: try Shape([segmentation.segmentOfPixel.count]))
     }
 
@@ -97,19 +107,22 @@ public final class PerturbationEngine {
         var result = [[Double]](repeating: [], count: classes.count)
         for c in classes.indices { result[c].reserveCapacity(masks.count) }
         guard !masks.isEmpty else { return result }
-        if allowsSegmentTable && !tableTried {
+        if allowsSegmentTable && !tableTried && references == 1 {
             tableTried = true
             table = try SegmentTable.build(session: session, segmentation: segmentation, input: inputTensor, baseline: baselineTensor,
                                            segments: segmentsTensor)
         }
         if let table { return try evaluate(masks, classes: classes, table: table) }
-        // One batch size for every chunk (the last is padded), so buffers are made once.
+        // One batch size for every chunk (the last is padded), so buffers are made once. With K
+        // baseline rows a chunk holds batch / K masks, each expanded K times and averaged back.
         let network = session.network
+        let k = references
         var first = 0
         while first < masks.count {
             let appended = try retryingSmallerOnOutOfMemory { () -> Int in
-                let stack = try network.stack(batchSize: min(chunkSize, (masks.count + 63) / 64 * 64))
-                let batch = stack.batchSize
+                let perChunk = max(1, chunkSize / k)
+                let stack = try network.stack(batchSize: min(perChunk, (masks.count + 63) / 64 * 64) * k)
+                let batch = stack.batchSize / k
                 let rows = min(batch, masks.count - first)
                 var chunk = Array(masks[first..<(first + rows)])
                 if rows < batch { chunk += [UInt64](repeating: chunk.last!, count: batch - rows) }
@@ -117,7 +130,11 @@ public final class PerturbationEngine {
                 let layerOutputs = try network.forward(stack, training: false, seed: 0).outputs
                 let probabilities = try session.backend.download(try network.predictions(stack, output: layerOutputs.last!))
                 for (c, target) in classes.enumerated() {
-                    for row in 0..<rows { result[c].append(Double(probabilities[row * outputs + target])) }
+                    for row in 0..<rows {
+                        var sum = 0.0
+                        for reference in 0..<k { sum += Double(probabilities[(row * k + reference) * outputs + target]) }
+                        result[c].append(k == 1 ? sum : sum / Double(k))
+                    }
                 }
                 return rows
             }

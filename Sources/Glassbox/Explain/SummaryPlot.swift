@@ -4,6 +4,12 @@ import Foundation
 /// segment's input intensity (as `shap.summary_plot`), and a grid of per-class mean attribution
 /// maps.
 public enum SummaryPlot {
+    /// `text` safe inside SVG or HTML.
+    static func escapeXML(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
     /// The blue-to-red colour of an intensity in [0, 1] (shap's summary plots: blue low, red high).
     static func intensityColour(_ t: Double) -> (Double, Double, Double) {
         let v = max(0, min(1, t))
@@ -17,9 +23,10 @@ public enum SummaryPlot {
         let rows = global.ranking.prefix(top).map(\.segment)
         let largest = max(global.records.flatMap { record in rows.map { abs(record.values[$0]) } }.max() ?? 0, 1e-12)
         var points: [(row: Int, x: Double, offset: Int, colour: Double)] = []
+        let colours = global.colourValues
         for (row, segment) in rows.enumerated() {
             var stacked = [Int: Int]()
-            for record in global.records {
+            for (index, record) in global.records.enumerated() {
                 let x = record.values[segment] / largest
                 let bin = Int(((x + 1) / 2 * Double(bins - 1)).rounded())
                 let count = stacked[bin, default: 0]
@@ -28,7 +35,7 @@ public enum SummaryPlot {
                 // into the row when a bin is crowded.
                 let spread = count % 11
                 let offset = spread % 2 == 0 ? spread / 2 : -(spread + 1) / 2
-                points.append((row, x, offset, record.intensities[segment]))
+                points.append((row, x, offset, colours[index][segment]))
             }
         }
         return (rows, largest, points)
@@ -37,14 +44,15 @@ public enum SummaryPlot {
     /// The beeswarm as SVG with segment labels and a value axis, for the HTML report.
     public static func beeswarmSVG(_ global: GlobalExplanation, top: Int = 20) -> String {
         let (rows, largest, points) = beeswarm(global, top: top, bins: 120)
-        let rowHeight = 26.0, left = 110.0, plotWidth = 480.0
+        let rowHeight = 26.0, plotWidth = 480.0
+        let left = global.featureNames == nil ? 110.0 : 190.0
         let height = Double(rows.count) * rowHeight + 50
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + plotWidth + 40))\" height=\"\(Int(height))\">\n"
         let zero = left + plotWidth / 2
         svg += "<line x1=\"\(zero)\" y1=\"0\" x2=\"\(zero)\" y2=\"\(height - 40)\" stroke=\"#999\"/>\n"
         for (row, segment) in rows.enumerated() {
             let y = Double(row) * rowHeight + rowHeight / 2
-            svg += "<text x=\"4\" y=\"\(y + 4)\">segment \(segment)</text><line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + plotWidth)\" y2=\"\(y)\" stroke=\"#eee\"/>\n"
+            svg += "<text x=\"4\" y=\"\(y + 4)\">\(escapeXML(global.segmentName(segment)))</text><line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + plotWidth)\" y2=\"\(y)\" stroke=\"#eee\"/>\n"
         }
         for point in points {
             let c = intensityColour(point.colour)
@@ -55,7 +63,7 @@ public enum SummaryPlot {
         svg += "\n<text x=\"\(left)\" y=\"\(height - 20)\">\(String(format: "%+.3g", -largest))</text>"
         svg += "<text x=\"\(zero - 4)\" y=\"\(height - 20)\">0</text>"
         svg += "<text x=\"\(left + plotWidth - 40)\" y=\"\(height - 20)\">\(String(format: "%+.3g", largest))</text>"
-        svg += "<text x=\"\(left)\" y=\"\(height - 4)\">value (impact on the explained class's output); colour: segment intensity, blue low, red high</text>\n"
+        svg += "<text x=\"\(left)\" y=\"\(height - 4)\">value (impact on the explained class's output); colour: \(global.featureNames == nil ? "segment intensity" : "feature value"), blue low, red high</text>\n"
         return svg + "</svg>\n"
     }
 
@@ -65,17 +73,18 @@ public enum SummaryPlot {
         let (rows, largest, points) = beeswarm(global, top: top, bins: 240)
         let text = 2, lineHeight = PixelFont.glyphHeight * text, ink = (0.2, 0.2, 0.2)
         let rowHeight = 24, plotWidth = 480, margin = 8
-        let labels = rows.map { "segment \($0)" }
+        let labels = rows.map { global.segmentName($0) }
         let left = margin + max(labels.map { PixelFont.width(of: $0, scale: text) }.max() ?? 0, PixelFont.width(of: "segment 00", scale: text)) + 10
         let plotTop = margin + lineHeight + 10, plotHeight = max(rows.count, 1) * rowHeight
         let axis = plotTop + plotHeight + 4
         let caption = "value: impact on the explained class's output"
-        let key = "colour: segment intensity, low", keyEnd = "high"
+        let key = "colour: \(global.featureNames == nil ? "segment intensity" : "feature value"), low", keyEnd = "high"
         let keyBar = 96
         let width = max(left + plotWidth + margin, margin + PixelFont.width(of: caption, scale: text) + margin,
                         margin + PixelFont.width(of: key, scale: text) + 8 + keyBar + 8 + PixelFont.width(of: keyEnd, scale: text) + margin)
         var picture = AttributionImage.Picture(width: width, height: axis + 8 + 3 * (lineHeight + 8) + margin)
-        PixelFont.draw("\(global.method) over \(global.records.count) images, top \(rows.count) segments", at: margin, margin,
+        let what = global.featureNames == nil ? ("images", "segments") : ("rows", "features")
+        PixelFont.draw("\(global.method) over \(global.records.count) \(what.0), top \(rows.count) \(what.1)", at: margin, margin,
                        scale: text, color: ink, into: &picture)
         let zero = left + plotWidth / 2
         for y in plotTop..<(axis + 6) { picture.set(zero, y, (0.6, 0.6, 0.6)) }

@@ -7,6 +7,10 @@ public enum SurrogateFeatures: Sendable, Equatable {
     case pooledBlocks(grid: Int)
     /// Every input value, named `pixel(y,x)` (`pixel(y,x,channel)` for several channels).
     case pixels
+    /// A table's columns by name, in the file's units: input value `v` of column `j` is shown
+    /// as `v * scale[j] + offset[j]` (undoing the model's standardisation), so rules read
+    /// `mean radius <= 15.04`.
+    case columns(names: [String], scale: [Float], offset: [Float])
 }
 
 /// What a ``SurrogateTree`` imitates.
@@ -158,7 +162,7 @@ public struct SurrogateTree: Sendable {
     /// The tree as indented if/else rules, one line per test or leaf, under a summary line.
     /// - Parameter names: names for class indices; by default the model's, else `class k`.
     public func rules(classNames names: [String]? = nil) -> String {
-        var lines = ["# imitates \(targetText(names)) by \(featureText): \(fidelityText) on \(heldOutCount) held-out images, depth \(depth), \(leafCount) leaves"]
+        var lines = ["# imitates \(targetText(names)) by \(featureText): \(fidelityText) on \(heldOutCount) held-out \(sampleNoun), depth \(depth), \(leafCount) leaves"]
         func visit(_ i: Int, _ indent: String) {
             let node = nodes[i]
             guard let feature = node.feature else { lines.append(indent + "-> " + leafText(node, names)); return }
@@ -215,10 +219,17 @@ public struct SurrogateTree: Sendable {
         "fidelity \(String(format: "%.3f", fidelity)) (\(target == .predictedClass ? "agreement" : "R^2"))"
     }
 
+    /// What the samples are: table rows or images.
+    private var sampleNoun: String {
+        if case .columns = features { return "rows" }
+        return "images"
+    }
+
     private var featureText: String {
         switch features {
         case .pooledBlocks(let grid): return "mean intensity of \(grid)x\(grid) blocks"
         case .pixels: return "pixel values"
+        case .columns(let names, _, _): return "\(names.count) columns"
         }
     }
 
@@ -254,6 +265,11 @@ public struct SurrogateTree: Sendable {
     static func featureMatrix(_ images: [Float], count: Int, shape: [Int], features: SurrogateFeatures) throws -> (values: [Float], names: [String]) {
         let size = shape.reduce(1, *)
         switch features {
+        case .columns(let names, let scale, let offset):
+            guard shape == [names.count], scale.count == names.count, offset.count == names.count else {
+                throw GlassboxError.invalidArgument(operation: "surrogate tree", reason: "\(names.count) columns for a model taking \(shape)")
+            }
+            return (images.enumerated().map { i, v in v * scale[i % names.count] + offset[i % names.count] }, names)
         case .pixels:
             let names: [String] = shape.count == 3
                 ? (0..<size).map { i in

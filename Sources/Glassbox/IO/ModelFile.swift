@@ -10,7 +10,8 @@ import Foundation
 /// `input_shape`, `layers` (each a ``LayerConfiguration``), `names` and `inputs`, each layer's
 /// input names, ``Sequential/inputName`` for the model's input), and when the model has been
 /// compiled `training` (JSON: optimizer, loss, step, epochs completed, seed, batch size);
-/// `class_names` (JSON array) when known.
+/// `class_names` (JSON array) when known; `tabular` (JSON: `feature_names`, `label`, `mean`,
+/// `scale`, a ``TabularSchema``) for a model trained on a table.
 ///
 /// Files of `format_version` 1 (written before graphs) hold a chain and name tensors
 /// `layers.<i>.kernel`/`layers.<i>.bias` by layer index; they still load.
@@ -41,6 +42,7 @@ extension Sequential {
         file.metadata["architecture"] = String(decoding: try encoder.encode(architecture), as: UTF8.self)
         if let training { file.metadata["training"] = String(decoding: try encoder.encode(TrainingRecord(training)), as: UTF8.self) }
         if let classNames { file.metadata["class_names"] = String(decoding: try encoder.encode(classNames), as: UTF8.self) }
+        if let tabular { file.metadata["tabular"] = String(decoding: try encoder.encode(tabular), as: UTF8.self) }
         return file
     }
 
@@ -131,6 +133,15 @@ extension Sequential {
                 throw malformed("metadata 'class_names' is not a JSON list of strings")
             }
 
+        }
+        if let text = file.metadata["tabular"] {
+            do {
+                let schema = try decoder.decode(TabularSchema.self, from: Data(text.utf8))
+                try schema.check(inputShape: model.inputShape)
+                model.tabular = schema
+            } catch {
+                throw malformed("metadata 'tabular': \(error)")
+            }
         }
         if let text = file.metadata["training"] {
             let record: TrainingRecord

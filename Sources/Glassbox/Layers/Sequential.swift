@@ -43,6 +43,9 @@ public struct Sequential: Sendable {
     public var training: TrainingState?
     /// The name of each output class, when known (saved in the model file).
     public var classNames: [String]?
+    /// For a model trained on a table: its feature names and standardisation (saved in the model
+    /// file), so it takes raw rows.
+    public var tabular: TabularSchema?
 
     /// The name by which nodes refer to the model's input.
     public static let inputName = "input"

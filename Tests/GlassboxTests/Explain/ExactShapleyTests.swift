@@ -81,5 +81,21 @@ final class ExactShapleyTests: XCTestCase {
         ], tolerance: 0) { backend, t in
             try backend.expandMasks(masks, input: t["x"]!, baseline: t["b"]!, segments: t["s"]!, into: t["y"]!)
         }
+        // Many baseline rows (a background): mask-major, one output row per mask and reference.
+        try assertBackendsAgree("expand_masks references", [
+            .input("x", [7, 5, 2], random.floats(70)), .input("b", [3, 7, 5, 2], random.floats(210)),
+            .input("s", [35], ids), .output("y", [33 * 3, 7, 5, 2]),
+        ], tolerance: 0) { backend, t in
+            try backend.expandMasks(masks, input: t["x"]!, baseline: t["b"]!, segments: t["s"]!, into: t["y"]!)
+        }
+        // The reference itself, element by element, for one mask and reference.
+        let cpu = CPUBackend()
+        let x = random.floats(6), b = random.floats(12)
+        let out = try cpu.makeTensor(shape: try Shape([2 * 2, 6]))
+        try cpu.expandMasks([0b01, 0b10], input: try cpu.upload(x, shape: try Shape([6])), baseline: try cpu.upload(b, shape: try Shape([2, 6])),
+                            segments: try cpu.upload([0, 0, 1, 1, 1, 0], shape: try Shape([6])), into: out)
+        let y = try cpu.download(out)
+        XCTAssertEqual(Array(y[6..<12]), [x[0], x[1], b[8], b[9], b[10], x[5]])   // mask 0b01, reference 1
+        XCTAssertEqual(Array(y[12..<18]), [b[0], b[1], x[2], x[3], x[4], b[5]])   // mask 0b10, reference 0
     }
 }

@@ -2,7 +2,7 @@ import COpenCL
 
 extension OpenCLBackend {
     public func expandMasks(_ masks: [UInt64], input: Tensor, baseline: Tensor, segments: Tensor, into output: Tensor) throws {
-        let channels = try ShapeChecks.expandMasks(masks, input, baseline, segments, output)
+        let (channels, references) = try ShapeChecks.expandMasks(masks, input, baseline, segments, output)
         let idValues = try download(segments)
         if let bad = idValues.first(where: { !($0 >= 0 && $0 < 64 && $0.rounded() == $0) }) {
             throw GlassboxError.invalidArgument(operation: "expand_masks", reason: "segment id \(bad) is not an integer in 0...63")
@@ -11,8 +11,8 @@ extension OpenCLBackend {
         try writeBytes(idValues.map { Int32($0) }, to: ids)
         let maskBuffer = try scratch("perturb.masks", floats: 2 * max(masks.count, 1))
         try writeBytes(masks, to: maskBuffer)
-        try launch("expand_masks", file: "perturb", global: [input.elementCount, masks.count], local: [16, 1],
-                   [.int(masks.count), .int(input.elementCount), .int(channels), .buffer(maskBuffer),
+        try launch("expand_masks", file: "perturb", global: [input.elementCount, masks.count * references], local: [16, 1],
+                   [.int(masks.count), .int(input.elementCount), .int(channels), .int(references), .buffer(maskBuffer),
                     .buffer(try buffer(input, "expand_masks")), .buffer(try buffer(baseline, "expand_masks")),
                     .buffer(ids), .buffer(try buffer(output, "expand_masks"))])
     }
