@@ -1,17 +1,19 @@
-.PHONY: demo test docs bench bench-kernels bench-models bench-explain
+.PHONY: demo test docs bench bench-kernels bench-models bench-explain bench-tabular
 demo:
 	scripts/demo.sh
 test:
 	scripts/test.sh
 docs:
 	scripts/docs.sh
-bench: bench-kernels bench-models bench-explain
+bench: bench-kernels bench-models bench-explain bench-tabular
 bench-kernels:
 	scripts/bench-kernels.sh
 bench-models:
 	scripts/bench-models.sh
 bench-explain:
 	scripts/bench-explain.sh
+bench-tabular:
+	scripts/bench-tabular.sh
 .PHONY: fuzz
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)

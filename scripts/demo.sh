@@ -5,7 +5,8 @@
 # reports, JSON), a global DeepSHAP summary over 500 test images, a global surrogate tree, and the
 # workflow's functional model (summary, diagram with shapes, (28, 10) probabilities of one image),
 # and the residual example (a graph with batch normalisation and an Add) trained for one epoch,
-# its diagram, and DeepSHAP and occlusion of one prediction.
+# its diagram, and DeepSHAP and occlusion of one prediction; then the breast cancer table: the
+# example MLP, LIME and SHAP of row 10, a global summary and a surrogate tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -40,8 +41,20 @@ $glassbox summary --model out/residual.safetensors | tee out/residual-summary.tx
 $glassbox plot --model out/residual.safetensors --out out/residual.png
 $glassbox explain --model out/residual.safetensors --data "$data" --index 0 --segments grid:4 --method deep,occlusion \
     --png out/residual-explain.png | tee out/residual-explain.txt
+# Tables: the example MLP on scikit-learn's breast cancer table (python3-sklearn; feature names from
+# its description), row 10 explained with LIME and KernelSHAP (top 10 features), a global DeepSHAP
+# summary over every row, and a regression tree of p(benign) on the columns.
+$glassbox train --data breast-cancer --epochs 20 --batch-size 32 --seed 0 --out out/breast-cancer.safetensors | tee out/breast-cancer-training.txt
+$glassbox explain --model out/breast-cancer.safetensors --data breast-cancer --row 10 --method lime,kernel --num-features 10 \
+    --png out/breast-cancer-row10.png --report out/breast-cancer-row10.html | tee out/breast-cancer-row10.txt
+$glassbox explain --model out/breast-cancer.safetensors --data breast-cancer --global --count 569 --method deep \
+    --png out/breast-cancer-global.png --report out/breast-cancer-global.html | tee out/breast-cancer-global.txt
+$glassbox surrogate --model out/breast-cancer.safetensors --data breast-cancer --regression --max-depth 3 \
+    --out out/breast-cancer-tree.png | tee out/breast-cancer-tree.txt
 echo "wrote into out/: model.safetensors, summary.txt, model.png, model.dot, predictions.json, predictions.txt,"
 echo "  explain-0.png ... explain-2.png, report-0.html ... report-2.html, explanations.jsonl,"
 echo "  global.png, global-summary.png, global.html, global.txt, surrogate.png, surrogate.txt,"
 echo "  seed-functional.safetensors, seed-functional-summary.txt, seed-functional.png, seed-functional-predictions.txt,"
-echo "  residual.safetensors, residual-training.txt, residual-summary.txt, residual.png, residual-explain.png, residual-explain.txt"
+echo "  residual.safetensors, residual-training.txt, residual-summary.txt, residual.png, residual-explain.png, residual-explain.txt,"
+echo "  breast-cancer.safetensors, breast-cancer-training.txt, breast-cancer-row10.{png,html,txt},"
+echo "  breast-cancer-global-summary.png, breast-cancer-global.{html,txt}, breast-cancer-tree.{png,txt}"

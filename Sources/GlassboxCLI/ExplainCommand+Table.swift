@@ -96,7 +96,9 @@ extension ExplainCommand {
                 let input = Array(rows[(index * f)..<((index + 1) * f)]), rawRow = Array(raw[(index * f)..<((index + 1) * f)])
                 let probabilities = try session.predict(input)
                 let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
-                let targetClass = target == "predicted" ? predicted : Int(target)!
+                // A global view explains one class for every row (the last: the positive class of
+                // a binary table), so that its values share a sign convention; one row, the predicted.
+                let targetClass = target != "predicted" ? Int(target)! : global ? model.outputCount - 1 : predicted
                 var explanations: [Explanation] = []
                 for (name, explainer) in zip(methods, explainers) {
                     let request = try ExplanationRequest(session: session, input: input,
@@ -171,14 +173,14 @@ extension ExplainCommand {
                 }
                 fflush(stdout)
             }
-            if global { try reportTable(globals: methods.compactMap { globals[$0] }) }
+            if global { try reportTable(globals: methods.compactMap { globals[$0] }, classNames: classNames) }
             printProfile(backend)
         }
     }
 
     /// `--global` over rows: the features by mean |value|, the summary (beeswarm) plot coloured by
     /// feature value, as text or JSON, PNG and HTML.
-    func reportTable(globals: [GlobalExplanation]) throws {
+    func reportTable(globals: [GlobalExplanation], classNames: [String]) throws {
         if format == "json" {
             let objects = globals.map { g -> [String: Any] in [
                 "method": g.method, "rows": g.records.count, "features": g.featureNames ?? [],
@@ -188,7 +190,8 @@ extension ExplainCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             for g in globals {
-                print("\(g.method) over \(g.records.count) rows: features by mean |value|")
+                let explained = g.records.first.map { " of \(Self.labelName(String($0.target), classNames: classNames))" } ?? ""
+                print("\(g.method) over \(g.records.count) rows, explaining the output\(explained): features by mean |value|")
                 for entry in g.ranking.prefix(numFeatures ?? 10) {
                     print("  \(g.segmentName(entry.segment).padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%.5f", entry.meanAbsoluteValue))")
                 }

@@ -44,7 +44,7 @@ struct ExplainCommand: ParsableCommand {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
         if let data, TabularFile.isTable(data) { return try validateTable() }
         let tableFlags = [("--row", row != nil), ("--background", background != nil), ("--num-features", numFeatures != nil)].filter(\.1).map(\.0)
-        if !tableFlags.isEmpty { throw ValidationError("\(tableFlags.joined(separator: ", ")) apply to a CSV table (--data file.csv or breast-cancer)") }
+        if !tableFlags.isEmpty { throw ValidationError("\(tableFlags.joined(separator: ", ")) \(tableFlags.count == 1 ? "applies" : "apply") to a CSV table (--data file.csv or breast-cancer)") }
         if image != nil && index != nil { throw ValidationError("give either --image FILE or --index I (with --data DIR), not both") }
         if image == nil && index == nil && !global { throw ValidationError("give --image FILE or --index I (with --data DIR)") }
         if let index { try FlagRange.check(index, FlagRange.index, flag: "--index") }

@@ -88,7 +88,7 @@ struct TrainCommand: ParsableCommand {
         if testSplit != nil && testData != nil { throw ValidationError("give --test-split or --test-data, not both") }
         let tableFlags = [("--label", label != nil), ("--test-split", testSplit != nil), ("--test-data", testData != nil)].filter(\.1).map(\.0)
         if !TabularFile.isTable(dataOptions.data) && !tableFlags.isEmpty {
-            throw ValidationError("\(tableFlags.joined(separator: ", ")) apply to a CSV table (--data file.csv or breast-cancer), not to \(dataOptions.data)")
+            throw ValidationError("\(tableFlags.joined(separator: ", ")) \(tableFlags.count == 1 ? "applies" : "apply") to a CSV table (--data file.csv or breast-cancer), not to \(dataOptions.data)")
         }
     }
 

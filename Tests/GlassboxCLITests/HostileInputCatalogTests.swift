@@ -61,6 +61,9 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
         XCTAssertEqual(symlink(trained.model.path, modelLink), 0)
         let explain = ["explain", "--model", model, "--data", data, "--device", "cpu"]
         let train = ["train", "--data", data, "--device", "cpu"]
+        let csv = folder.appendingPathComponent("t.csv").path, ragged = folder.appendingPathComponent("ragged.csv").path
+        try "a,b,y\n1,2,x\n3,4,z\n5,6,x\n7,8,z\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        try "a,b,y\n1,2,x\n3\n".write(toFile: ragged, atomically: true, encoding: .utf8)
         let huge = "9223372036854775807"
 
         var rows: [Row] = [
@@ -167,6 +170,19 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
                 environment: ["GLASSBOX_OPENCL_FAULT": "clCreateBuffer:-4"], expect: ["device out of memory"], needsOpenCL: true),
             Row(input: "`GLASSBOX_OPENCL_FAULT=clBuildProgram:-11`", arguments: ["predict", "--model", model, "--image", image.path, "--device", "opencl"],
                 environment: ["GLASSBOX_OPENCL_FAULT": "clBuildProgram:-11"], expect: ["clBuildProgram", "CL_BUILD_PROGRAM_FAILURE"], needsOpenCL: true),
+            // 9. Tables
+            Row(input: "`train --data t.csv --test-split 1.5`", arguments: ["train", "--data", csv, "--test-split", "1.5", "--out", folder.path + "/t.st"],
+                expect: ["--test-split", "between 0 and 1"]),
+            Row(input: "`train --data FOLDER --label y` (a flag for tables on image data)", arguments: train + ["--label", "y"],
+                expect: ["--label", "apply to a CSV table"]),
+            Row(input: "`train --data t.csv --label nothere`", arguments: ["train", "--data", csv, "--label", "nothere", "--device", "cpu",
+                "--out", folder.path + "/t.st"], expect: ["t.csv", "no label column 'nothere'"]),
+            Row(input: "`explain --data t.csv --index 0` (an image flag on a table)", arguments: ["explain", "--model", model, "--data", csv, "--index", "0"],
+                expect: ["--index", "--row"]),
+            Row(input: "`explain --data t.csv --row 0` with an image model", arguments: ["explain", "--model", model, "--data", csv, "--row", "0", "--device", "cpu"],
+                expect: ["the model takes [28, 28, 1]", "features"]),
+            Row(input: "`predict --data t.csv --row 0 --device cpu` with a line that is short of cells",
+                arguments: ["predict", "--model", model, "--data", ragged, "--row", "0", "--device", "cpu"], expect: ["ragged.csv", "line 3"]),
         ]
         if ExplanationRequest.maximumSamples(inputCount: 784, segments: 64, classes: 10).samples < 16_000_000 {
             rows.append(Row(input: "`explain --method lime --samples 16000000` (more than host memory holds)",

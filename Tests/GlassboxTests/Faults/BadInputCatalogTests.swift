@@ -219,6 +219,28 @@ final class BadInputCatalogTests: XCTestCase {
                 let train = try CSVTable(Data("a,label\n1,x\n2,y\n".utf8), path: "train.csv")
                 _ = try TabularData.make(train, path: "train.csv", test: (try CSVTable(Data("a,label\n1,z\n".utf8), path: "test.csv"), "test.csv"))
             },
+            Row(input: "model file whose table schema names 3 features for a model of 2 inputs", expect: ["metadata 'tabular'", "3 feature names"]) { folder in
+                var model = try Sequential(inputShape: [2], layers: [try Dense(units: 2, activation: .softmax)])
+                model.tabular = TabularSchema(featureNames: ["a", "b", "c"], label: "y", standardization: .init(mean: [0, 0, 0], scale: [1, 1, 1]))
+                let url = folder.appendingPathComponent("schema.safetensors")
+                try model.safetensors().write(to: url)
+                _ = try Sequential.load(from: url)
+            },
+            Row(input: "table without a column the model was trained on", expect: ["rows.csv", "no column 'b'"]) { _ in
+                let schema = TabularSchema(featureNames: ["a", "b"], label: "y", standardization: .init(mean: [0, 0], scale: [1, 1]))
+                _ = try schema.inputs(of: try CSVTable(Data("a,c,y\n1,2,x\n".utf8), path: "rows.csv"), path: "rows.csv")
+            },
+            Row(input: "scikit-learn style CSV without its description file", expect: ["data.csv", "description", "missing"]) { folder in
+                let url = folder.appendingPathComponent("data.csv")
+                try Data("2,2,no,yes\n1,2,0\n3,4,1\n".utf8).write(to: url)
+                _ = try TabularFile.read(url.path)
+            },
+            Row(input: "integrated gradients given a background of several rows", expect: ["integrated-gradients", "one baseline row"]) { _ in
+                let model = try Sequential(inputShape: [2], layers: [try Dense(units: 2, activation: .softmax)])
+                let session = try InferenceSession(model: model, backend: CPUBackend())
+                _ = try IntegratedGradients().explain(try ExplanationRequest(session: session, input: [1, 2], baseline: [0, 0, 1, 1],
+                    segmentation: try Segmentation(width: 2, height: 1, segmentOfPixel: [0, 1]), target: 0))
+            },
             Row(input: "training data holding a NaN", expect: ["sample 1"]) { _ in
                 var model = try Sequential(inputShape: [2], layers: [try Dense(units: 2, activation: .softmax)])
                 try model.compile()
