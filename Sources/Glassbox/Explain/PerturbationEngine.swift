@@ -79,7 +79,8 @@ public final class PerturbationEngine {
     }
 
     /// Samples per forward pass that keep one chunk's activations within an eighth of the device's
-    /// global memory (of 1 GiB on the CPU reference) and at most 512 MB, between 64 and 4,096:
+    /// global memory (of 1 GiB on the CPU reference) and at most 512 MB, between 64 and 32,768 (a
+    /// small model on table rows takes the most, each coalition times its background rows):
     /// about 3,200 for the reference CNN on PoCL here, whose chunk then holds about 430 MB of
     /// buffers (most of them never touched when the fused or table paths run).
     public static func defaultChunkSize(for model: Sequential, backend: any Backend) -> Int {
@@ -87,7 +88,7 @@ public final class PerturbationEngine {
         let memory = (backend as? OpenCLBackend).map { Double($0.device.globalMemoryBytes) } ?? Double(1 << 30)
         let budget = min(memory / 8, 512 * 1_048_576)
         let chunk = Int(budget / Double(floatsPerSample * 4))
-        return min(4096, max(64, chunk & ~63))
+        return min(32_768, max(64, chunk & ~63))
     }
 
     /// Whether sweeps run through a ``SegmentTable`` (known after the first evaluation).
