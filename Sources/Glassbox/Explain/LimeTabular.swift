@@ -76,13 +76,17 @@ public struct LimeTabular: Explainer {
             var binary = [Double](repeating: 1, count: count * f)
             var weights = [Double](repeating: 1, count: count)
             let width = 0.75 * Double(f).squareRoot()
+            let bins = (0..<f).map { feature in
+                discretizer.means[feature].indices.map { bin in
+                    TruncatedNormal.Interval(mean: discretizer.means[feature][bin], deviation: discretizer.deviations[feature][bin],
+                                             lower: discretizer.lower[feature][bin], upper: discretizer.upper[feature][bin])
+                }
+            }
             for i in 1..<count {
                 var absent = 0
                 for feature in 0..<f {
                     let bin = Self.draw(discretizer.frequencies[feature], using: &random)
-                    rows.append(Float(TruncatedNormal.draw(mean: discretizer.means[feature][bin], deviation: discretizer.deviations[feature][bin],
-                                                           lower: discretizer.lower[feature][bin], upper: discretizer.upper[feature][bin],
-                                                           using: &random)))
+                    rows.append(Float(bins[feature][bin].draw(using: &random)))
                     if bin != rowBins[feature] { binary[i * f + feature] = 0; absent += 1 }
                 }
                 weights[i] = Lime.kernel(distance: Double(absent).squareRoot(), width: width)

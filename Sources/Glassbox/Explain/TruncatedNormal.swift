@@ -5,19 +5,34 @@ import Foundation
 /// `a` and `b` the standardised bounds. Draws on the far side of the mean are reflected so the
 /// subtraction stays accurate in the tails; the result is clamped to the interval.
 enum TruncatedNormal {
+    /// One truncated normal with its CDF bounds worked out once, for many draws.
+    struct Interval {
+        let mean: Double, deviation: Double, lower: Double, upper: Double
+        let reflect: Bool, a: Double, b: Double, low: Double, high: Double
+
+        init(mean: Double, deviation: Double, lower: Double, upper: Double) {
+            self.mean = mean; self.deviation = deviation; self.lower = lower; self.upper = upper
+            var a = (lower - mean) / deviation, b = (upper - mean) / deviation
+            // Work on the side where Phi is small (the left tail) to keep precision.
+            reflect = a > 0
+            if reflect { (a, b) = (-b, -a) }
+            self.a = a; self.b = b
+            low = TruncatedNormal.cdf(a); high = TruncatedNormal.cdf(b)
+        }
+
+        func draw(using random: inout SeededGenerator) -> Double {
+            guard deviation > 0, upper > lower else { return lower }
+            let u = low + Double.random(in: 0..<1, using: &random) * (high - low)
+            var z = TruncatedNormal.quantile(min(max(u, Double.leastNormalMagnitude), 1 - 1e-16))
+            z = min(max(z, a), b)
+            if reflect { z = -z }
+            return min(max(mean + deviation * z, lower), upper)
+        }
+    }
+
     static func draw(mean: Double, deviation: Double, lower: Double, upper: Double,
                      using random: inout SeededGenerator) -> Double {
-        guard deviation > 0, upper > lower else { return lower }
-        var a = (lower - mean) / deviation, b = (upper - mean) / deviation
-        // Work on the side where Phi is small (left tail) to keep precision.
-        let reflect = a > 0
-        if reflect { (a, b) = (-b, -a) }
-        let low = cdf(a), high = cdf(b)
-        let u = low + Double.random(in: 0..<1, using: &random) * (high - low)
-        var z = quantile(min(max(u, Double.leastNormalMagnitude), 1 - 1e-16))
-        z = min(max(z, a), b)
-        if reflect { z = -z }
-        return min(max(mean + deviation * z, lower), upper)
+        Interval(mean: mean, deviation: deviation, lower: lower, upper: upper).draw(using: &random)
     }
 
     /// The standard normal CDF.

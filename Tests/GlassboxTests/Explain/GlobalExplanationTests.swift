@@ -33,6 +33,50 @@ final class GlobalExplanationTests: XCTestCase {
         XCTAssertFalse(contains(beeswarm, "SEGMENT 4", scale: 2), "there are only 4 segments")
     }
 
+    /// Over table rows, the summary plot names features and colours dots by each feature's value
+    /// between its 5th and 95th percentile (a wide column and a narrow one both span blue to red).
+    func testTableSummaryColoursByFeatureValue() throws {
+        var global = GlobalExplanation(method: "kernel", width: 2, height: 1, segmentCount: 2, classCount: 2)
+        global.featureNames = ["age", "dose"]
+        let segmentation = try Segmentation(width: 2, height: 1, segmentOfPixel: [0, 1])
+        for (i, row) in [[20, 1000], [40, 3000], [60, 2000]].enumerated() {
+            try global.add(Explanation(method: "kernel", target: 1, baseValue: 0, prediction: 0, values: [Double(i), 0.5], pixelMap: [0, 0],
+                                       samples: 1, seconds: 0), input: row.map(Float.init), segmentation: segmentation)
+        }
+        XCTAssertEqual(global.colourValues.map { $0[0] }, [0, 0.5, 1])
+        XCTAssertEqual(global.colourValues.map { $0[1] }, [0, 1, 0.5])
+        XCTAssertEqual(global.segmentName(1), "dose")
+        let picture = SummaryPlot.beeswarmPicture(global)
+        for text in ["KERNEL OVER 3 ROWS, TOP 2 FEATURES", "AGE", "DOSE", "COLOUR: FEATURE VALUE, LOW"] {
+            XCTAssertTrue(contains(picture, text, scale: 2), "the summary plot lacks \(text)")
+        }
+        XCTAssertTrue(SummaryPlot.beeswarmSVG(global).contains(">dose</text>"))
+    }
+
+    /// A table row's bar chart: the top features by |value|, largest first, each labelled (LIME's
+    /// rules with their < and >), red bars right of zero for positive values, blue left.
+    func testFeatureBarChartLabelsAndOrdersTheTopFeatures() throws {
+        let explanation = Explanation(method: "lime", target: 1, baseValue: 0, prediction: 1, values: [0.1, -0.4, 0.02, 0.3],
+                                      pixelMap: [], samples: 10, seconds: 0)
+        let labels = ["a <= 1.00", "b > 2.50", "c <= 0.10", "1.00 < d <= 2.00"]
+        let picture = FeatureBarChart.picture(explanation, labels: labels, top: 3)
+        for text in ["LIME: CLASS 1, TOP 3 FEATURES", "B > 2.50", "1.00 < D <= 2.00", "A <= 1.00", "-0.4000", "+0.3000"] {
+            XCTAssertTrue(contains(picture, text, scale: 2), "the chart lacks \(text)")
+        }
+        XCTAssertFalse(contains(picture, "C <= 0.10", scale: 2), "c is fourth by |value|: not among the top 3")
+        // Rows top to bottom: b (blue, left of zero), d, a (red, right of zero).
+        func colour(_ x: Int, _ y: Int) -> [UInt8] { let i = (y * picture.width + x) * 3; return Array(picture.rgb[i..<(i + 3)]) }
+        var reds: [Int] = [], blues: [Int] = []
+        for y in 0..<picture.height {
+            for x in 0..<picture.width {
+                let c = colour(x, y)
+                if c == [255, 13, 87] { reds.append(y) } else if c == [31, 135, 230] { blues.append(y) }
+            }
+        }
+        XCTAssertFalse(reds.isEmpty || blues.isEmpty)
+        XCTAssertLessThan(blues.max()!, reds.min()!, "the negative bar of b comes first")
+    }
+
     /// Whether `text` is drawn somewhere in `picture` in PixelFont's ink at `scale`: every glyph
     /// pixel inked and every other pixel of its 5 x 7 cell not.
     func contains(_ picture: AttributionImage.Picture, _ text: String, scale: Int) -> Bool {
