@@ -174,7 +174,7 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
             Row(input: "`train --data t.csv --test-split 1.5`", arguments: ["train", "--data", csv, "--test-split", "1.5", "--out", folder.path + "/t.st"],
                 expect: ["--test-split", "between 0 and 1"]),
             Row(input: "`train --data FOLDER --label y` (a flag for tables on image data)", arguments: train + ["--label", "y"],
-                expect: ["--label", "apply to a CSV table"]),
+                expect: ["--label", "applies to a CSV table"]),
             Row(input: "`train --data t.csv --label nothere`", arguments: ["train", "--data", csv, "--label", "nothere", "--device", "cpu",
                 "--out", folder.path + "/t.st"], expect: ["t.csv", "no label column 'nothere'"]),
             Row(input: "`explain --data t.csv --index 0` (an image flag on a table)", arguments: ["explain", "--model", model, "--data", csv, "--index", "0"],
