@@ -16,16 +16,42 @@ import Foundation
 /// (`DeepLiftSoftmax`): rewritten into exp, sum and division, with a rule for each; over a
 /// multi-axis output, in the target's row.
 ///
-/// - Complexity: two forward passes and one modified backward pass over the background (batched).
+/// The background's forward pass depends only on the model and the background, so it is kept
+/// (device buffers and outputs) for the next explanation on the same ``InferenceSession``: over
+/// many images (`--count`, `--global`) each explanation runs one forward pass, not two.
+///
+/// - Complexity: two forward passes (one once the background's is kept) and one modified
+///   backward pass over the background (batched).
 public struct DeepShap: Explainer {
     public let name = "deep"
     /// The background images (each one sample of the model's input); they shape the attribution
     /// and never appear in an explanation.
     public let background: [[Float]]
+    /// The background's forward pass, kept for the session it ran on.
+    private let kept = KeptReferences()
 
     /// - Parameter background: reference images, e.g. 100 training images drawn with a seed.
     public init(background: [[Float]]) {
         self.background = background
+    }
+
+    /// The background's stack and activations on one session (held weakly: a new session, even
+    /// at the same address, never finds another's buffers).
+    final class KeptReferences: @unchecked Sendable {
+        private let lock = NSLock()
+        private weak var session: InferenceSession?
+        private var references: (stack: Network.Stack, activations: Network.Activations, outputs: [Float])?
+
+        /// The kept pass for `session`, or `make()`'s result, kept for next time.
+        func references(for session: InferenceSession, make: () throws -> (Network.Stack, Network.Activations, [Float]))
+            rethrows -> (stack: Network.Stack, activations: Network.Activations, outputs: [Float], reused: Bool) {
+            lock.lock(); defer { lock.unlock() }
+            if let references, self.session === session { return (references.stack, references.activations, references.outputs, true) }
+            let made = try make()
+            self.session = session
+            references = made
+            return (made.0, made.1, made.2, false)
+        }
     }
 
     public func explain(_ request: ExplanationRequest) throws -> Explanation {
@@ -39,19 +65,24 @@ public struct DeepShap: Explainer {
             throw GlassboxError.invalidArgument(operation: "deep",
                 reason: "layer \(index) '\(model.layerNames[index])' (\(layer.typeName)): softmax is supported on the last layer only")
         }
+        var reused = false
         let ((phi, fx, fb), seconds) = try timed { () -> ([Double], Double, [Double]) in
             let network = request.session.network
-            let xs = try network.makeStack(batchSize: n), bs = try network.makeStack(batchSize: n)
-            for stack in [xs, bs] {
-                for case .single(let runner) in stack.runners { try (runner as? DeepLiftRule)?.prepareForDeepLift() }
+            let kept = try self.kept.references(for: request.session) {
+                let bs = try network.makeStack(batchSize: n)
+                for case .single(let runner) in bs.runners { try (runner as? DeepLiftRule)?.prepareForDeepLift() }
+                try backend.write(Array(background.joined()), into: bs.input)
+                let b = try network.forward(bs, training: false, seed: 0, fuse: false)
+                return (bs, b, try backend.download(try network.predictions(bs, output: b.outputs[last])))
             }
+            reused = kept.reused
+            let (bs, b, pb) = (kept.stack, kept.activations, kept.outputs)
+            let xs = try network.makeStack(batchSize: n)
+            for case .single(let runner) in xs.runners { try (runner as? DeepLiftRule)?.prepareForDeepLift() }
             try backend.write(Array([[Float]](repeating: request.input, count: n).joined()), into: xs.input)
-            try backend.write(Array(background.joined()), into: bs.input)
             let x = try network.forward(xs, training: false, seed: 0, fuse: false)
-            let b = try network.forward(bs, training: false, seed: 0, fuse: false)
             let classes = model.outputCount, t = request.target
             let px = try backend.download(try network.predictions(xs, output: x.outputs[last]))
-            let pb = try backend.download(try network.predictions(bs, output: b.outputs[last]))
             let fx = Double(px[t]), fb = (0..<n).map { Double(pb[$0 * classes + t]) }
             // Multipliers of the explained output with respect to the last layer's output (the
             // logits, when the model ends in softmax: the runner leaves softmax to the model).
@@ -103,7 +134,7 @@ public struct DeepShap: Explainer {
         let values = request.segmentation.sums(ofPixelValues: pixelMap)
         let base = fb.reduce(0, +) / Double(fb.count)
         var explanation = Explanation(method: name, target: request.target, baseValue: base, prediction: fx, values: values,
-                                      pixelMap: pixelMap, samples: 2 * background.count, seconds: seconds)
+                                      pixelMap: pixelMap, samples: (reused ? 1 : 2) * background.count, seconds: seconds)
         explanation.metrics["efficiency_gap"] = explanation.efficiencyGap
         explanation.metrics["background_size"] = Double(background.count)
         return explanation

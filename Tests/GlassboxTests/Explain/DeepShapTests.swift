@@ -61,6 +61,35 @@ final class DeepShapTests: XCTestCase {
         }
     }
 
+    /// The background's forward pass is kept for the next image on the same session: explaining
+    /// three images with one DeepShap gives exactly the values of a fresh DeepShap per image, on
+    /// every backend (a max-pooling CNN, whose reference runners hold state), and half the passes.
+    /// A second session does not find the first one's buffers.
+    func testKeptBackgroundPassGivesTheSameValues() throws {
+        let model = try Sequential(inputShape: [10, 10, 1], seed: 9, layers: [
+            try Conv2D(filters: 4, kernelSize: 3, activation: .relu), try MaxPool2D(2), Flatten(),
+            try Dense(units: 8, activation: .relu), try Dense(units: 3, activation: .softmax),
+        ])
+        var random = SeededGenerator(seed: 73)
+        let backgrounds = (0..<6).map { _ in random.floats(100, in: 0...1) }
+        let inputs = (0..<3).map { _ in random.floats(100, in: 0...1) }
+        let segmentation = try Segmentation.grid(2, width: 10, height: 10)
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let kept = DeepShap(background: backgrounds)
+            for round in 0..<2 {
+                let session = try InferenceSession(model: model, backend: backend)
+                for (position, input) in inputs.enumerated() {
+                    let request = try ExplanationRequest(session: session, input: input, baseline: input, segmentation: segmentation,
+                                                         target: position % 3)
+                    let reused = try kept.explain(request), fresh = try DeepShap(background: backgrounds).explain(request)
+                    XCTAssertEqual(reused.values, fresh.values, "\(backend.name) round \(round) image \(position)")
+                    XCTAssertEqual(reused.baseValue, fresh.baseValue)
+                    XCTAssertEqual(reused.samples, position == 0 ? 12 : 6, "\(backend.name): the background's pass runs once per session")
+                }
+            }
+        }
+    }
+
     /// Summation to delta on the reference CNN shape: the values add up to f(x) - mean f(b).
     func testEfficiencyOnTheReferenceCNNAndBackendsAgree() throws {
         let model = try Sequential.referenceCNN(seed: 5)
