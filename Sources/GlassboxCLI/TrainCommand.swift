@@ -159,6 +159,8 @@ struct TrainCommand: ParsableCommand {
         if done >= epochs { print("already trained for \(done) epochs (--epochs \(epochs)); nothing to do") }
         let bar = ProgressBar()
         var announced = done
+        let opencl = backend as? OpenCLBackend
+        let (stepsBefore, launchesBefore) = (model.training?.step ?? 0, opencl?.profiledLaunches ?? 0)
         try reportingErrors {
             try model.fit(x: x, y: y, epochs: epochs, batchSize: resume ? (model.training?.batchSize ?? 32) : (batchSize ?? 32),
                           validation: validationSplit > 0 ? .split(validationSplit) : .none, backend: backend,
@@ -172,6 +174,12 @@ struct TrainCommand: ParsableCommand {
                               bar.epochEnded(report)
                               try snapshot.save(to: outURL)
                           })
+            // With GLASSBOX_PROFILE=1: kernel launches per training step (forward, backward,
+            // optimizer and the per-epoch checks, averaged over the run's steps).
+            if let launches = opencl?.profiledLaunches, let steps = model.training.map({ $0.step - stepsBefore }), steps > 0 {
+                FileHandle.standardError.write(Data(String(format: "launches per training step: %.1f (%d launches over %d steps)\n",
+                                                           Double(launches - launchesBefore) / Double(steps), launches - launchesBefore, steps).utf8))
+            }
             let (loss, accuracy) = try model.evaluate(x: testX, y: testY, backend: backend)
             print("test accuracy: \(String(format: "%.4f", accuracy)) - test loss: \(String(format: "%.4f", loss))")
             try model.save(to: outURL)

@@ -33,6 +33,24 @@ final class TabularCommandsTests: XCTestCase {
         return url
     }
 
+    /// `GLASSBOX_PROFILE=1` on OpenCL says how many kernel launches a training step takes.
+    func testProfileReportsLaunchesPerTrainingStep() throws {
+        let table = try writeTable(rows: 80)
+        let result = try GlassboxBinary.run(["train", "--data", table.path, "--label", "outcome", "--epochs", "2", "--batch-size", "16",
+                                             "--device", "opencl", "--out", folder.appendingPathComponent("p.safetensors").path],
+                                            environment: ["GLASSBOX_PROFILE": "1"])
+        if result.status != 0, ProcessInfo.processInfo.environment["GLASSBOX_REQUIRE_OPENCL"] != "1", result.standardError.contains("OpenCL") {
+            throw XCTSkip("no OpenCL device: \(result.standardError)")
+        }
+        XCTAssertEqual(result.status, 0, result.transcript)
+        let line = try XCTUnwrap(result.standardError.split(separator: "\n").first { $0.hasPrefix("launches per training step: ") },
+                                 result.transcript)
+        // 64 training rows in batches of 16, two epochs: 8 steps.
+        XCTAssertTrue(line.hasSuffix(" over 8 steps)"), String(line))
+        let perStep = try XCTUnwrap(Double(line.dropFirst(28).prefix { $0 != " " }))
+        XCTAssertGreaterThan(perStep, 5, "a forward pass, a backward pass and Adam on four tensors take more than 5 launches")
+    }
+
     func testTrainPredictAndExplainARawTable() throws {
         let table = try writeTable(), model = folder.appendingPathComponent("m.safetensors")
         let train = try GlassboxBinary.run(["train", "--data", table.path, "--label", "outcome", "--epochs", "40", "--test-split", "0.25",

@@ -141,6 +141,9 @@ public final class OpenCLBackend: Backend {
         }.joined(separator: "\n")
     }
 
+    /// Kernel launches so far when `GLASSBOX_PROFILE=1` was set (all kernels); nil otherwise.
+    public var profiledLaunches: Int? { profile.map { $0.values.reduce(0) { $0 + $1.launches } } }
+
     /// Bytes held by this backend's buffers, and the most they may hold.
     public var memoryInUseBytes: Int { context.allocatedBytes }
     public var memoryLimitBytes: Int { context.limitBytes }
