@@ -66,9 +66,22 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension DeviceOptions {
-    /// The backend the flag or `GLASSBOX_DEVICE` names.
-    func backend() throws -> any Backend {
-        do { return try choice().makeBackend() } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
+    /// The most samples a command predicts on the CPU reference under `auto`: starting an OpenCL
+    /// device (PoCL's platform, context and cached kernel builds: 0.2-0.3 s here) costs more than
+    /// the reference spends on a few forward passes of the reference CNN (about 1 ms each).
+    static let smallWorkSamples = 16
+
+    /// The backend the flag or `GLASSBOX_DEVICE` names; under `auto`, the CPU reference for work
+    /// of at most ``smallWorkSamples`` forward passes (`samples`), where no device pays off.
+    func backend(samples: Int? = nil) throws -> any Backend {
+        do {
+            let choice = try choice()
+            if choice == .auto, let samples, samples <= Self.smallWorkSamples {
+                _ = try OpenCLBackend.memoryLimitFromEnvironment()   // a typo there is still an error
+                return CPUBackend()
+            }
+            return try choice.makeBackend()
+        } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
     }
 }
 

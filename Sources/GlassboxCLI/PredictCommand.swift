@@ -96,7 +96,8 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
-        let backend = try deviceOptions.backend()
+        let backend = try deviceOptions.backend(samples: image != nil ? 1 : count)
+        defer { printProfile(backend) }
         if let data, TabularFile.isTable(data) { return try predictTable(model: model, backend: backend, data: data) }
         let rows: [Row]
         var names = model.classNames

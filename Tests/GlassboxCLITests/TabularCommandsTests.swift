@@ -51,6 +51,24 @@ final class TabularCommandsTests: XCTestCase {
         XCTAssertGreaterThan(perStep, 5, "a forward pass, a backward pass and Adam on four tensors take more than 5 launches")
     }
 
+    /// Under `auto`, predicting a few rows runs on the CPU reference (no device start-up: the
+    /// profile of OpenCL launches stays empty); `--device opencl` still runs on the device.
+    func testAutoPredictsAFewSamplesOnTheCPUReference() throws {
+        let table = try writeTable(rows: 40), model = folder.appendingPathComponent("a.safetensors")
+        XCTAssertEqual(try GlassboxBinary.run(["train", "--data", table.path, "--label", "outcome", "--epochs", "1", "--device", "cpu",
+                                               "--out", model.path]).status, 0)
+        let few = try GlassboxBinary.run(["predict", "--model", model.path, "--data", table.path, "--row", "0", "--count", "3"],
+                                         environment: ["GLASSBOX_PROFILE": "1"])
+        XCTAssertEqual(few.status, 0, few.transcript)
+        XCTAssertFalse(few.standardError.contains("launches"), few.transcript)
+        let onDevice = try GlassboxBinary.run(["predict", "--model", model.path, "--data", table.path, "--row", "0", "--count", "3",
+                                               "--device", "opencl"], environment: ["GLASSBOX_PROFILE": "1"])
+        if onDevice.status != 0, ProcessInfo.processInfo.environment["GLASSBOX_REQUIRE_OPENCL"] != "1" { return }
+        XCTAssertEqual(onDevice.status, 0, onDevice.transcript)
+        XCTAssertTrue(onDevice.standardError.contains("launches"), onDevice.transcript)
+        XCTAssertEqual(onDevice.standardOutput, few.standardOutput)
+    }
+
     func testTrainPredictAndExplainARawTable() throws {
         let table = try writeTable(), model = folder.appendingPathComponent("m.safetensors")
         let train = try GlassboxBinary.run(["train", "--data", table.path, "--label", "outcome", "--epochs", "40", "--test-split", "0.25",
