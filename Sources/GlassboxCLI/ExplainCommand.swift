@@ -108,9 +108,18 @@ struct ExplainCommand: ParsableCommand {
         }
         let (height, width) = (model.inputShape[0], model.inputShape[1])
         let index = self.index ?? (global ? 0 : nil)
-        let needsData = index != nil || baseline == "mean" || methods.contains("gradient-shap") || methods.contains("deep")
+        let needsBackground = methods.contains("gradient-shap") || methods.contains("deep")
+        // An image file needs the data set only for a background sample (read lazily: the
+        // training file alone, 100 images converted) unless the mean image is the baseline.
+        let needsData = index != nil || baseline == "mean"
         let dataset: Dataset? = needsData
             ? try DataOptions.load(folder: data ?? Dataset.defaultFolder, classes: nil, channels: channels) : nil
+        let dataFolder = data ?? Dataset.defaultFolder
+        let background: [[Float]] = !needsBackground ? [] : try dataset.map { $0.trainingSample(count: 100, seed: seed) }
+            ?? reportingErrors {
+                try FlagRange.checkPath(dataFolder, flag: "--data")
+                return try Dataset.trainingSample(folder: URL(fileURLWithPath: dataFolder), count: 100, seed: seed, channels: channels)
+            }
         var inputs: [(index: Int?, name: String, pixels: [Float], label: Int?)] = []
         if let image {
             let picture = try reportingErrors { try ImageFile.load(from: URL(fileURLWithPath: image), channels: channels) }
@@ -142,14 +151,10 @@ struct ExplainCommand: ParsableCommand {
             return "[" + position.map(String.init).joined(separator: ", ") + "] " + (knownNames.indices.contains(column) ? knownNames[column] : "class \(column)")
         }
         let suffixes = inputs.enumerated().map { position, item in inputs.count > 1 ? "-\(item.index ?? position)" : "" }
-        try checkOutputs(plannedOutputs(suffixes: suffixes, methods: methods), inputs: inputFiles(usesData: dataset != nil))
+        try checkOutputs(plannedOutputs(suffixes: suffixes, methods: methods), inputs: inputFiles(usesData: dataset != nil || needsBackground))
         let backend = try deviceOptions.backend()
         try reportingErrors {
             let session = try InferenceSession(model: model, backend: backend)
-            var background: [[Float]] = []
-            if methods.contains("gradient-shap") || methods.contains("deep"), let dataset {
-                background = dataset.trainingSample(count: 100, seed: seed)
-            }
             let explainers = try methods.map { try ExplanationMethods.make($0, background: background, noise: noise) }
             if samples != nil && methods.contains("deep") {
                 FileHandle.standardError.write(Data("explain: deep ignores --samples: its references are the \(background.count) background images\n".utf8))

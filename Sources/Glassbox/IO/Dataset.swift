@@ -146,14 +146,44 @@ public struct Dataset: Sendable {
     /// never counts one image twice. None when there are no training images, which those methods
     /// then refuse with an error.
     public func trainingSample(count: Int, seed: UInt64) -> [[Float]] {
-        let kept = min(max(count, 0), trainCount)
         let imageSize = self.imageSize
-        var generator = SeededGenerator(seed: seed)
-        var order = Array(0..<trainCount)
-        for position in 0..<kept {
-            order.swapAt(position, position + Int(generator.next() % UInt64(trainCount - position)))
+        return Self.sampleIndices(count: count, of: trainCount, seed: seed).map { Array(trainImages[($0 * imageSize)..<(($0 + 1) * imageSize)]) }
+    }
+
+    /// The same sample as ``trainingSample(count:seed:)`` of the data set in `folder`, reading
+    /// only what it needs: for IDX files, the training images' file alone, with only the sampled
+    /// images converted to floats (an explanation of one image file needs 100 background images,
+    /// not 70,000); an image folder is loaded whole.
+    /// - Parameters:
+    ///   - folder: the data set's folder, as ``load(folder:classNamesFile:channels:)`` takes it.
+    ///   - count: how many images.
+    ///   - seed: the seed of the draw.
+    ///   - channels: the channels the model takes (nil: as stored).
+    /// - Throws: what ``load(folder:classNamesFile:channels:)`` throws for the files it reads.
+    public static func trainingSample(folder: URL, count: Int, seed: UInt64, channels: Int? = nil) throws -> [[Float]] {
+        guard try FileStatus.of(folder.path)?.kind == .folder, !idxFiles(in: folder).isEmpty || classFolders(in: folder).isEmpty else {
+            return try load(folder: folder, channels: channels).trainingSample(count: count, seed: seed)
         }
-        return order.prefix(kept).map { Array(trainImages[($0 * imageSize)..<(($0 + 1) * imageSize)]) }
+        if let channels, channels != 1 {
+            throw GlassboxError.invalidArgument(operation: "data",
+                reason: "\(folder.path) holds IDX files, which are grayscale (1 channel), but the model takes \(channels) channels")
+        }
+        let train = try IDX.readImages(at: try find("train-images", dimensions: 3, in: folder))
+        let size = train.rows * train.columns
+        return sampleIndices(count: count, of: train.count, seed: seed).map { index in
+            train.pixels[(index * size)..<((index + 1) * size)].map { Float($0) / 255 }
+        }
+    }
+
+    /// `count` distinct indices of `0..<total` (all when fewer) by a partial Fisher-Yates shuffle.
+    static func sampleIndices(count: Int, of total: Int, seed: UInt64) -> [Int] {
+        let kept = min(max(count, 0), total)
+        var generator = SeededGenerator(seed: seed)
+        var order = Array(0..<total)
+        for position in 0..<kept {
+            order.swapAt(position, position + Int(generator.next() % UInt64(total - position)))
+        }
+        return Array(order.prefix(kept))
     }
 
     /// The first `train` training and first `test` test examples (all of them where there are

@@ -22,6 +22,28 @@ final class DatasetTests: XCTestCase {
         XCTAssertTrue(dataset.name.hasPrefix("digits-"), dataset.name)
     }
 
+    /// The lazy background sample (only the training images' file read) is the very sample of
+    /// the loaded data set, for every count, and still refuses RGB from IDX files.
+    func testTrainingSampleFromTheFolderEqualsTheLoadedOne() throws {
+        let folder = try IOFixtures.temporaryFolder(self, name: "digits")
+        try IOFixtures.writeDataset(in: folder, trainLabels: trainLabels, testLabels: testLabels, gzip: true)
+        let dataset = try Dataset.load(folder: folder)
+        for count in [0, 1, 4, 6, 100] {
+            for seed: UInt64 in [0, 7] {
+                let lazy = try Dataset.trainingSample(folder: folder, count: count, seed: seed)
+                XCTAssertEqual(lazy, dataset.trainingSample(count: count, seed: seed), "count \(count) seed \(seed)")
+                XCTAssertEqual(lazy.count, min(count, 6))
+            }
+        }
+        XCTAssertNotEqual(try Dataset.trainingSample(folder: folder, count: 3, seed: 0), try Dataset.trainingSample(folder: folder, count: 3, seed: 1))
+        XCTAssertThrowsError(try Dataset.trainingSample(folder: folder, count: 3, seed: 0, channels: 3)) {
+            XCTAssertTrue("\($0)".contains("grayscale"), "\($0)")
+        }
+        XCTAssertThrowsError(try Dataset.trainingSample(folder: folder.appendingPathComponent("none"), count: 3, seed: 0)) {
+            XCTAssertTrue("\($0)".contains("no such folder"), "\($0)")
+        }
+    }
+
     func testLoadsPlainFolderWithDottedNames() throws {
         let folder = try IOFixtures.temporaryFolder(self)
         try IOFixtures.writeDataset(in: folder, trainLabels: trainLabels, testLabels: testLabels, separator: ".")
