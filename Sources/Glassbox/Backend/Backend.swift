@@ -130,6 +130,11 @@ public protocol Backend: AnyObject {
                     step: Int, hyperparameters: AdamHyperparameters) throws
     /// `parameter -= learningRate * gradient`, in place.
     func sgdUpdate(parameter: Tensor, gradient: Tensor, learningRate: Float) throws
+    /// One Adam step on every tensor of `tensors` (each as ``adamUpdate(parameter:gradient:firstMoment:secondMoment:step:hyperparameters:)``),
+    /// in as few launches as the backend can (a whole model's step in one launch on OpenCL).
+    func adamUpdate(_ tensors: [OptimizerTensors], step: Int, hyperparameters: AdamHyperparameters) throws
+    /// One SGD step on every tensor of `tensors`, in as few launches as the backend can.
+    func sgdUpdate(_ tensors: [OptimizerTensors], learningRate: Float) throws
     /// The first index of each row's maximum, as floats: `[rows, classes] -> [rows]`.
     func argmax(_ x: Tensor, into indices: Tensor) throws
     /// How many rows' argmax equals their label, into a `[1]` tensor (added to it when `accumulate`).

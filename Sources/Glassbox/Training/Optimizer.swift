@@ -27,14 +27,12 @@ public enum Optimizer: Equatable, Sendable {
         }
     }
 
-    /// Applies one step (`step` counts from 1) to `parameter` given its gradient and state slots.
-    func update(_ backend: any Backend, parameter: Tensor, gradient: Tensor, slots: [Tensor], step: Int) throws {
+    /// Applies one step (`step` counts from 1) to every tensor given its gradient and state
+    /// slots, in as few launches as the backend can.
+    func update(_ backend: any Backend, _ tensors: [OptimizerTensors], step: Int) throws {
         switch self {
-        case .adam(let hyperparameters):
-            try backend.adamUpdate(parameter: parameter, gradient: gradient, firstMoment: slots[0], secondMoment: slots[1],
-                                   step: step, hyperparameters: hyperparameters)
-        case .sgd(let learningRate):
-            try backend.sgdUpdate(parameter: parameter, gradient: gradient, learningRate: learningRate)
+        case .adam(let hyperparameters): try backend.adamUpdate(tensors, step: step, hyperparameters: hyperparameters)
+        case .sgd(let learningRate): try backend.sgdUpdate(tensors, learningRate: learningRate)
         }
     }
 }

@@ -108,6 +108,12 @@ extension Sequential {
                 }
             }
         }
+        // Every trained tensor with its gradient and state: one optimizer call per step.
+        let updates = layers.indices.flatMap { layer in
+            network.parameters[layer].indices.filter { layers[layer].isTrainable(parameter: $0) }.map { index in
+                OptimizerTensors(parameter: network.parameters[layer][index], gradient: gradients[layer][index], slots: slots[layer][index])
+            }
+        }
         let lossTotal = try backend.makeTensor(shape: [1]), correctTotal = try backend.makeTensor(shape: [1])
         let parameterSum = try backend.makeTensor(shape: [1])
         let samples = trainY.count
@@ -148,12 +154,7 @@ extension Sequential {
                                               gradient: stack.gradLogits, scale: 1 / Float(rows), lossTotal: lossTotal,
                                               correctTotal: correctTotal, backend: backend)
                 try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: seed)
-                for layer in 0..<layers.count {
-                    for index in network.parameters[layer].indices where layers[layer].isTrainable(parameter: index) {
-                        try state.optimizer.update(backend, parameter: network.parameters[layer][index],
-                                                   gradient: gradients[layer][index], slots: slots[layer][index], step: state.step)
-                    }
-                }
+                try state.optimizer.update(backend, updates, step: state.step)
                 if checkNumerics.covers(step: state.step - runStartStep) {
                     try checkStep(state.step, epoch: epoch, loss: lossTotal, network: network, gradients: gradients, scratch: parameterSum)
                 }

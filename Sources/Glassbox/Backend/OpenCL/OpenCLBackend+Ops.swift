@@ -140,6 +140,47 @@ extension OpenCLBackend {
                       .float(Float(h.stepSize(step: step))), .float(h.beta1), .float(h.beta2), .float(h.epsilon)])
     }
 
+    /// Up to 8 tensors per launch (`adam_update_multi`): the reference CNN's six in one.
+    public func adamUpdate(_ tensors: [OptimizerTensors], step: Int, hyperparameters h: AdamHyperparameters) throws {
+        for t in tensors {
+            guard t.slots.count == 2 else {
+                throw GlassboxError.invalidArgument(operation: "adam", reason: "\(t.slots.count) state tensors; Adam keeps 2 (m and v)")
+            }
+            try ShapeChecks.adam(t.parameter, t.gradient, t.slots[0], t.slots[1], step: step)
+        }
+        for group in stride(from: 0, to: tensors.count, by: 8).map({ Array(tensors[$0..<min($0 + 8, tensors.count)]) }) {
+            let (ends, total) = Self.slotEnds(group)
+            func buffers(_ pick: (OptimizerTensors) -> Tensor) throws -> [KernelArgument] {
+                try (0..<8).map { $0 < group.count ? .buffer(try buffer(pick(group[$0]), "adam")) : .buffer(placeholder) }
+            }
+            try launch1D("adam_update_multi", file: "optimizer", count: total,
+                         ends + (try buffers(\.parameter)) + (try buffers(\.gradient)) + (try buffers { $0.slots[0] }) + (try buffers { $0.slots[1] })
+                            + [.float(Float(h.stepSize(step: step))), .float(h.beta1), .float(h.beta2), .float(h.epsilon)])
+        }
+    }
+
+    /// Up to 8 tensors per launch (`sgd_update_multi`).
+    public func sgdUpdate(_ tensors: [OptimizerTensors], learningRate: Float) throws {
+        for t in tensors { try ShapeChecks.same("sgd", t.parameter.shape, t.gradient) }
+        for group in stride(from: 0, to: tensors.count, by: 8).map({ Array(tensors[$0..<min($0 + 8, tensors.count)]) }) {
+            let (ends, total) = Self.slotEnds(group)
+            func buffers(_ pick: (OptimizerTensors) -> Tensor) throws -> [KernelArgument] {
+                try (0..<8).map { $0 < group.count ? .buffer(try buffer(pick(group[$0]), "sgd")) : .buffer(placeholder) }
+            }
+            try launch1D("sgd_update_multi", file: "optimizer", count: total,
+                         ends + (try buffers(\.parameter)) + (try buffers(\.gradient)) + [.float(learningRate)])
+        }
+    }
+
+    /// The running ends of up to 8 tensors' element ranges (unused slots repeat the total), as
+    /// the multi-tensor kernels take them.
+    static func slotEnds(_ group: [OptimizerTensors]) -> (ends: [KernelArgument], total: Int) {
+        var ends: [Int] = [], total = 0
+        for t in group { total += t.parameter.elementCount; ends.append(total) }
+        while ends.count < 8 { ends.append(total) }
+        return (ends.map { .int($0) }, total)
+    }
+
     public func sgdUpdate(parameter: Tensor, gradient: Tensor, learningRate: Float) throws {
         try ShapeChecks.same("sgd", parameter.shape, gradient)
         try launch1D("sgd_update", file: "optimizer", count: parameter.elementCount,
