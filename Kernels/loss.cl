@@ -73,3 +73,59 @@ __kernel void correct_rows(const int rows, const int cols, __global const float*
     for (int c = 1; c < cols; ++c) if (row[c] > row[best]) best = c;
     correct[r] = ((float)best == labels[r]) ? 1.0f : 0.0f;
 }
+
+// The training step's whole loss head in one launch: softmax_cross_entropy for every row, and
+// the batch's summed loss and number of rows whose argmax is the label added to lossTotal[0]
+// and correctTotal[0] (what softmax_cross_entropy, two sums and correct_rows did in six
+// launches). One work-group of TOTALS_GROUP work-items walks the rows and reduces in local
+// memory, so the totals are deterministic. Global and local size: (TOTALS_GROUP).
+#ifndef TOTALS_GROUP
+#define TOTALS_GROUP 64
+#endif
+__kernel void softmax_cross_entropy_totals(const int rows, const int cols, __global const float* logits,
+                                           __global const float* labels, const float scale,
+                                           __global float* losses, __global float* gradLogits, const int wantGradient,
+                                           __global float* lossTotal, __global float* correctTotal) {
+    __local float lossSums[TOTALS_GROUP];
+    __local float correctSums[TOTALS_GROUP];
+    const int lid = get_local_id(0);
+    float lossSum = 0.0f, correctSum = 0.0f;
+    for (int r = lid; r < rows; r += TOTALS_GROUP) {
+        __global const float* z = logits + (long)r * cols;
+        const float labelValue = labels[r];
+        const int label = (int)labelValue;
+        const bool valid = labelValue >= 0.0f && labelValue < (float)cols && (float)label == labelValue;
+        float largest = z[0];
+        int best = 0;
+        for (int c = 1; c < cols; ++c) {
+            largest = fmax(largest, z[c]);
+            if (z[c] > z[best]) best = c;
+        }
+        float total = 0.0f;
+        for (int c = 0; c < cols; ++c) total += exp(z[c] - largest);
+        const float loss = valid ? (log(total) + largest - z[label]) : NAN;
+        losses[r] = loss;
+        lossSum += loss;
+        correctSum += ((float)best == labelValue) ? 1.0f : 0.0f;
+        if (wantGradient) {
+            for (int c = 0; c < cols; ++c) {
+                const float p = exp(z[c] - largest) / total;
+                gradLogits[(long)r * cols + c] = valid ? scale * (p - (c == label ? 1.0f : 0.0f)) : NAN;
+            }
+        }
+    }
+    lossSums[lid] = lossSum;
+    correctSums[lid] = correctSum;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int stride = TOTALS_GROUP / 2; stride > 0; stride /= 2) {
+        if (lid < stride) {
+            lossSums[lid] += lossSums[lid + stride];
+            correctSums[lid] += correctSums[lid + stride];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        lossTotal[0] += lossSums[0];
+        correctTotal[0] += correctSums[0];
+    }
+}

@@ -41,6 +41,46 @@ final class LossTests: XCTestCase {
         }
     }
 
+    /// The one-launch loss head equals the three ops on every backend: losses, gradients, and the
+    /// totals added to what they held (accumulated), on batches up to 3 x 64 + 5 rows (several
+    /// rows per work-item) with ties in the logits and one invalid label (its loss NaN, its row
+    /// not counted correct).
+    func testLossHeadTotalsAgreeWithTheThreeOps() throws {
+        var random = SeededGenerator(seed: 9)
+        for (rows, classes) in shapes + [(197, 10)] {
+            var logits = random.floats(rows * classes, in: -4...4)
+            if classes > 1 { logits[1] = logits[0] }   // a tie: the first maximum counts
+            let labels = random.labels(rows, classes: classes)
+            let tensors: [NamedTensor] = [
+                .input("z", [rows, classes], logits), .input("y", [rows], labels),
+                .output("loss", [rows]), .output("gz", [rows, classes]),
+                .input("total", [1], [2.5]), .input("correct", [1], [3]),
+            ]
+            let fused = try assertBackendsAgree("loss head \(rows)x\(classes)", tensors, compare: ["loss", "gz", "total", "correct"],
+                                                tolerance: 1e-5) { backend, t in
+                try backend.softmaxCrossEntropyTotals(logits: t["z"]!, labels: t["y"]!, losses: t["loss"]!, gradLogits: t["gz"]!,
+                                                      scale: 0.5, lossTotal: t["total"]!, correctTotal: t["correct"]!)
+            }
+            let reference = TestBackends.reference
+            let z = try reference.upload(logits, shape: [rows, classes]), y = try reference.upload(labels, shape: [rows])
+            let losses = try reference.makeTensor(shape: [rows]), count = try reference.upload([3], shape: [1])
+            try reference.softmaxCrossEntropy(logits: z, labels: y, losses: losses, gradLogits: nil, scale: 1)
+            try reference.accuracyCount(logits: z, labels: y, into: count, accumulate: true)
+            let lossValues = try reference.download(losses)
+            XCTAssertEqual(fused["correct"]![0], try reference.download(count)[0])
+            XCTAssertEqual(Double(fused["total"]![0]), 2.5 + lossValues.reduce(0) { $0 + Double($1) }, accuracy: 1e-4 * Double(rows))
+        }
+        // An invalid label: its loss and the total are NaN, its row is not counted correct.
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let z = try backend.upload([5, 0, 0, 5, 5, 0], shape: [3, 2]), y = try backend.upload([0, 7, 0], shape: [3])
+            let losses = try backend.makeTensor(shape: [3]), total = try backend.upload([0], shape: [1]), correct = try backend.upload([0], shape: [1])
+            try backend.softmaxCrossEntropyTotals(logits: z, labels: y, losses: losses, gradLogits: nil, scale: 1, lossTotal: total, correctTotal: correct)
+            XCTAssertTrue(try backend.download(total)[0].isNaN, backend.name)
+            XCTAssertEqual(try backend.download(correct)[0], 2, backend.name)
+            XCTAssertEqual(try backend.download(losses).map(\.isNaN), [false, true, false], backend.name)
+        }
+    }
+
     /// Logits (0, ln 3): softmax (1/4, 3/4). Label 1: loss -ln(3/4); gradient (1/4, -1/4).
     /// Logits (1e4, -1e4), label 1: loss 2e4 exactly, without overflow.
     func testHandComputedLoss() throws {

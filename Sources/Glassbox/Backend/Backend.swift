@@ -125,6 +125,11 @@ public protocol Backend: AnyObject {
     /// `gradLogits` is given, `gradLogits = scale * (softmax(z) - onehot(label))`. Stable for any
     /// finite logits. A label outside `0..<classes` or not an integer gives NaN for its row.
     func softmaxCrossEntropy(logits: Tensor, labels: Tensor, losses: Tensor, gradLogits: Tensor?, scale: Float) throws
+    /// ``softmaxCrossEntropy(logits:labels:losses:gradLogits:scale:)``, then the rows' losses
+    /// added to `lossTotal` (`[1]`) and the rows whose argmax is their label counted into
+    /// `correctTotal` (`[1]`): a training step's loss head, in one launch on OpenCL.
+    func softmaxCrossEntropyTotals(logits: Tensor, labels: Tensor, losses: Tensor, gradLogits: Tensor?, scale: Float,
+                                   lossTotal: Tensor, correctTotal: Tensor) throws
     /// One Adam step in place on `parameter` and its moments; `step` counts from 1.
     func adamUpdate(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
                     step: Int, hyperparameters: AdamHyperparameters) throws

@@ -44,8 +44,7 @@ struct OutputHead: Sendable {
     func crossEntropy(logits output: Tensor, labels: Tensor, batch: Int, losses: Tensor, gradient: Tensor?, scale: Float,
                       lossTotal: Tensor, correctTotal: Tensor, backend: any Backend) throws {
         let logits = try output.reshaped(try Shape([batch, outputCount]))
-        try backend.softmaxCrossEntropy(logits: logits, labels: labels, losses: losses, gradLogits: gradient, scale: scale)
-        try backend.sum(losses, into: lossTotal, accumulate: true)
-        try backend.accuracyCount(logits: logits, labels: labels, into: correctTotal, accumulate: true)
+        try backend.softmaxCrossEntropyTotals(logits: logits, labels: labels, losses: losses, gradLogits: gradient, scale: scale,
+                                              lossTotal: lossTotal, correctTotal: correctTotal)
     }
 }

@@ -131,6 +131,21 @@ extension OpenCLBackend {
                       .flag(gradLogits != nil)])
     }
 
+    /// One work-group of 64 (`softmax_cross_entropy_totals`) for the loss, its gradient and both
+    /// totals: one launch where three ops took six.
+    public func softmaxCrossEntropyTotals(logits: Tensor, labels: Tensor, losses: Tensor, gradLogits: Tensor?, scale: Float,
+                                          lossTotal: Tensor, correctTotal: Tensor) throws {
+        let (rows, classes) = try ShapeChecks.crossEntropy(logits, labels, losses, gradLogits)
+        try ShapeChecks.same("loss total", [1], lossTotal)
+        try ShapeChecks.same("accuracy count", [1], correctTotal)
+        try launch("softmax_cross_entropy_totals", file: "loss", global: [64], local: [64],
+                   [.int(rows), .int(classes), .buffer(try buffer(logits, "softmax_cross_entropy")),
+                    .buffer(try buffer(labels, "softmax_cross_entropy")), .float(scale),
+                    .buffer(try buffer(losses, "softmax_cross_entropy")),
+                    .buffer(try gradLogits.map { try buffer($0, "softmax_cross_entropy") } ?? placeholder),
+                    .flag(gradLogits != nil), .buffer(try buffer(lossTotal, "loss total")), .buffer(try buffer(correctTotal, "accuracy count"))])
+    }
+
     public func adamUpdate(parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor,
                            step: Int, hyperparameters h: AdamHyperparameters) throws {
         try ShapeChecks.adam(parameter, gradient, firstMoment, secondMoment, step: step)
