@@ -155,7 +155,7 @@ extension OpenCLBackend {
                       .float(Float(h.stepSize(step: step))), .float(h.beta1), .float(h.beta2), .float(h.epsilon)])
     }
 
-    /// Tensors under ``multiTensorLimit`` elements 8 to a launch (`adam_update_multi`), larger
+    /// Tensors under 65,536 elements 8 to a launch (`adam_update_multi`), larger
     /// ones alone: the reference CNN's six tensors in two launches, the table MLP's six in one.
     public func adamUpdate(_ tensors: [OptimizerTensors], step: Int, hyperparameters h: AdamHyperparameters) throws {
         for t in tensors {
