@@ -3,17 +3,23 @@
 // Adam as Keras applies it (Kingma & Ba 2015, Algorithm 1, with the bias corrections folded into
 // the step size): alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), computed on the host;
 //   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2);  p -= alpha m / (sqrt(v) + epsilon).
-__kernel void adam_update(const int count, __global float* parameter, __global const float* gradient,
-                          __global float* firstMoment, __global float* secondMoment,
-                          const float alpha, const float beta1, const float beta2, const float epsilon) {
-    const int i = get_global_id(0);
-    if (i >= count) return;
+// Element i of one tensor's Adam step (used by adam_update and adam_update_multi).
+inline void adam_element(const int i, __global float* parameter, __global const float* gradient,
+                         __global float* firstMoment, __global float* secondMoment,
+                         const float alpha, const float beta1, const float beta2, const float epsilon) {
     const float g = gradient[i];
     const float m = firstMoment[i] + (g - firstMoment[i]) * (1.0f - beta1);
     const float v = secondMoment[i] + (g * g - secondMoment[i]) * (1.0f - beta2);
     firstMoment[i] = m;
     secondMoment[i] = v;
     parameter[i] -= alpha * m / (sqrt(v) + epsilon);
+}
+
+__kernel void adam_update(const int count, __global float* parameter, __global const float* gradient,
+                          __global float* firstMoment, __global float* secondMoment,
+                          const float alpha, const float beta1, const float beta2, const float epsilon) {
+    const int i = get_global_id(0);
+    if (i < count) adam_element(i, parameter, gradient, firstMoment, secondMoment, alpha, beta1, beta2, epsilon);
 }
 
 // Plain stochastic gradient descent: p -= lr * g.
@@ -31,17 +37,6 @@ __kernel void sgd_update(const int count, __global float* parameter, __global co
 // ran 10x slower on PoCL). Unused slots have count 0 and a placeholder buffer. Global size:
 // (the largest count) rounded up.
 #define SLOT_COUNTS const int n0, const int n1, const int n2, const int n3, const int n4, const int n5, const int n6, const int n7
-
-inline void adam_element(const int i, __global float* parameter, __global const float* gradient,
-                         __global float* firstMoment, __global float* secondMoment,
-                         const float alpha, const float beta1, const float beta2, const float epsilon) {
-    const float g = gradient[i];
-    const float m = firstMoment[i] + (g - firstMoment[i]) * (1.0f - beta1);
-    const float v = secondMoment[i] + (g * g - secondMoment[i]) * (1.0f - beta2);
-    firstMoment[i] = m;
-    secondMoment[i] = v;
-    parameter[i] -= alpha * m / (sqrt(v) + epsilon);
-}
 
 #define ADAM_SLOT(s) if (i < n##s) adam_element(i, p##s, q##s, m##s, v##s, alpha, beta1, beta2, epsilon);
 __kernel void adam_update_multi(SLOT_COUNTS,

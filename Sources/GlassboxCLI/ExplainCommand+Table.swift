@@ -31,10 +31,7 @@ extension ExplainCommand {
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw ValidationError("--method lists \(repeated) more than once")
         }
-        if let png, !png.lowercased().hasSuffix(".png") { throw ValidationError("--png \(png): the file name must end in .png (it is a PNG picture)") }
-        if let report, !(report.lowercased().hasSuffix(".html") || report.lowercased().hasSuffix(".htm")) {
-            throw ValidationError("--report \(report): the file name must end in .html (it is an HTML page)")
-        }
+        try checkOutputNames()
         for (path, flag) in [(png, "--png"), (report, "--report")] { try FlagRange.checkPath(path, flag: flag) }
     }
 
@@ -130,15 +127,15 @@ extension ExplainCommand {
                     try AtomicFile.write(try AttributionImage.png(Self.stacked(pictures)), to: URL(fileURLWithPath: Self.suffixed(png, suffix)))
                 }
                 if let report {
-                    var body = "<h1>Glassbox explanation: \(Self.escape(heading))</h1>\n<table><tr><th>class</th><th>\(model.endsInSoftmax ? "probability" : "score")</th></tr>\n"
-                    body += probabilities.enumerated().map { "<tr><td>\(Self.escape(classNames[$0]))</td><td>\(String(format: "%.4f", $1))</td></tr>" }.joined(separator: "\n")
+                    var body = "<h1>Glassbox explanation: \(HTML.escape(heading))</h1>\n<table><tr><th>class</th><th>\(model.endsInSoftmax ? "probability" : "score")</th></tr>\n"
+                    body += probabilities.enumerated().map { "<tr><td>\(HTML.escape(classNames[$0]))</td><td>\(String(format: "%.4f", $1))</td></tr>" }.joined(separator: "\n")
                     body += "</table>\n"
                     for e in explanations {
                         let chart = try AttributionImage.png(FeatureBarChart.picture(e, labels: labelsOf(e), top: shown))
                         body += "<h2>\(e.method)</h2>\n<p>base \(String(format: "%.4f", e.baseValue)), prediction \(String(format: "%.4f", e.prediction)), \(e.samples) evaluations</p>\n"
                         body += "<img alt=\"\" src=\"data:image/png;base64,\(chart.base64EncodedString())\">\n<table><tr><th>feature</th><th>value</th><th>attribution</th></tr>\n"
                         for j in e.values.indices.sorted(by: { abs(e.values[$0]) > abs(e.values[$1]) }) {
-                            body += "<tr><td>\(Self.escape(e.featureRules?[j] ?? schema.featureNames[j]))</td><td>\(String(format: "%.4g", rawRow[j]))</td><td>\(String(format: "%+.5f", e.values[j]))</td></tr>\n"
+                            body += "<tr><td>\(HTML.escape(e.featureRules?[j] ?? schema.featureNames[j]))</td><td>\(String(format: "%.4g", rawRow[j]))</td><td>\(String(format: "%+.5f", e.values[j]))</td></tr>\n"
                         }
                         body += "</table>\n"
                     }
@@ -206,7 +203,7 @@ extension ExplainCommand {
                 var body = "<h1>Glassbox global explanation: \(g.method) over \(g.records.count) rows</h1>\n"
                 body += "<h2>Summary plot</h2>\n<p>Each dot is a row: its attribution (x) and the feature's value (colour).</p>\n" + SummaryPlot.beeswarmSVG(g)
                 body += "<h2>Features by mean |value|</h2>\n<table><tr><th>feature</th><th>mean |value|</th></tr>\n"
-                body += g.ranking.map { "<tr><td>\(Self.escape(g.segmentName($0.segment)))</td><td>\(String(format: "%.5f", $0.meanAbsoluteValue))</td></tr>" }.joined(separator: "\n")
+                body += g.ranking.map { "<tr><td>\(HTML.escape(g.segmentName($0.segment)))</td><td>\(String(format: "%.5f", $0.meanAbsoluteValue))</td></tr>" }.joined(separator: "\n")
                 body += "</table>\n"
                 try AtomicFile.write(Data(Self.page("Glassbox global explanation", body).utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
             }
@@ -218,11 +215,6 @@ extension ExplainCommand {
         if classNames.contains(cell) { return cell }
         if let index = Int(cell), classNames.indices.contains(index) { return classNames[index] }
         return cell
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     static func page(_ title: String, _ body: String) -> String {

@@ -59,10 +59,7 @@ struct ExplainCommand: ParsableCommand {
         let names = methodNames
         if names.contains("") { throw ValidationError("--method has an empty item in '\(method)'") }
         if image != nil && count != 1 { throw ValidationError("--count applies to --index (test images), not to --image") }
-        if let png, !png.lowercased().hasSuffix(".png") { throw ValidationError("--png \(png): the file name must end in .png (it is a PNG picture)") }
-        if let report, !(report.lowercased().hasSuffix(".html") || report.lowercased().hasSuffix(".htm")) {
-            throw ValidationError("--report \(report): the file name must end in .html (it is an HTML page)")
-        }
+        try checkOutputNames()
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw ValidationError("--method lists \(repeated) more than once")
         }
@@ -70,6 +67,14 @@ struct ExplainCommand: ParsableCommand {
             try FlagRange.checkPath(path, flag: flag)
         }
         _ = try parsedBaseline(mean: nil)
+    }
+
+    /// `--png` must name a .png file and `--report` an .html one.
+    func checkOutputNames() throws {
+        if let png, !png.lowercased().hasSuffix(".png") { throw ValidationError("--png \(png): the file name must end in .png (it is a PNG picture)") }
+        if let report, !(report.lowercased().hasSuffix(".html") || report.lowercased().hasSuffix(".htm")) {
+            throw ValidationError("--report \(report): the file name must end in .html (it is an HTML page)")
+        }
     }
 
     var methodNames: [String] { method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -296,10 +301,7 @@ struct ExplainCommand: ParsableCommand {
                 body += "<h2>Segments by mean |value|</h2>\n<table><tr><th>segment</th><th>mean |value|</th></tr>\n"
                 body += g.ranking.map { "<tr><td>\($0.segment)</td><td>\(String(format: "%.5f", $0.meanAbsoluteValue))</td></tr>" }.joined(separator: "\n")
                 body += "</table>\n"
-                let page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Glassbox global explanation</title>"
-                    + "<style>body { font-family: sans-serif; margin: 24px; } td, th { padding: 3px 10px; text-align: left; } svg text { font-size: 12px; }</style>"
-                    + "</head><body>\n" + body + "</body></html>\n"
-                try AtomicFile.write(Data(page.utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
+                try AtomicFile.write(Data(Self.page("Glassbox global explanation", body).utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
             }
         }
     }

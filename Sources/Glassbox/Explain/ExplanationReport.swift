@@ -29,10 +29,7 @@ public struct ExplanationReport {
 
     /// The page.
     public func html() throws -> String {
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let escape = HTML.escape
         func image(_ picture: AttributionImage.Picture) throws -> String {
             "<img alt=\"\" src=\"data:image/png;base64,\(try AttributionImage.png(picture).base64EncodedString())\">"
         }

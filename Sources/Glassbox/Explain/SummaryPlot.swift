@@ -4,12 +4,6 @@ import Foundation
 /// segment's input intensity (as `shap.summary_plot`), and a grid of per-class mean attribution
 /// maps.
 public enum SummaryPlot {
-    /// `text` safe inside SVG or HTML.
-    static func escapeXML(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-
     /// The blue-to-red colour of an intensity in [0, 1] (shap's summary plots: blue low, red high).
     static func intensityColour(_ t: Double) -> (Double, Double, Double) {
         let v = max(0, min(1, t))
@@ -52,7 +46,7 @@ public enum SummaryPlot {
         svg += "<line x1=\"\(zero)\" y1=\"0\" x2=\"\(zero)\" y2=\"\(height - 40)\" stroke=\"#999\"/>\n"
         for (row, segment) in rows.enumerated() {
             let y = Double(row) * rowHeight + rowHeight / 2
-            svg += "<text x=\"4\" y=\"\(y + 4)\">\(escapeXML(global.segmentName(segment)))</text><line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + plotWidth)\" y2=\"\(y)\" stroke=\"#eee\"/>\n"
+            svg += "<text x=\"4\" y=\"\(y + 4)\">\(HTML.escape(global.segmentName(segment)))</text><line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + plotWidth)\" y2=\"\(y)\" stroke=\"#eee\"/>\n"
         }
         for point in points {
             let c = intensityColour(point.colour)

@@ -32,11 +32,6 @@ public struct TabularSchema: Codable, Sendable, Equatable {
     /// Raw rows (row after row) as the model takes them: `(x - mean) / scale`.
     public func standardize(_ rows: [Float]) -> [Float] { standardization.apply(rows) }
 
-    /// Model inputs back to raw values.
-    public func raw(_ rows: [Float]) -> [Float] {
-        rows.enumerated().map { index, value in value * scale[index % scale.count] + mean[index % mean.count] }
-    }
-
     /// Checks the schema against a model taking `inputShape`.
     /// - Throws: a description of the first inconsistency.
     func check(inputShape: [Int]) throws {
