@@ -1,11 +1,11 @@
-.PHONY: demo test docs bench bench-kernels bench-models bench-explain bench-tabular
+.PHONY: demo test docs bench bench-kernels bench-models bench-explain bench-tabular bench-peers
 demo:
 	scripts/demo.sh
 test:
 	scripts/test.sh
 docs:
 	scripts/docs.sh
-bench: bench-kernels bench-models bench-explain bench-tabular
+bench: bench-kernels bench-models bench-explain bench-tabular bench-peers
 bench-kernels:
 	scripts/bench-kernels.sh
 bench-models:
@@ -14,6 +14,8 @@ bench-explain:
 	scripts/bench-explain.sh
 bench-tabular:
 	scripts/bench-tabular.sh
+bench-peers:
+	scripts/bench-peers.sh
 .PHONY: fuzz
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -1,4 +1,6 @@
-// General matrix multiply: C = alpha * A B (+ C when beta = 1) (+ bias per column).
+// General matrix multiply: C = alpha * A B (+ C when beta = 1) (+ bias per column) (then relu).
+// `epilogue` holds flags: EPILOGUE_BIAS adds bias[n]; EPILOGUE_RELU applies max(0, x) last (NaN
+// passes through, as in relu_forward), so a Dense layer's forward pass is one launch.
 //
 // Operands are described by strides, so one kernel serves every transpose:
 //   A(m, k) = A[m * aRowStride + k * aColStride]      (M x K)
@@ -28,22 +30,26 @@
 #endif
 
 #define GEMM_COLUMNS (16 * GEMM_VECTORS)
+#define EPILOGUE_BIAS 1
+#define EPILOGUE_RELU 2
 #define A_AT(m, k) A[(m) * aRowStride + (k) * aColStride]
 #define B_AT(k, n) B[(k) * bRowStride + (n) * bColStride]
 
 inline float gemm_epilogue(float acc, float alpha, float beta, __global const float* C, int cIndex,
-                           __global const float* bias, int hasBias, int n) {
+                           __global const float* bias, int epilogue, int n) {
     float value = alpha * acc;
     if (beta != 0.0f) value += beta * C[cIndex];   // never read C otherwise: it may hold garbage
-    if (hasBias) value += bias[n];
+    if (epilogue & EPILOGUE_BIAS) value += bias[n];
+    if (epilogue & EPILOGUE_RELU) value = isnan(value) ? value : fmax(value, 0.0f);   // NaN passes, as relu_forward
     return value;
 }
 
 inline float16 gemm_epilogue16(float16 acc, float alpha, float beta, __global float* c,
-                               __global const float* bias, int hasBias) {
+                               __global const float* bias, int epilogue) {
     float16 value = alpha * acc;
     if (beta != 0.0f) value += beta * vload16(0, c);
-    if (hasBias) value += vload16(0, bias);
+    if (epilogue & EPILOGUE_BIAS) value += vload16(0, bias);
+    if (epilogue & EPILOGUE_RELU) value = select(fmax(value, (float16)(0.0f)), value, isnan(value));
     return value;
 }
 
@@ -54,7 +60,7 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
                            __global const float* A, const int aRowStride, const int aColStride,
                            __global const float* B, const int bRowStride, const int bColStride,
                            __global float* C, const int ldc,
-                           __global const float* bias, const int hasBias,
+                           __global const float* bias, const int epilogue,
                            const float alpha, const float beta) {
     const int n0 = get_global_id(0) * GEMM_COLUMNS;
     const int m0 = get_global_id(1) * GEMM_ROWS;
@@ -88,7 +94,7 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
                 #pragma unroll
                 for (int v = 0; v < GEMM_VECTORS; ++v) {
                     __global float* c = C + (m0 + r) * ldc + n0 + 16 * v;
-                    vstore16(gemm_epilogue16(acc[r][v], alpha, beta, c, bias + n0 + 16 * v, hasBias), 0, c);
+                    vstore16(gemm_epilogue16(acc[r][v], alpha, beta, c, bias + n0 + 16 * v, epilogue), 0, c);
                 }
             }
         }
@@ -98,7 +104,7 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
                 float acc = 0.0f;
                 for (int k = 0; k < K; ++k) acc = fma(A_AT(m0 + r, k), B_AT(k, n), acc);
                 const int cIndex = (m0 + r) * ldc + n;
-                C[cIndex] = gemm_epilogue(acc, alpha, beta, C, cIndex, bias, hasBias, n);
+                C[cIndex] = gemm_epilogue(acc, alpha, beta, C, cIndex, bias, epilogue, n);
             }
         }
     }
@@ -113,7 +119,7 @@ inline float horizontal_sum(float16 v) {
 // Global size: (ceil(N / NT_COLUMNS), ceil(M / NT_ROWS)).
 __kernel void gemm_blocked_nt(const int M, const int N, const int K,
                               __global const float* A, const int lda, __global const float* B, const int ldb,
-                              __global float* C, const int ldc, __global const float* bias, const int hasBias,
+                              __global float* C, const int ldc, __global const float* bias, const int epilogue,
                               const float alpha, const float beta) {
     const int n0 = get_global_id(0) * NT_COLUMNS;
     const int m0 = get_global_id(1) * NT_ROWS;
@@ -149,7 +155,7 @@ __kernel void gemm_blocked_nt(const int M, const int N, const int K,
             for (int kk = k; kk < K; ++kk) total = fma(a[r][kk], b[j][kk], total);
             if (m0 + r < M && n0 + j < N) {
                 const int cIndex = (m0 + r) * ldc + n0 + j;
-                C[cIndex] = gemm_epilogue(total, alpha, beta, C, cIndex, bias, hasBias, n0 + j);
+                C[cIndex] = gemm_epilogue(total, alpha, beta, C, cIndex, bias, epilogue, n0 + j);
             }
         }
     }
@@ -160,7 +166,7 @@ __kernel void gemm_tiled(const int M, const int N, const int K,
                          __global const float* A, const int aRowStride, const int aColStride,
                          __global const float* B, const int bRowStride, const int bColStride,
                          __global float* C, const int ldc,
-                         __global const float* bias, const int hasBias,
+                         __global const float* bias, const int epilogue,
                          const float alpha, const float beta) {
     __local float tileA[GEMM_TILE][GEMM_TILE + 1];
     __local float tileB[GEMM_TILE][GEMM_TILE + 1];
@@ -180,7 +186,7 @@ __kernel void gemm_tiled(const int M, const int N, const int K,
     }
     if (m < M && n < N) {
         const int cIndex = m * ldc + n;
-        C[cIndex] = gemm_epilogue(acc, alpha, beta, C, cIndex, bias, hasBias, n);
+        C[cIndex] = gemm_epilogue(acc, alpha, beta, C, cIndex, bias, epilogue, n);
     }
 }
 

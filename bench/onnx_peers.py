@@ -20,39 +20,17 @@ Prints one JSON line per measurement and the ratios (peer seconds / Glassbox sec
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import onnxruntime
 import torch
-import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from keras_reference import load_split  # noqa: E402
-
-
-class ReferenceCNN(nn.Module):
-    def __init__(self, probabilities=True):
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 13 * 13, 128), nn.ReLU(),
-                                  nn.Linear(128, 10))
-        self.softmax = nn.Softmax(dim=1) if probabilities else nn.Identity()
-
-    def forward(self, x):
-        return self.softmax(self.body(x))
-
-
-def best_of(runs, function):
-    function()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from shap_reference import grid_segments  # noqa: E402
+from torch_reference import ReferenceCNN, best_of, export_onnx, nchw, run_json  # noqa: E402
 
 
 def main():
@@ -65,35 +43,32 @@ def main():
     model = ReferenceCNN().eval()
     test, _ = load_split(args.data, "t10k")
     train, _ = load_split(args.data, "train")
-    x = torch.from_numpy(test[:4096].transpose(0, 3, 1, 2).copy())
+    x = nchw(test[:4096])
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "reference.onnx")
-        torch.onnx.export(model, x[:1], path, input_names=["input"], output_names=["probabilities"],
-                          dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17, dynamo=False)
+        export_onnx(model, path)
         session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
         feed = {"input": x.numpy()}
         ort_seconds = best_of(5, lambda: session.run(None, feed))
-        ours = json.loads(subprocess.run([args.glassbox, "bench", "predict", "--model", path, "--data", args.data, "--images", "4096",
-                                          "--batch-size", "4096", "--repeats", "5"], check=True, capture_output=True, text=True).stdout)
+        ours = run_json([args.glassbox, "bench", "predict", "--model", path, "--data", args.data, "--images", "4096",
+                         "--batch-size", "4096", "--repeats", "5"])
         rows = [{"measurement": "inference 4096 images", "onnxruntime_seconds": ort_seconds, "glassbox_seconds": ours["best_seconds"],
                  "glassbox_backend": ours["backend"], "ratio": ort_seconds / ours["best_seconds"]}]
 
         from captum.attr import DeepLiftShap, KernelShap
         image = x[:1]
         target = int(model(image).argmax())
-        cell = 28 // 7
-        mask = torch.tensor([[min(r // cell, 6) * 7 + min(c // cell, 6) for c in range(28)] for r in range(28)]).reshape(1, 1, 28, 28)
+        mask = torch.from_numpy(grid_segments(7)).reshape(1, 1, 28, 28)
         kernel = KernelShap(model)
         kernel_seconds = best_of(3, lambda: kernel.attribute(image, baselines=torch.zeros_like(image), target=target, feature_mask=mask,
                                                            n_samples=2048, perturbations_per_eval=256))
         generator = np.random.default_rng(0)
-        background = torch.from_numpy(train[generator.choice(len(train), 100, replace=False)].transpose(0, 3, 1, 2).copy())
+        background = nchw(train[generator.choice(len(train), 100, replace=False)])
         deep = DeepLiftShap(ReferenceCNN(probabilities=True).eval().requires_grad_(False))
         deep.model.load_state_dict(model.state_dict())
         deep_seconds = best_of(3, lambda: deep.attribute(image, baselines=background, target=target))
-        explained = json.loads(subprocess.run([args.glassbox, "bench", "explain", "--model", path, "--data", args.data,
-                                               "--cases", "kernel:7:2048,deep:7:100", "--repeats", "3"],
-                                              check=True, capture_output=True, text=True).stdout)
+        explained = run_json([args.glassbox, "bench", "explain", "--model", path, "--data", args.data,
+                              "--cases", "kernel:7:2048,deep:7:100", "--repeats", "3"])
         rows.append({"measurement": "KernelSHAP grid:7, 2048 samples", "captum_seconds": kernel_seconds,
                      "glassbox_seconds": explained["methods"]["kernel"]["seconds"], "ratio": kernel_seconds / explained["methods"]["kernel"]["seconds"]})
         rows.append({"measurement": "DeepSHAP, 100 background images", "captum_seconds": deep_seconds,

@@ -79,6 +79,7 @@ struct KernelBenchCommand: ParsableCommand {
                 if let platform = (backend as? OpenCLBackend)?.device.platformVersion {
                     FileHandle.standardError.write(Data("platform: \(platform)\n".utf8))
                 }
+                FileHandle.standardError.write(Data("kernels: \(kernelParameters(backend))\n".utf8))
             }
             let benchmark = KernelBenchmark(backend: backend, repeats: name == "reference" ? 1 : repeats)
             rows += try benchmark.runAll { FileHandle.standardError.write(Data("  \($0)\n".utf8)) }

@@ -34,7 +34,7 @@ struct TrainingBenchCommand: ParsableCommand {
                                         epochs: epochs, batchSize: batchSize, backend: backend)
             let (_, accuracy) = try model.evaluate(x: dataset.testImages, y: dataset.testLabels, backend: backend)
             let result: [String: Any] = [
-                "framework": "glassbox", "backend": backend.name, "epochs": epochs, "batch_size": batchSize, "train_images": count,
+                "framework": "glassbox", "backend": backend.name, "kernels": kernelParameters(backend), "epochs": epochs, "batch_size": batchSize, "train_images": count,
                 "epoch_seconds": reports.map(\.seconds), "final_loss": reports.last!.loss, "final_accuracy": reports.last!.accuracy,
                 "test_accuracy": accuracy,
             ]
@@ -80,7 +80,7 @@ struct PredictBenchCommand: ParsableCommand {
                 _ = try session.predict(x, batchSize: batchSize)
                 best = min(best, Date().timeIntervalSince(start))
             }
-            let result: [String: Any] = ["framework": "glassbox", "backend": backend.name, "images": images, "batch_size": batchSize,
+            let result: [String: Any] = ["framework": "glassbox", "backend": backend.name, "kernels": kernelParameters(backend), "images": images, "batch_size": batchSize,
                                          "best_seconds": best, "images_per_second": Double(images) / best]
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
         }
@@ -147,8 +147,21 @@ struct ExplainBenchCommand: ParsableCommand {
                 }
                 results[method] = ["seconds": best, "grid": grid, "evaluations": explanation.samples, "values": explanation.values] as [String: Any]
             }
-            let object: [String: Any] = ["framework": "glassbox", "backend": backend.name, "index": index, "target": target, "methods": results]
+            let object: [String: Any] = ["framework": "glassbox", "backend": backend.name, "kernels": kernelParameters(backend), "index": index, "target": target, "methods": results]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         }
+    }
+}
+
+/// Which kernel parameters a benchmark ran: `defaults`, `tuned: name=value ...`, or `reference`
+/// for the CPU reference backend.
+func kernelParameters(_ backend: any Backend) -> String {
+    guard let openCL = backend as? OpenCLBackend else { return "reference" }
+    switch openCL.tuningSource {
+    case .cache, .given:
+        let changed = openCL.tuning.differencesFromDefaults
+        return changed.isEmpty ? "tuned: the defaults won" : "tuned: " + changed.joined(separator: " ")
+    case .defaults, .defaultsCacheIgnored:
+        return "defaults"
     }
 }

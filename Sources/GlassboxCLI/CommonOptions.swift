@@ -21,6 +21,7 @@ struct DeviceOptions: ParsableArguments {
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ error: Error) { description = "\(error)" }
+    init(message: String) { description = message }
 }
 
 /// `--data` and `--classes`: where the IDX files are.

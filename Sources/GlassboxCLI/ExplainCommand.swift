@@ -114,9 +114,9 @@ struct ExplainCommand: ParsableCommand {
         let (height, width) = (model.inputShape[0], model.inputShape[1])
         let index = self.index ?? (global ? 0 : nil)
         let needsBackground = methods.contains("gradient-shap") || methods.contains("deep")
-        // An image file needs the data set only for a background sample (read lazily: the
-        // training file alone, 100 images converted) unless the mean image is the baseline.
-        let needsData = index != nil || baseline == "mean"
+        // An image file needs the data set only for a background sample or the mean image, both
+        // read lazily (the training file alone; 100 images converted, or summed from its bytes).
+        let needsData = index != nil
         let dataset: Dataset? = needsData
             ? try DataOptions.load(folder: data ?? Dataset.defaultFolder, classes: nil, channels: channels) : nil
         let dataFolder = data ?? Dataset.defaultFolder
@@ -124,6 +124,11 @@ struct ExplainCommand: ParsableCommand {
             ?? reportingErrors {
                 try FlagRange.checkPath(dataFolder, flag: "--data")
                 return try Dataset.trainingSample(folder: URL(fileURLWithPath: dataFolder), count: 100, seed: seed, channels: channels)
+            }
+        let meanImage: [Float]? = baseline != "mean" ? nil : try dataset.map { Baseline.mean(of: $0.trainImages, count: $0.trainCount) }
+            ?? reportingErrors {
+                try FlagRange.checkPath(dataFolder, flag: "--data")
+                return try Dataset.trainingMean(folder: URL(fileURLWithPath: dataFolder), channels: channels)
             }
         var inputs: [(index: Int?, name: String, pixels: [Float], label: Int?)] = []
         if let image {
@@ -156,7 +161,7 @@ struct ExplainCommand: ParsableCommand {
             return "[" + position.map(String.init).joined(separator: ", ") + "] " + (knownNames.indices.contains(column) ? knownNames[column] : "class \(column)")
         }
         let suffixes = inputs.enumerated().map { position, item in inputs.count > 1 ? "-\(item.index ?? position)" : "" }
-        try checkOutputs(plannedOutputs(suffixes: suffixes, methods: methods), inputs: inputFiles(usesData: dataset != nil || needsBackground))
+        try checkOutputs(plannedOutputs(suffixes: suffixes, methods: methods), inputs: inputFiles(usesData: dataset != nil || needsBackground || meanImage != nil))
         let backend = try deviceOptions.backend()
         try reportingErrors {
             let session = try InferenceSession(model: model, backend: backend)
@@ -164,7 +169,6 @@ struct ExplainCommand: ParsableCommand {
             if samples != nil && methods.contains("deep") {
                 FileHandle.standardError.write(Data("explain: deep ignores --samples: its references are the \(background.count) background images\n".utf8))
             }
-            let meanImage = baseline == "mean" ? Baseline.mean(of: dataset!.trainImages, count: dataset!.trainCount) : nil
             var globals: [String: GlobalExplanation] = [:]
             for (position, item) in inputs.enumerated() {
                 // Progress on stderr: every image, or with --global over many, every 5 % of them.

@@ -26,10 +26,12 @@ public struct NamedTensor {
 ///   - compare: the tensors to compare; by default the outputs. In-place ops list their inputs.
 ///   - expectNaN: true when the reference itself is meant to produce NaN (invalid labels); NaN
 ///     then has to appear at the same places on every backend.
+///   - backends: the OpenCL backends to compare; by default both variants with default tuning.
 /// - Returns: the reference's values of the compared tensors, for further checks.
 @discardableResult
 public func assertBackendsAgree(_ label: String, _ tensors: [NamedTensor], compare: [String]? = nil,
-                                tolerance: Double, expectNaN: Bool = false, file: StaticString = #filePath, line: UInt = #line,
+                                tolerance: Double, expectNaN: Bool = false, backends: [OpenCLBackend]? = nil,
+                                file: StaticString = #filePath, line: UInt = #line,
                                 _ op: (any Backend, [String: Tensor]) throws -> Void) throws -> [String: [Float]] {
     let compared = compare ?? tensors.filter { $0.values == nil }.map(\.name)
     func run(_ backend: any Backend) throws -> [String: [Float]] {
@@ -47,7 +49,7 @@ public func assertBackendsAgree(_ label: String, _ tensors: [NamedTensor], compa
     for name in compared where !expectNaN {
         XCTAssertFalse(reference[name]!.contains { $0.isNaN }, "\(label): reference left NaN in \(name)", file: file, line: line)
     }
-    for backend in try TestBackends.openCLBackends() {
+    for backend in try backends ?? TestBackends.openCLBackends() {
         let results = try run(backend)
         for name in compared {
             let error = relativeError(results[name]!, reference[name]!)
@@ -56,7 +58,7 @@ public func assertBackendsAgree(_ label: String, _ tensors: [NamedTensor], compa
                                "\(label): \(name) on \(backend.name) has NaN at other places than the reference", file: file, line: line)
             }
             XCTAssertLessThanOrEqual(error, tolerance,
-                "\(label): \(name) on \(backend.name) [\(backend.variant)] differs from the reference by \(error)",
+                "\(label): \(name) on \(backend.name) [\(backend.variant)\(backend.tuning.differencesFromDefaults.isEmpty ? "" : ", tuned")] differs from the reference by \(error)",
                 file: file, line: line)
         }
     }

@@ -26,7 +26,7 @@ public enum TestBackends {
             do {
                 let selection = try DeviceChoice.fromEnvironmentForTests().resolve()
                 if let device = selection.device {
-                    let backend = try OpenCLBackend(device: device, variant: variant)
+                    let backend = try OpenCLBackend(device: device, tuning: .defaults(for: variant))
                     cached[variant] = backend
                     return backend
                 }
@@ -43,6 +43,32 @@ public enum TestBackends {
     /// Every OpenCL backend to compare against the reference (both variants).
     public static func openCLBackends() throws -> [OpenCLBackend] {
         try KernelVariant.allCases.map { try openCL($0) }
+    }
+
+    /// Per variant, parameters that differ from the defaults in every tunable value (odd sizes
+    /// among them), as a tuned device might get: kernels must agree with the reference under
+    /// these too.
+    public static let alternativeTunings: [KernelTuning] = {
+        var cpu = KernelTuning.defaults(for: .cpu)
+        (cpu.gemmRows, cpu.gemmVectors, cpu.gemmGroup, cpu.ntRows, cpu.ntColumns) = (3, 1, 1, 3, 2)
+        (cpu.convPixels, cpu.convGroup, cpu.convReduceChunk, cpu.convBackwardGroup) = (7, 4, 64, 16)
+        (cpu.poolGroup, cpu.perturbGroup, cpu.tableGroup, cpu.sumChunk, cpu.elementwiseGroup) = (64, 256, 4, 1024, 16)
+        var gpu = KernelTuning.defaults(for: .gpu)
+        (gpu.gemmTile, gpu.convGroup, gpu.convReduceChunk, gpu.convBackwardGroup) = (8, 128, 512, 64)
+        (gpu.poolGroup, gpu.perturbGroup, gpu.tableGroup, gpu.sumChunk, gpu.elementwiseGroup) = (32, 128, 64, 1024, 128)
+        return [cpu, gpu]
+    }()
+
+    nonisolated(unsafe) private static var tuned: [OpenCLBackend]?
+
+    /// OpenCL backends with ``alternativeTunings`` (made once per test process).
+    public static func tunedOpenCLBackends() throws -> [OpenCLBackend] {
+        let device = try openCL(.cpu).device
+        lock.lock(); defer { lock.unlock() }
+        if let tuned { return tuned }
+        let made = try alternativeTunings.map { try OpenCLBackend(device: device, tuning: $0) }
+        tuned = made
+        return made
     }
 }
 

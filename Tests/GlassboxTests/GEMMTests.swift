@@ -32,6 +32,35 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// A Dense layer's forward pass: the GEMM with the bias and relu in its epilogue (one launch on
+    /// OpenCL), and other activations after it, in both variants and with other tile sizes.
+    func testDenseForwardWithActivationInTheEpilogueAgrees() throws {
+        var random = SeededGenerator(seed: 3)
+        let backends = try TestBackends.openCLBackends() + TestBackends.tunedOpenCLBackends()
+        for (m, n, k) in [(37, 45, 29), (4, 128, 70), (1, 3, 5)] {
+            for activation in [Activation.linear, .relu, .sigmoid] {
+                for withBias in [true, false] {
+                    try assertBackendsAgree("dense m\(m) n\(n) k\(k) \(activation) bias\(withBias)", [
+                        .input("x", [m, k], random.floats(m * k)), .input("w", [k, n], random.floats(k * n)),
+                        .input("bias", [n], random.floats(n)), .output("y", [m, n]),
+                    ], compare: ["y"], tolerance: tolerance, backends: backends) { backend, t in
+                        try backend.denseForward(t["x"]!, weights: t["w"]!, bias: withBias ? t["bias"] : nil, activation: activation, into: t["y"]!)
+                    }
+                }
+            }
+        }
+        // relu keeps NaN (as the separate relu kernel does) and zeroes negatives.
+        for backend in backends {
+            let x = try backend.upload([1, 2, -3, 2], shape: [2, 2])
+            let w = try backend.upload([1, 0, 0, 1], shape: [2, 2])
+            let bias = try backend.upload([0, .nan], shape: [2])
+            let y = try backend.makeTensor(shape: [2, 2])
+            try backend.denseForward(x, weights: w, bias: bias, activation: .relu, into: y)
+            let values = try backend.download(y)
+            XCTAssertTrue(values[0] == 1 && values[1].isNaN && values[2] == 0 && values[3].isNaN, "\(backend.name): \(values)")
+        }
+    }
+
     func testReferenceCNNDenseShape() throws {
         var random = SeededGenerator(seed: 2)
         let (m, n, k) = (33, 128, 5408)

@@ -27,6 +27,12 @@ public protocol Backend: AnyObject {
 
     // MARK: Dense algebra
 
+    /// `y = activation(x w + bias)`: a Dense layer's forward pass over rows `x [m, k]`, weights
+    /// `w [k, n]`, bias `[n]`. ``OpenCLBackend`` runs `linear` and `relu` as one GEMM launch with
+    /// the activation in its epilogue; the default is ``gemm(_:_:into:transposeA:transposeB:bias:accumulate:)``
+    /// followed by the activation in place.
+    func denseForward(_ x: Tensor, weights: Tensor, bias: Tensor?, activation: Activation, into y: Tensor) throws
+
     /// `c = op(a) op(b) (+ bias per column) (+ c when accumulate)`, with `op(x)` = x or its transpose.
     /// Shapes: `op(a)` is `[M, K]`, `op(b)` is `[K, N]`, `c` is `[M, N]`, `bias` is `[N]`.
     /// - Complexity: 2 M N K floating-point operations.
@@ -181,6 +187,11 @@ public protocol Backend: AnyObject {
 }
 
 extension Backend {
+    public func denseForward(_ x: Tensor, weights: Tensor, bias: Tensor?, activation: Activation, into y: Tensor) throws {
+        try gemm(x, weights, into: y, bias: bias)
+        try activation.apply(self, y, into: y)
+    }
+
     /// `c = op(a) op(b)` with the common defaults: no transposes, no bias, overwrite.
     public func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool = false, transposeB: Bool = false,
                      bias: Tensor? = nil, accumulate: Bool = false) throws {

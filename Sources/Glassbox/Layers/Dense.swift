@@ -72,8 +72,14 @@ public struct Dense: Layer {
 
         func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
             let z = try preactivation.target(for: matrix, activation: activation, backend: backend)
-            try backend.gemm(try input.reshaped(inputMatrixShape), parameters[0], into: z, bias: parameters[1])
-            try activation.apply(backend, z, into: matrix)
+            if z === matrix {
+                // Nothing keeps the pre-activation: the backend may fuse the activation into the GEMM.
+                try backend.denseForward(try input.reshaped(inputMatrixShape), weights: parameters[0], bias: parameters[1],
+                                         activation: activation, into: matrix)
+            } else {
+                try backend.gemm(try input.reshaped(inputMatrixShape), parameters[0], into: z, bias: parameters[1])
+                try activation.apply(backend, z, into: matrix)
+            }
             return output
         }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glassbox
+import GlassboxTestSupport
 import XCTest
 
 final class DatasetTests: XCTestCase {
@@ -40,6 +41,22 @@ final class DatasetTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("grayscale"), "\($0)")
         }
         XCTAssertThrowsError(try Dataset.trainingSample(folder: folder.appendingPathComponent("none"), count: 3, seed: 0)) {
+            XCTAssertTrue("\($0)".contains("no such folder"), "\($0)")
+        }
+    }
+
+    /// The lazy mean image (summed from the training file's bytes) is the loaded data set's mean.
+    func testTrainingMeanFromTheFolderEqualsTheLoadedOne() throws {
+        let folder = try IOFixtures.temporaryFolder(self, name: "digits")
+        try IOFixtures.writeDataset(in: folder, trainLabels: trainLabels, testLabels: testLabels, gzip: true)
+        let dataset = try Dataset.load(folder: folder)
+        let expected = Baseline.mean(of: dataset.trainImages, count: dataset.trainCount)
+        let lazy = try Dataset.trainingMean(folder: folder)
+        XCTAssertEqual(lazy.count, 12)
+        XCTAssertLessThan(relativeError(lazy, expected), 1e-6)
+        XCTAssertGreaterThan(expected.max() ?? 0, 0, "the fixture's mean must not be all zeros")
+        XCTAssertThrowsError(try Dataset.trainingMean(folder: folder, channels: 3)) { XCTAssertTrue("\($0)".contains("grayscale"), "\($0)") }
+        XCTAssertThrowsError(try Dataset.trainingMean(folder: folder.appendingPathComponent("none"))) {
             XCTAssertTrue("\($0)".contains("no such folder"), "\($0)")
         }
     }

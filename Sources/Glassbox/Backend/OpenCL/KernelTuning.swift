@@ -1,5 +1,5 @@
 /// Which shape of the hot kernels a device gets (see `Kernels/gemm.cl`).
-public enum KernelVariant: String, Sendable, CaseIterable {
+public enum KernelVariant: String, Sendable, CaseIterable, Codable {
     /// Register-blocked, float16-vectorised work-items, no local memory or barriers: for PoCL and
     /// other CPU devices, which run a work-group as loops.
     case cpu
@@ -7,37 +7,159 @@ public enum KernelVariant: String, Sendable, CaseIterable {
     case gpu
 }
 
-/// Tile sizes and launch shapes per variant, passed to the kernels as `-D` build options, the way
-/// CLBlast keeps a row of parameters per device class. The `-D` names and defaults live in the
-/// kernel files; this table only overrides them.
-struct KernelTuning: Equatable {
-    var variant: KernelVariant
-    /// Rows of C per work-item in `gemm_blocked`.
-    var gemmRows = 8
-    /// float16 column vectors per work-item in `gemm_blocked`.
-    var gemmVectors = 2
-    /// Rows and columns of C per work-item in `gemm_blocked_nt`.
-    var ntRows = 4
-    var ntColumns = 4
-    /// Work-group edge of `gemm_tiled`.
-    var gemmTile = 16
-    /// Output pixels per work-item in `conv2d_forward_blocked`.
-    var convPixels = 4
-    /// Output positions summed per partial in the conv weight gradient.
-    var convReduceChunk = 256
+/// Tile sizes, vector widths and work-group shapes of the tunable kernels, the way CLBlast keeps a
+/// row of parameters per device. Values that shape the kernel code reach it as `-D` build options
+/// (the names and defaults live in the kernel files as `#ifndef` blocks, so a kernel built without
+/// options is the default); work-group sizes are launch arguments.
+///
+/// ``defaults(for:)`` is what a device gets without tuning; `glassbox tune` (``KernelTuner``)
+/// searches ``TunableParameter/all`` at a model's shapes and stores the winners in a
+/// ``TuningCache``, which ``OpenCLBackend`` reads when the device, driver and kernels match.
+public struct KernelTuning: Hashable, Sendable, Codable {
+    public var variant: KernelVariant
+    /// Rows of C per work-item in `gemm_blocked` (`GEMM_ROWS`).
+    public var gemmRows = 8
+    /// float16 column vectors per work-item in `gemm_blocked` (`GEMM_VECTORS`).
+    public var gemmVectors = 2
+    /// Work-items per work-group along M in `gemm_blocked`.
+    public var gemmGroup = 4
+    /// Rows and columns of C per work-item in `gemm_blocked_nt` (`NT_ROWS`, `NT_COLUMNS`).
+    public var ntRows = 4
+    public var ntColumns = 4
+    /// Work-group edge of `gemm_tiled` (`GEMM_TILE`).
+    public var gemmTile = 16
+    /// Output pixels per work-item in `conv2d_forward_blocked` (`CONV_PIXELS`).
+    public var convPixels = 4
+    /// Work-group size of the shape-specialised convolution (16 output channels per work-item).
+    public var convGroup = 16
+    /// Output positions summed per partial in the conv weight gradient (`CONV_REDUCE_CHUNK`).
+    public var convReduceChunk = 256
+    /// Work-items per work-group along the chunks of `conv2d_backward_kernel_partial`.
+    public var convBackwardGroup = 4
+    /// Work-group size of the max-pooling kernels.
+    public var poolGroup = 4
+    /// Work-group size of `expand_masks` (the perturbation sweep's batch builder).
+    public var perturbGroup = 16
+    /// Masks per work-group of `segment_table_sweep`.
+    public var tableGroup = 16
     /// Elements per partial sum in `sum_partial`.
-    var sumChunk = 4096
+    public var sumChunk = 4096
     /// Work-group size of element-wise and row-wise kernels.
-    var elementwiseGroup = 64
+    public var elementwiseGroup = 64
 
-    static func `for`(_ variant: KernelVariant) -> KernelTuning {
+    /// The untuned parameters of a variant.
+    public static func defaults(for variant: KernelVariant) -> KernelTuning {
         switch variant {
-        case .cpu: return KernelTuning(variant: .cpu)
-        case .gpu: return KernelTuning(variant: .gpu, sumChunk: 256, elementwiseGroup: 256)
+        case .cpu:
+            return KernelTuning(variant: .cpu)
+        case .gpu:
+            return KernelTuning(variant: .gpu, convGroup: 64, convBackwardGroup: 32, poolGroup: 16, perturbGroup: 64,
+                                tableGroup: 16, sumChunk: 256, elementwiseGroup: 256)
         }
     }
 
-    var buildOptions: String {
-        "-D GEMM_ROWS=\(gemmRows) -D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile) -D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
+    /// The `-D` options of the kernel-code parameters that `file` (a `Kernels/` name without
+    /// `.cl`) reads, so that tuning one file's parameters rebuilds no other file.
+    func buildOptions(for file: String) -> String {
+        switch file {
+        case "gemm":
+            return "-D GEMM_ROWS=\(gemmRows) -D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
+        case "conv2d":
+            return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
+        default:
+            return ""
+        }
     }
+
+    /// Checks every value against its parameter's allowed range, so that a hand-edited or damaged
+    /// cache cannot make a kernel that overflows its registers or a launch no device accepts.
+    /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` naming the parameter.
+    public func validate() throws {
+        for parameter in TunableParameter.all {
+            let value = self[keyPath: parameter.keyPath]
+            guard parameter.allowed.contains(value) else {
+                throw GlassboxError.invalidArgument(operation: "kernel tuning",
+                    reason: "\(parameter.name) = \(value) is outside \(parameter.allowed.lowerBound)...\(parameter.allowed.upperBound)")
+            }
+        }
+    }
+
+    /// The parameters that differ from the variant's defaults, as `name=value`.
+    public var differencesFromDefaults: [String] {
+        let defaults = KernelTuning.defaults(for: variant)
+        return TunableParameter.all.compactMap { parameter in
+            let value = self[keyPath: parameter.keyPath]
+            return value == defaults[keyPath: parameter.keyPath] ? nil : "\(parameter.name)=\(value)"
+        }
+    }
+}
+
+/// One searchable parameter of ``KernelTuning``: its name (the property's, as in the cache file), the kernel
+/// group it belongs to, the values the tuner tries per variant, and the range a stored value
+/// must fall in.
+public struct TunableParameter: Sendable {
+    public let name: String
+    public let group: TuningGroup
+    public let keyPath: WritableKeyPath<KernelTuning, Int> & Sendable
+    /// The values the search tries, per variant (none: the variant does not use the parameter).
+    let candidates: [KernelVariant: [Int]]
+    public let allowed: ClosedRange<Int>
+
+    public func candidates(for variant: KernelVariant) -> [Int] { candidates[variant] ?? [] }
+
+    /// Every tunable parameter, in the order the tuner searches them.
+    public static let all: [TunableParameter] = [
+        TunableParameter(name: "gemmRows", group: .gemm, keyPath: \.gemmRows,
+                         candidates: [.cpu: [2, 4, 6, 8, 12]], allowed: 1...16),
+        TunableParameter(name: "gemmVectors", group: .gemm, keyPath: \.gemmVectors,
+                         candidates: [.cpu: [1, 2]], allowed: 1...2),
+        TunableParameter(name: "gemmGroup", group: .gemm, keyPath: \.gemmGroup,
+                         candidates: [.cpu: [1, 4, 16]], allowed: 1...64),
+        TunableParameter(name: "gemmTile", group: .gemm, keyPath: \.gemmTile,
+                         candidates: [.gpu: [8, 16, 32]], allowed: 4...32),
+        TunableParameter(name: "ntRows", group: .gemmTransposed, keyPath: \.ntRows,
+                         candidates: [.cpu: [1, 2, 4, 8]], allowed: 1...8),
+        TunableParameter(name: "ntColumns", group: .gemmTransposed, keyPath: \.ntColumns,
+                         candidates: [.cpu: [1, 2, 4, 8]], allowed: 1...8),
+        TunableParameter(name: "convPixels", group: .convForward, keyPath: \.convPixels,
+                         candidates: [.cpu: [1, 2, 4, 7, 8]], allowed: 1...16),
+        TunableParameter(name: "convGroup", group: .convForward, keyPath: \.convGroup,
+                         candidates: [.cpu: [4, 16, 64], .gpu: [32, 64, 128, 256]],
+                         allowed: 1...1024),
+        TunableParameter(name: "convReduceChunk", group: .convBackward, keyPath: \.convReduceChunk,
+                         candidates: [.cpu: [64, 128, 256, 512, 1024], .gpu: [64, 128, 256, 512]], allowed: 16...8192),
+        TunableParameter(name: "convBackwardGroup", group: .convBackward, keyPath: \.convBackwardGroup,
+                         candidates: [.cpu: [1, 4, 16], .gpu: [16, 32, 64]], allowed: 1...256),
+        TunableParameter(name: "poolGroup", group: .pool, keyPath: \.poolGroup,
+                         candidates: [.cpu: [1, 4, 16, 64], .gpu: [16, 32, 64]], allowed: 1...256),
+        TunableParameter(name: "perturbGroup", group: .perturbation, keyPath: \.perturbGroup,
+                         candidates: [.cpu: [16, 64, 256], .gpu: [64, 128, 256]], allowed: 1...1024),
+        TunableParameter(name: "tableGroup", group: .segmentTable, keyPath: \.tableGroup,
+                         candidates: [.cpu: [1, 4, 16, 64], .gpu: [4, 16, 64]], allowed: 1...256),
+        TunableParameter(name: "elementwiseGroup", group: .elementwise, keyPath: \.elementwiseGroup,
+                         candidates: [.cpu: [16, 64, 256], .gpu: [64, 128, 256]], allowed: 1...1024),
+        TunableParameter(name: "sumChunk", group: .elementwise, keyPath: \.sumChunk,
+                         candidates: [.cpu: [1024, 4096, 16384], .gpu: [128, 256, 1024]],
+                         allowed: 16...65536),
+    ]
+}
+
+/// The kernels that are timed together when their parameters are searched.
+public enum TuningGroup: String, Sendable, CaseIterable, Codable {
+    /// `gemm_blocked` (CPU) or `gemm_tiled` (GPU): forward passes and the weight gradient.
+    case gemm
+    /// `gemm_blocked_nt` (CPU): the input gradient, C = A B^T.
+    case gemmTransposed = "gemm_nt"
+    /// Convolution forward, shape-specialised and general.
+    case convForward = "conv_forward"
+    /// The convolution weight gradient.
+    case convBackward = "conv_backward"
+    /// Max pooling forward and backward.
+    case pool
+    /// `expand_masks`: building a batch of perturbed inputs.
+    case perturbation
+    /// `segment_table_sweep`: a first layer evaluated from per-segment tables.
+    case segmentTable = "segment_table"
+    /// Element-wise kernels and full sums.
+    case elementwise
 }

@@ -46,7 +46,7 @@ extension OpenCLBackend {
         ]
         let positions = g.batch * (pool?.outputHeight ?? g.outputHeight) * (pool?.outputWidth ?? g.outputWidth)
         try launch("conv2d_pool_forward_specialized", file: "conv2d", defines: defines,
-                   global: [positions * g.outputChannels / 16], local: [variant == .gpu ? 64 : 16],
+                   global: [positions * g.outputChannels / 16], local: [tuning.convGroup],
                    [.int(g.batch), .buffer(try buffer(input, "conv2d")), .buffer(try buffer(kernel, "conv2d")),
                     .buffer(try bias.map { try buffer($0, "conv2d") } ?? placeholder), .flag(bias != nil),
                     .buffer(try buffer(output, "conv2d"))])
@@ -93,7 +93,7 @@ extension OpenCLBackend {
         let chunks = (positions + tuning.convReduceChunk - 1) / tuning.convReduceChunk
         let partials = try scratch("conv2d.kernelPartials", floats: chunks * rows * g.outputChannels)
         try launch("conv2d_backward_kernel_partial", file: "conv2d", global: [(g.outputChannels + 15) / 16, rows, chunks],
-                   local: [1, 1, variant == .gpu ? 32 : 4],
+                   local: [1, 1, tuning.convBackwardGroup],
                    shapeArguments(g) + [.buffer(try buffer(input, "conv2d backward")),
                                         .buffer(try buffer(gradOutput, "conv2d backward")), .buffer(partials)])
         try launch("conv2d_backward_kernel_reduce", file: "conv2d", global: [g.outputChannels, rows], local: [variant == .gpu ? 32 : 16, 1],
@@ -108,10 +108,10 @@ extension OpenCLBackend {
         let arguments = poolArguments(g) + [.buffer(try buffer(input, "maxpool2d")), .buffer(try buffer(output, "maxpool2d"))]
         if variant == .cpu && g.channels % 16 == 0 && g.windowsInside {
             try launch1D("maxpool2d_forward16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
-                         local: 4, arguments)
+                         local: tuning.poolGroup, arguments)
         } else {
             try launch("maxpool2d_forward", file: "pool", global: [g.channels, g.outputWidth, g.batch * g.outputHeight],
-                       local: [min(g.channels, 16), 1, 1], arguments)
+                       local: [min(g.channels, variant == .gpu ? tuning.poolGroup : 16), 1, 1], arguments)
         }
     }
 
@@ -126,10 +126,10 @@ extension OpenCLBackend {
                 && g.outputHeight * g.strideHeight == g.inputHeight && g.outputWidth * g.strideWidth == g.inputWidth
             if !tiles { try fill(gradInput, with: 0) }
             try launch1D("maxpool2d_backward16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
-                         local: 4, arguments)
+                         local: tuning.poolGroup, arguments)
         } else {
             try launch("maxpool2d_backward", file: "pool", global: [g.channels, g.inputWidth, g.batch * g.inputHeight],
-                       local: [min(g.channels, 16), 1, 1], arguments)
+                       local: [min(g.channels, variant == .gpu ? tuning.poolGroup : 16), 1, 1], arguments)
         }
     }
 

@@ -3,8 +3,25 @@
 extension OpenCLBackend {
     public func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool, transposeB: Bool,
                      bias: Tensor?, accumulate: Bool) throws {
+        try gemm(a, b, into: c, transposeA: transposeA, transposeB: transposeB, bias: bias, accumulate: accumulate, relu: false)
+    }
+
+    public func denseForward(_ x: Tensor, weights: Tensor, bias: Tensor?, activation: Activation, into y: Tensor) throws {
+        switch activation {
+        case .linear, .relu:
+            try gemm(x, weights, into: y, transposeA: false, transposeB: false, bias: bias, accumulate: false, relu: activation == .relu)
+        default:
+            try gemm(x, weights, into: y, transposeA: false, transposeB: false, bias: bias, accumulate: false, relu: false)
+            try activation.apply(self, y, into: y)
+        }
+    }
+
+    /// The GEMM launch; `relu` applies max(0, x) in the kernel's epilogue, after bias and accumulation.
+    private func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool, transposeB: Bool,
+                      bias: Tensor?, accumulate: Bool, relu: Bool) throws {
         let (m, n, k) = try ShapeChecks.gemm(a, b, c, transposeA: transposeA, transposeB: transposeB, bias: bias)
-        let biasArguments: [KernelArgument] = [.buffer(try bias.map { try buffer($0, "gemm") } ?? placeholder), .flag(bias != nil),
+        let epilogue = (bias != nil ? 1 : 0) | (relu ? 2 : 0)   // EPILOGUE_BIAS, EPILOGUE_RELU in Kernels/gemm.cl
+        let biasArguments: [KernelArgument] = [.buffer(try bias.map { try buffer($0, "gemm") } ?? placeholder), .int(epilogue),
                                                .float(1), .float(accumulate ? 1 : 0)]
         if variant == .cpu && transposeB && !transposeA {
             // Rows of A and of the stored B are both contiguous in k: dot products, no transpose.
@@ -33,7 +50,8 @@ extension OpenCLBackend {
         switch variant {
         case .cpu:
             let rows = tuning.gemmRows, columns = 16 * tuning.gemmVectors
-            try launch("gemm_blocked", file: "gemm", global: [(n + columns - 1) / columns, (m + rows - 1) / rows], local: [1, 4], arguments)
+            try launch("gemm_blocked", file: "gemm", global: [(n + columns - 1) / columns, (m + rows - 1) / rows], local: [1, tuning.gemmGroup],
+                       arguments)
         case .gpu:
             try launch("gemm_tiled", file: "gemm", global: [n, m], local: [tuning.gemmTile, tuning.gemmTile], arguments)
         }

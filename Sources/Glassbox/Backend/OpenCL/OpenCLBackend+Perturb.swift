@@ -11,20 +11,20 @@ extension OpenCLBackend {
         try writeBytes(idValues.map { Int32($0) }, to: ids)
         let maskBuffer = try scratch("perturb.masks", floats: 2 * max(masks.count, 1))
         try writeBytes(masks, to: maskBuffer)
-        try launch("expand_masks", file: "perturb", global: [input.elementCount, masks.count * references], local: [16, 1],
+        try launch("expand_masks", file: "perturb", global: [input.elementCount, masks.count * references], local: [tuning.perturbGroup, 1],
                    [.int(masks.count), .int(input.elementCount), .int(channels), .int(references), .buffer(maskBuffer),
                     .buffer(try buffer(input, "expand_masks")), .buffer(try buffer(baseline, "expand_masks")),
                     .buffer(ids), .buffer(try buffer(output, "expand_masks"))])
     }
 
-    /// Copies raw values into a device buffer (blocking, so `values` may go away afterwards).
+    /// Queues a copy of raw values into a device buffer (without waiting; `values` may go away
+    /// afterwards, see ``PendingWrites``).
     func writeBytes<T>(_ values: [T], to buffer: Buffer) throws {
         try values.withUnsafeBytes { bytes in
             guard bytes.count <= buffer.byteCount else {
                 throw GlassboxError.invalidArgument(operation: "write", reason: "\(bytes.count) bytes into a buffer of \(buffer.byteCount)")
             }
-            try checkCL(clEnqueueWriteBuffer(queue.handle, buffer.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
-                        "clEnqueueWriteBuffer(\(bytes.count) bytes)")
+            try pendingWrites.enqueue(bytes, into: buffer, queue: queue)
         }
     }
 }

@@ -6,8 +6,9 @@ import GlassboxKernels
 /// The OpenCL implementation of ``Backend``: tensors live in device buffers and every op is one or
 /// two kernel launches on an in-order queue. Nothing waits for the device except ``download(_:)``.
 ///
-/// Each kernel file is compiled once per backend, on first use, with the variant's tile sizes as
-/// `-D` options; its kernels are created once and reused.
+/// Each kernel file is compiled once per backend, on first use, with the tile sizes of its
+/// ``KernelTuning`` as `-D` options (tuned ones from the ``TuningCache`` when an entry matches the
+/// device, else the variant's defaults); its kernels are created once and reused.
 public final class OpenCLBackend: Backend {
     /// The device this backend runs on.
     public let device: Device
@@ -17,7 +18,9 @@ public final class OpenCLBackend: Backend {
 
     let context: Context
     let queue: Queue
-    let tuning: KernelTuning
+    /// The kernel parameters in use, and where they came from.
+    public private(set) var tuning: KernelTuning
+    public private(set) var tuningSource: TuningSource
     private var programs: [String: Program] = [:]
     private var kernels: [String: Kernel] = [:]
     private var scratchBuffers: [String: Buffer] = [:]
@@ -27,21 +30,34 @@ public final class OpenCLBackend: Backend {
         ProcessInfo.processInfo.environment["GLASSBOX_PROFILE"] == "1" ? [:] : nil
     /// Bound to unused buffer arguments (an absent bias), since a kernel argument cannot be NULL.
     let placeholder: Buffer
+    /// Host copies of writes still in flight (writes do not wait for the device).
+    let pendingWrites = PendingWrites()
 
     /// Opens a context and queue on `device`.
     /// - Throws: ``OpenCLError`` when the context or queue cannot be created.
     /// - Parameters:
     ///   - device: the OpenCL device, from ``Device/all()``.
     ///   - variant: the kernel shapes; by default chosen by the device's type.
+    ///   - tuning: the kernel parameters; by default the ``TuningCache`` entry of this device,
+    ///   driver and kernels, else ``KernelTuning/defaults(for:)``. Given parameters must fit the
+    ///   device (``KernelTuning/validate()``, work-groups no larger than the device allows).
     ///   - memoryLimitBytes: the most bytes this backend's buffers may hold; by default
     ///   the device's global memory, or `GLASSBOX_MAX_DEVICE_BYTES` when that is set (a debug limit
     ///   for testing out-of-memory handling). Allocations past it throw
     ///   ``GlassboxError/deviceOutOfMemory(requestedBytes:freeBytes:totalBytes:)``.
-    public init(device: Device, variant: KernelVariant? = nil, memoryLimitBytes: Int? = nil) throws {
+    public init(device: Device, variant: KernelVariant? = nil, tuning: KernelTuning? = nil, memoryLimitBytes: Int? = nil) throws {
         try PoclEnvironment.checkFileSizeLimit(for: device)
         self.device = device
-        self.variant = variant ?? (device.isGPU ? .gpu : .cpu)
-        self.tuning = KernelTuning.for(self.variant)
+        self.variant = tuning?.variant ?? variant ?? (device.isGPU ? .gpu : .cpu)
+        if let tuning {
+            guard variant == nil || variant == tuning.variant else {
+                throw GlassboxError.invalidArgument(operation: "OpenCL backend", reason: "variant \(variant!) but tuning for \(tuning.variant)")
+            }
+            try tuning.validate(for: device)
+            (self.tuning, self.tuningSource) = (tuning, .given)
+        } else {
+            (self.tuning, self.tuningSource) = TuningSource.resolve(device: device, variant: self.variant)
+        }
         let environmentLimit = try Self.memoryLimitFromEnvironment()
         self.context = try Context(device: device, limitBytes: memoryLimitBytes ?? environmentLimit)
         self.queue = try Queue(context: context)
@@ -65,10 +81,28 @@ public final class OpenCLBackend: Backend {
 
     // MARK: Programs and launches
 
+    /// Switches to other kernel parameters (for ``KernelTuner``): programs and kernels are built
+    /// again on next use; buffers and tensors stay.
+    func retune(_ tuning: KernelTuning) {
+        guard tuning != self.tuning else { return }
+        precondition(tuning.variant == variant, "retune keeps the variant")
+        let old = self.tuning
+        self.tuning = tuning
+        tuningSource = .given
+        // Only programs whose build options change are built again; work-group sizes are launch
+        // arguments and need no rebuild.
+        let stale = Set(programs.keys.filter { key in
+            let file = String(key.prefix { $0 != "|" })
+            return old.buildOptions(for: file) != tuning.buildOptions(for: file)
+        })
+        for key in stale { programs.removeValue(forKey: key) }
+        kernels = kernels.filter { name, _ in !stale.contains(String(name.drop { $0 != "@" }.dropFirst())) }
+    }
+
     /// Builds `source` as a program (used for kernel files and by tests of build errors).
     /// - Throws: ``OpenCLError`` carrying the build log.
     func buildProgram(source: String, name: String) throws -> Program {
-        try Program(context: context, source: source, options: tuning.buildOptions, name: name)
+        try Program(context: context, source: source, options: "", name: name)
     }
 
     /// The kernel `name` of `Kernels/<file>.cl`. With `defines`, the file is built as its own
@@ -84,7 +118,7 @@ public final class OpenCLBackend: Backend {
             guard let source = KernelSource.all[file] else {
                 throw GlassboxError.invalidArgument(operation: "kernel \(name)", reason: "no kernel file \(file).cl is embedded")
             }
-            let options = ([tuning.buildOptions] + defines.map { "-D \($0.0)=\($0.1)" }).joined(separator: " ")
+            let options = ([tuning.buildOptions(for: file)] + defines.map { "-D \($0.0)=\($0.1)" }).joined(separator: " ")
             program = try Program(context: context, source: source, options: options, name: "\(file).cl")
             programs[key] = program
         }
@@ -149,7 +183,10 @@ public final class OpenCLBackend: Backend {
     public var memoryLimitBytes: Int { context.limitBytes }
 
     /// Waits for all queued work.
-    public func synchronize() throws { try queue.finish() }
+    public func synchronize() throws {
+        try queue.finish()
+        pendingWrites.drain()
+    }
 
     // MARK: Memory
 
@@ -164,13 +201,12 @@ public final class OpenCLBackend: Backend {
         Tensor(shape: shape, storage: DeviceStorage(buffer: try Buffer(context: context, byteCount: shape.elementCount * 4)))
     }
 
+    /// Queues the copy and returns without waiting for the device (a host copy is kept until the write completes);
+    /// `values` may change right after.
     public func write(_ values: [Float], into tensor: Tensor) throws {
         try ShapeChecks.count("write", tensor, values.count, "as many elements as values")
         let buffer = try buffer(tensor, "write")
-        try values.withUnsafeBytes { bytes in
-            try checkCL(clEnqueueWriteBuffer(queue.handle, buffer.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
-                        "clEnqueueWriteBuffer(\(bytes.count) bytes)")
-        }
+        try values.withUnsafeBytes { try pendingWrites.enqueue($0, into: buffer, queue: queue) }
     }
 
     public func download(_ tensor: Tensor) throws -> [Float] {
@@ -180,6 +216,7 @@ public final class OpenCLBackend: Backend {
             try checkCL(clEnqueueReadBuffer(queue.handle, buffer.handle, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress, 0, nil, nil),
                         "clEnqueueReadBuffer(\(bytes.count) bytes)")
         }
+        pendingWrites.drain()   // the blocking read ran after every earlier command
         return values
     }
 
