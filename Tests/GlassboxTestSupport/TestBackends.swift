@@ -50,7 +50,7 @@ public enum TestBackends {
     /// these too.
     public static let alternativeTunings: [KernelTuning] = {
         var cpu = KernelTuning.defaults(for: .cpu)
-        (cpu.gemmRows, cpu.gemmVectors, cpu.gemmGroup, cpu.ntRows, cpu.ntColumns) = (3, 1, 1, 3, 2)
+        (cpu.gemmRows, cpu.gemmRowsLarge, cpu.gemmVectors, cpu.gemmGroup, cpu.ntRows, cpu.ntColumns) = (3, 5, 1, 1, 3, 2)
         (cpu.convPixels, cpu.convGroup, cpu.convReduceChunk, cpu.convBackwardGroup) = (7, 4, 64, 16)
         (cpu.poolGroup, cpu.perturbGroup, cpu.tableGroup, cpu.sumChunk, cpu.elementwiseGroup) = (64, 256, 4, 1024, 16)
         var gpu = KernelTuning.defaults(for: .gpu)

@@ -19,7 +19,7 @@ final class TunedKernelTests: XCTestCase {
 
     func testGEMMInEveryTransposeAgrees() throws {
         var random = SeededGenerator(seed: 71)
-        for (m, n, k) in [(37, 45, 29), (13, 64, 70), (5, 3, 17)] {
+        for (m, n, k) in [(37, 45, 29), (13, 64, 70), (5, 3, 17), (301, 35, 9)] {  // 301 rows: gemmRowsLarge
             for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
                 for accumulate in [false, true] {
                     var tensors: [NamedTensor] = [

@@ -17,8 +17,12 @@ public enum KernelVariant: String, Sendable, CaseIterable, Codable {
 /// ``TuningCache``, which ``OpenCLBackend`` reads when the device, driver and kernels match.
 public struct KernelTuning: Hashable, Sendable, Codable {
     public var variant: KernelVariant
-    /// Rows of C per work-item in `gemm_blocked` (`GEMM_ROWS`).
+    /// Rows of C per work-item in `gemm_blocked` (`GEMM_ROWS`) for products of fewer than
+    /// ``largeRows`` rows (training batches), and for larger ones (inference, perturbation sweeps).
     public var gemmRows = 8
+    public var gemmRowsLarge = 8
+    /// Where ``gemmRowsLarge`` takes over.
+    public static let largeRows = 256
     /// float16 column vectors per work-item in `gemm_blocked` (`GEMM_VECTORS`).
     public var gemmVectors = 2
     /// Work-items per work-group along M in `gemm_blocked`.
@@ -63,7 +67,8 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     func buildOptions(for file: String) -> String {
         switch file {
         case "gemm":
-            return "-D GEMM_ROWS=\(gemmRows) -D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
+            // GEMM_ROWS comes with each gemm_blocked launch (one program per row count in use).
+            return "-D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
         case "conv2d":
             return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
         default:
@@ -110,6 +115,8 @@ public struct TunableParameter: Sendable {
     /// Every tunable parameter, in the order the tuner searches them.
     public static let all: [TunableParameter] = [
         TunableParameter(name: "gemmRows", group: .gemm, keyPath: \.gemmRows,
+                         candidates: [.cpu: [2, 4, 6, 8, 12]], allowed: 1...16),
+        TunableParameter(name: "gemmRowsLarge", group: .gemm, keyPath: \.gemmRowsLarge,
                          candidates: [.cpu: [2, 4, 6, 8, 12]], allowed: 1...16),
         TunableParameter(name: "gemmVectors", group: .gemm, keyPath: \.gemmVectors,
                          candidates: [.cpu: [1, 2]], allowed: 1...2),

@@ -49,9 +49,9 @@ extension OpenCLBackend {
         ] + biasArguments
         switch variant {
         case .cpu:
-            let rows = tuning.gemmRows, columns = 16 * tuning.gemmVectors
-            try launch("gemm_blocked", file: "gemm", global: [(n + columns - 1) / columns, (m + rows - 1) / rows], local: [1, tuning.gemmGroup],
-                       arguments)
+            let rows = m >= KernelTuning.largeRows ? tuning.gemmRowsLarge : tuning.gemmRows, columns = 16 * tuning.gemmVectors
+            try launch("gemm_blocked", file: "gemm", defines: [("GEMM_ROWS", rows)],
+                       global: [(n + columns - 1) / columns, (m + rows - 1) / rows], local: [1, tuning.gemmGroup], arguments)
         case .gpu:
             try launch("gemm_tiled", file: "gemm", global: [n, m], local: [tuning.gemmTile, tuning.gemmTile], arguments)
         }

@@ -81,22 +81,12 @@ public final class OpenCLBackend: Backend {
 
     // MARK: Programs and launches
 
-    /// Switches to other kernel parameters (for ``KernelTuner``): programs and kernels are built
-    /// again on next use; buffers and tensors stay.
+    /// Switches to other kernel parameters (for ``KernelTuner``). Programs are cached by their
+    /// build options, so switching back to earlier parameters builds nothing; buffers stay.
     func retune(_ tuning: KernelTuning) {
-        guard tuning != self.tuning else { return }
         precondition(tuning.variant == variant, "retune keeps the variant")
-        let old = self.tuning
         self.tuning = tuning
         tuningSource = .given
-        // Only programs whose build options change are built again; work-group sizes are launch
-        // arguments and need no rebuild.
-        let stale = Set(programs.keys.filter { key in
-            let file = String(key.prefix { $0 != "|" })
-            return old.buildOptions(for: file) != tuning.buildOptions(for: file)
-        })
-        for key in stale { programs.removeValue(forKey: key) }
-        kernels = kernels.filter { name, _ in !stale.contains(String(name.drop { $0 != "@" }.dropFirst())) }
     }
 
     /// Builds `source` as a program (used for kernel files and by tests of build errors).
@@ -109,7 +99,8 @@ public final class OpenCLBackend: Backend {
     /// program with those `-D NAME=value` options added (one program per distinct set, cached):
     /// how shape-specialised kernels get their sizes as compile-time constants.
     func kernel(_ name: String, file: String, defines: [(String, Int)] = []) throws -> Kernel {
-        let key = defines.isEmpty ? file : file + "|" + defines.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        let options = ([tuning.buildOptions(for: file)] + defines.map { "-D \($0.0)=\($0.1)" }).joined(separator: " ")
+        let key = file + "|" + options
         if let kernel = kernels[name + "@" + key] { return kernel }
         let program: Program
         if let built = programs[key] {
@@ -118,7 +109,6 @@ public final class OpenCLBackend: Backend {
             guard let source = KernelSource.all[file] else {
                 throw GlassboxError.invalidArgument(operation: "kernel \(name)", reason: "no kernel file \(file).cl is embedded")
             }
-            let options = ([tuning.buildOptions(for: file)] + defines.map { "-D \($0.0)=\($0.1)" }).joined(separator: " ")
             program = try Program(context: context, source: source, options: options, name: "\(file).cl")
             programs[key] = program
         }

@@ -91,13 +91,26 @@ struct TuningWorkload {
             UInt64.random(in: 0...UInt64.max, using: &generator) & ((1 << 49) - 1)
         }
 
-        /// Runs every op of `group` once; returns the tensors they wrote.
-        func run(_ group: TuningGroup) throws -> [Tensor] {
+        /// How many separately timed cases `group` has (one per shape).
+        func caseCount(_ group: TuningGroup) -> Int {
+            switch group {
+            case .gemm: return workload.gemms.count
+            case .gemmTransposed: return workload.transposedGEMMs.count
+            case .convForward: return workload.convForwards.count
+            case .convBackward: return workload.convBackwards.count
+            case .pool: return workload.poolForwards.count + workload.poolBackwards.count
+            case .perturbation, .segmentTable, .elementwise: return 1
+            }
+        }
+
+        /// Runs every op of `group` once, or only case `only`; returns the tensors they wrote.
+        func run(_ group: TuningGroup, only: Int? = nil) throws -> [Tensor] {
             let w = workload
             var outputs: [Tensor] = []
+            func wanted(_ index: Int) -> Bool { only == nil || only == index }
             switch group {
             case .gemm, .gemmTransposed:
-                for (index, c) in (group == .gemm ? w.gemms : w.transposedGEMMs).enumerated() {
+                for (index, c) in (group == .gemm ? w.gemms : w.transposedGEMMs).enumerated() where wanted(index) {
                     let key = "\(group.rawValue)\(index)"
                     let a = try tensor(key + ".a", c.transposeA ? [c.k, c.m] : [c.m, c.k])
                     let b = try tensor(key + ".b", c.transposeB ? [c.n, c.k] : [c.k, c.n])
@@ -107,7 +120,7 @@ struct TuningWorkload {
                     outputs.append(out)
                 }
             case .convForward:
-                for (index, g) in w.convForwards.enumerated() {
+                for (index, g) in w.convForwards.enumerated() where wanted(index) {
                     let key = "conv\(index)"
                     let out = try tensor(key + ".out", g.outputShape.dimensions)
                     try backend.conv2dForward(input: try tensor(key + ".in", g.inputShape.dimensions),
@@ -116,7 +129,7 @@ struct TuningWorkload {
                     outputs.append(out)
                 }
             case .convBackward:
-                for (index, g) in w.convBackwards.enumerated() {
+                for (index, g) in w.convBackwards.enumerated() where wanted(index) {
                     let key = "convBackward\(index)"
                     let kernelGradient = try tensor(key + ".dk", g.kernelShape.dimensions)
                     let biasGradient = try tensor(key + ".db", [g.outputChannels])
@@ -126,12 +139,12 @@ struct TuningWorkload {
                     outputs += [kernelGradient, biasGradient]
                 }
             case .pool:
-                for (index, g) in w.poolForwards.enumerated() {
+                for (index, g) in w.poolForwards.enumerated() where wanted(index) {
                     let out = try tensor("pool\(index).out", g.outputShape.dimensions)
                     try backend.maxPool2dForward(input: try tensor("pool\(index).in", g.inputShape.dimensions), geometry: g, into: out)
                     outputs.append(out)
                 }
-                for (index, g) in w.poolBackwards.enumerated() {
+                for (index, g) in w.poolBackwards.enumerated() where wanted(w.poolForwards.count + index) {
                     let out = try tensor("poolBackward\(index).dx", g.inputShape.dimensions)
                     try backend.maxPool2dBackward(input: try tensor("poolBackward\(index).in", g.inputShape.dimensions),
                                                   gradOutput: try tensor("poolBackward\(index).dy", g.outputShape.dimensions),
