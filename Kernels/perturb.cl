@@ -24,21 +24,32 @@ __kernel void expand_masks(const int count, const int sampleSize, const int chan
 //   output[i, u] = bias[u] + sum_g table[offset[g] + code_g(masks[i]), u]
 // where code_g packs the coalition's bits of group g's segments (segments[g * 8 + t] for
 // t < sizes[g]) into an integer, bit t for segment t.
-// Global size: (ceil(units / 16), count). Needs units % 16 == 0.
+// One work-item sums SWEEP_VECTORS float16 vectors of units (the last block of a row may have
+// fewer), so each group's code is computed once per SWEEP_VECTORS * 16 units.
+// Global size: (ceil(units / (16 * SWEEP_VECTORS)), count). Needs units % 16 == 0.
+#ifndef SWEEP_VECTORS
+#define SWEEP_VECTORS 4
+#endif
 __kernel void segment_table_sweep(const int count, const int units, const int groups,
                                   __global const ulong* masks, __global const float* table,
                                   __global const int* offsets, __global const int* sizes, __global const int* segments,
                                   __global const float* bias, __global float* output) {
-    const int u0 = get_global_id(0) * 16;
+    const int u0 = get_global_id(0) * 16 * SWEEP_VECTORS;
     const int i = get_global_id(1);
     if (u0 >= units || i >= count) return;
+    const int vectors = min(SWEEP_VECTORS, (units - u0) / 16);
     const ulong mask = masks[i];
-    float16 acc = vload16(0, bias + u0);
+    float16 acc[SWEEP_VECTORS];
+    #pragma unroll
+    for (int v = 0; v < SWEEP_VECTORS; ++v) acc[v] = v < vectors ? vload16(v, bias + u0) : (float16)(0.0f);
     for (int g = 0; g < groups; ++g) {
         int code = 0;
         const int size = sizes[g];
         for (int t = 0; t < size; ++t) code |= (int)((mask >> segments[g * 8 + t]) & 1UL) << t;
-        acc += vload16(0, table + (long)(offsets[g] + code) * units + u0);
+        __global const float* row = table + (long)(offsets[g] + code) * units + u0;
+        #pragma unroll
+        for (int v = 0; v < SWEEP_VECTORS; ++v) if (v < vectors) acc[v] += vload16(v, row);
     }
-    vstore16(acc, 0, output + (long)i * units + u0);
+    #pragma unroll
+    for (int v = 0; v < SWEEP_VECTORS; ++v) if (v < vectors) vstore16(acc[v], v, output + (long)i * units + u0);
 }

@@ -44,8 +44,10 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     public var poolGroup = 4
     /// Work-group size of `expand_masks` (the perturbation sweep's batch builder).
     public var perturbGroup = 16
-    /// Masks per work-group of `segment_table_sweep`.
+    /// Masks per work-group of `segment_table_sweep`, and float16 vectors of units per work-item
+    /// (`SWEEP_VECTORS`).
     public var tableGroup = 16
+    public var tableVectors = 4
     /// Elements per partial sum in `sum_partial`.
     public var sumChunk = 4096
     /// Work-group size of element-wise and row-wise kernels.
@@ -58,7 +60,7 @@ public struct KernelTuning: Hashable, Sendable, Codable {
             return KernelTuning(variant: .cpu)
         case .gpu:
             return KernelTuning(variant: .gpu, convGroup: 64, convBackwardGroup: 32, poolGroup: 16, perturbGroup: 64,
-                                tableGroup: 16, sumChunk: 256, elementwiseGroup: 256)
+                                tableGroup: 16, tableVectors: 1, sumChunk: 256, elementwiseGroup: 256)
         }
     }
 
@@ -71,6 +73,8 @@ public struct KernelTuning: Hashable, Sendable, Codable {
             return "-D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
         case "conv2d":
             return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
+        case "perturb":
+            return "-D SWEEP_VECTORS=\(tableVectors)"
         default:
             return ""
         }
@@ -143,6 +147,8 @@ public struct TunableParameter: Sendable {
                          candidates: [.cpu: [16, 64, 256], .gpu: [64, 128, 256]], allowed: 1...1024),
         TunableParameter(name: "tableGroup", group: .segmentTable, keyPath: \.tableGroup,
                          candidates: [.cpu: [1, 4, 16, 64], .gpu: [4, 16, 64]], allowed: 1...256),
+        TunableParameter(name: "tableVectors", group: .segmentTable, keyPath: \.tableVectors,
+                         candidates: [.cpu: [1, 2, 4, 8], .gpu: [1, 2, 4]], allowed: 1...8),
         TunableParameter(name: "elementwiseGroup", group: .elementwise, keyPath: \.elementwiseGroup,
                          candidates: [.cpu: [16, 64, 256], .gpu: [64, 128, 256]], allowed: 1...1024),
         TunableParameter(name: "sumChunk", group: .elementwise, keyPath: \.sumChunk,

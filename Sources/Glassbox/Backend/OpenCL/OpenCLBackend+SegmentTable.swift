@@ -12,7 +12,7 @@ extension OpenCLBackend {
         try writeBytes(groups.flatMap { group in
             (0..<MaskedRowGroup.maximumSegments).map { Int32($0 < group.segments.count ? group.segments[$0] : 0) }
         }, to: segments)
-        try launch("segment_table_sweep", file: "perturb", global: [units / 16, masks.count], local: [1, tuning.tableGroup],
+        try launch("segment_table_sweep", file: "perturb", global: [(units / 16 + tuning.tableVectors - 1) / tuning.tableVectors, masks.count], local: [1, tuning.tableGroup],
                    [.int(masks.count), .int(units), .int(groups.count), .buffer(maskBuffer),
                     .buffer(try buffer(table, "segment_table_sweep")), .buffer(offsets), .buffer(sizes), .buffer(segments),
                     .buffer(try buffer(bias, "segment_table_sweep")), .buffer(try buffer(output, "segment_table_sweep"))])

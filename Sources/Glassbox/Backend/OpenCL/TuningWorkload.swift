@@ -4,7 +4,7 @@
 /// batch), weight-gradient GEMM and input-gradient GEMM; every Conv2D's forward (both batches)
 /// and weight gradient; every MaxPool2D's forward and backward; the perturbation batch builder on
 /// the model's input with a 7x7 grid of segments; a segment-table sweep with the first Dense's
-/// units; and the element-wise kernels and sums at the first layer's output size.
+/// units over 100 groups of 1-4 segments; and the element-wise kernels and sums at the first layer's output size.
 struct TuningWorkload {
     struct GEMMCase { let m, n, k: Int; let transposeA, transposeB: Bool }
 
@@ -169,9 +169,16 @@ struct TuningWorkload {
                                         segments: cache["perturb.segments"]!, into: out)
                 outputs.append(out)
             case .segmentTable:
-                let groups = (0..<7).map { MaskedRowGroup(segments: Array($0 * 7..<$0 * 7 + 7), offset: $0 * 128) }
+                // As a 7x7 grid seen through a conv and a pooling window: many groups of one, two or
+                // four neighbouring segments (13x13 pooled positions sharing 100 segment sets).
+                var groups: [MaskedRowGroup] = [], rows = 0
+                for index in 0..<100 {
+                    let size = [1, 2, 2, 4][index % 4], first = index % 49
+                    groups.append(MaskedRowGroup(segments: (0..<size).map { (first + [0, 1, 7, 8][$0]) % 49 }, offset: rows))
+                    rows += 1 << size
+                }
                 let out = try tensor("table.out", [w.perturbationMasks, w.tableUnits])
-                try backend.segmentTableSweep(masks, table: try tensor("table.table", [7 * 128, w.tableUnits]), groups: groups,
+                try backend.segmentTableSweep(masks, table: try tensor("table.table", [rows, w.tableUnits]), groups: groups,
                                               bias: try tensor("table.bias", [w.tableUnits]), into: out)
                 outputs.append(out)
             case .elementwise:
