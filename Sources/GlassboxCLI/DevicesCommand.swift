@@ -42,7 +42,7 @@ struct DevicesCommand: ParsableCommand {
             lines.append("      local memory:    \(formatBytes(device.localMemoryBytes))")
             lines.append("      OpenCL C:        \(device.openCLCVersion)")
             lines.append("      driver:          \(device.driverVersion)")
-            lines.append("      kernels:         \(TuningSource.resolve(device: device, variant: device.isGPU ? .gpu : .cpu).1)")
+            lines.append("      kernels:         \(TuningSource.resolve(device: device, variant: .preferred(for: device)).1)")
         }
         if devices.isEmpty { lines.append("  (no OpenCL platform or device found)") }
         lines.append("\(cpuSelected ? "*" : " ") cpu       CPU reference backend (plain Swift, Double accumulation)")

@@ -69,7 +69,7 @@ public struct KernelTuner {
 
     public init(device: Device, variant: KernelVariant? = nil, options: Options = Options()) {
         self.device = device
-        self.variant = variant ?? (device.isGPU ? .gpu : .cpu)
+        self.variant = variant ?? .preferred(for: device)
         self.options = options
     }
 

@@ -5,6 +5,9 @@ public enum KernelVariant: String, Sendable, CaseIterable, Codable {
     case cpu
     /// Many small work-items with local-memory tiles: for GPUs.
     case gpu
+
+    /// The variant a device gets unless one is chosen: `gpu` on GPUs, `cpu` elsewhere.
+    public static func preferred(for device: Device) -> KernelVariant { device.isGPU ? .gpu : .cpu }
 }
 
 /// Tile sizes, vector widths and work-group shapes of the tunable kernels, the way CLBlast keeps a

@@ -48,7 +48,7 @@ public final class OpenCLBackend: Backend {
     public init(device: Device, variant: KernelVariant? = nil, tuning: KernelTuning? = nil, memoryLimitBytes: Int? = nil) throws {
         try PoclEnvironment.checkFileSizeLimit(for: device)
         self.device = device
-        self.variant = tuning?.variant ?? variant ?? (device.isGPU ? .gpu : .cpu)
+        self.variant = tuning?.variant ?? variant ?? .preferred(for: device)
         if let tuning {
             guard variant == nil || variant == tuning.variant else {
                 throw GlassboxError.invalidArgument(operation: "OpenCL backend", reason: "variant \(variant!) but tuning for \(tuning.variant)")
