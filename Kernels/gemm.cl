@@ -1,6 +1,14 @@
 // General matrix multiply: C = alpha * A B (+ C when beta = 1) (+ bias per column) (then relu).
 // `epilogue` holds flags: EPILOGUE_BIAS adds bias[n]; EPILOGUE_RELU applies max(0, x) last (NaN
 // passes through, as in relu_forward), so a Dense layer's forward pass is one launch.
+// Its backward pass fuses into the weight-gradient product dW = X^T dZ through the bits of
+// GEMM_FUSED (gemm_blocked and gemm_tiled), fixed per program so plain products carry no extra code:
+//   MASK_B: B(k, n) counts as 0 unless reluMask at the same index is > 0 (relu_backward from the
+//     layer's output, applied as B is loaded; the mask has B's layout), and the work-items of the
+//     first row block, which load every row of B, write the masked B to maskedB (dZ, for dX);
+//   SUM_B: those work-items also write columnSums[n] = sum over k of the (masked) B(k, n): the bias
+//     gradient.
+// So relu backward, dW and db are one launch, and dX = dZ W^T a plain product after it.
 //
 // Operands are described by strides, so one kernel serves every transpose:
 //   A(m, k) = A[m * aRowStride + k * aColStride]      (M x K)
@@ -29,11 +37,27 @@
 #define NT_COLUMNS 4    // columns of C per work-item in gemm_blocked_nt
 #endif
 
+#ifndef GEMM_FUSED
+#define GEMM_FUSED 0
+#endif
+
 #define GEMM_COLUMNS (16 * GEMM_VECTORS)
 #define EPILOGUE_BIAS 1
 #define EPILOGUE_RELU 2
+#define MASK_B 1
+#define SUM_B 2
 #define A_AT(m, k) A[(m) * aRowStride + (k) * aColStride]
-#define B_AT(k, n) B[(k) * bRowStride + (n) * bColStride]
+#define B_INDEX(k, n) ((k) * bRowStride + (n) * bColStride)
+#define B_AT(k, n) masked(B, reluMask, B_INDEX(k, n), maskB)
+
+// x[i], or 0 where the relu mask says the unit was off (mask <= 0 or NaN, as relu_backward).
+inline float masked(__global const float* x, __global const float* mask, int i, bool on) {
+    return (on && !(mask[i] > 0.0f)) ? 0.0f : x[i];
+}
+inline float16 masked16(__global const float* x, __global const float* mask, bool on) {
+    const float16 value = vload16(0, x);
+    return on ? select((float16)(0.0f), value, vload16(0, mask) > (float16)(0.0f)) : value;
+}
 
 inline float gemm_epilogue(float acc, float alpha, float beta, __global const float* C, int cIndex,
                            __global const float* bias, int epilogue, int n) {
@@ -61,10 +85,13 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
                            __global const float* B, const int bRowStride, const int bColStride,
                            __global float* C, const int ldc,
                            __global const float* bias, const int epilogue,
+                           __global const float* reluMask, __global float* maskedB, __global float* columnSums,
                            const float alpha, const float beta) {
     const int n0 = get_global_id(0) * GEMM_COLUMNS;
     const int m0 = get_global_id(1) * GEMM_ROWS;
     if (n0 >= N || m0 >= M) return;
+    const bool maskB = (GEMM_FUSED & MASK_B) != 0;
+    const bool firstRows = m0 == 0, sums = (GEMM_FUSED & SUM_B) != 0 && firstRows, writeB = maskB && firstRows;
 
     int rowOffset[GEMM_ROWS];
     #pragma unroll
@@ -72,6 +99,9 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
 
     if (n0 + GEMM_COLUMNS <= N) {
         float16 acc[GEMM_ROWS][GEMM_VECTORS];
+        float16 sum[GEMM_VECTORS];
+        #pragma unroll
+        for (int v = 0; v < GEMM_VECTORS; ++v) sum[v] = (float16)(0.0f);
         #pragma unroll
         for (int r = 0; r < GEMM_ROWS; ++r)
             #pragma unroll
@@ -79,7 +109,12 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
         for (int k = 0; k < K; ++k) {
             float16 b[GEMM_VECTORS];
             #pragma unroll
-            for (int v = 0; v < GEMM_VECTORS; ++v) b[v] = vload16(0, B + k * bRowStride + n0 + 16 * v);
+            for (int v = 0; v < GEMM_VECTORS; ++v) {
+                const int offset = k * bRowStride + n0 + 16 * v;
+                b[v] = masked16(B + offset, reluMask + offset, maskB);
+                if (sums) sum[v] += b[v];
+                if (writeB) vstore16(b[v], 0, maskedB + offset);
+            }
             const int kOffset = k * aColStride;
             #pragma unroll
             for (int r = 0; r < GEMM_ROWS; ++r) {
@@ -87,6 +122,10 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
                 #pragma unroll
                 for (int v = 0; v < GEMM_VECTORS; ++v) acc[r][v] = fma(a, b[v], acc[r][v]);
             }
+        }
+        if (sums) {
+            #pragma unroll
+            for (int v = 0; v < GEMM_VECTORS; ++v) vstore16(sum[v], 0, columnSums + n0 + 16 * v);
         }
         #pragma unroll
         for (int r = 0; r < GEMM_ROWS; ++r) {
@@ -99,6 +138,17 @@ __kernel void gemm_blocked(const int M, const int N, const int K,
             }
         }
     } else {
+        if (sums || writeB) {
+            for (int n = n0; n < N; ++n) {
+                float total = 0.0f;
+                for (int k = 0; k < K; ++k) {
+                    const float b = B_AT(k, n);
+                    total += b;
+                    if (writeB) maskedB[B_INDEX(k, n)] = b;
+                }
+                if (sums) columnSums[n] = total;
+            }
+        }
         for (int r = 0; r < GEMM_ROWS && m0 + r < M; ++r) {
             for (int n = n0; n < N; ++n) {
                 float acc = 0.0f;
@@ -120,7 +170,9 @@ inline float horizontal_sum(float16 v) {
 __kernel void gemm_blocked_nt(const int M, const int N, const int K,
                               __global const float* A, const int lda, __global const float* B, const int ldb,
                               __global float* C, const int ldc, __global const float* bias, const int epilogue,
+                              __global const float* reluMask, __global float* maskedB, __global float* columnSums,
                               const float alpha, const float beta) {
+    // GEMM_FUSED is not supported here; the three buffers after `epilogue` are unused.
     const int n0 = get_global_id(0) * NT_COLUMNS;
     const int m0 = get_global_id(1) * NT_ROWS;
     if (n0 >= N || m0 >= M) return;
@@ -167,7 +219,11 @@ __kernel void gemm_tiled(const int M, const int N, const int K,
                          __global const float* B, const int bRowStride, const int bColStride,
                          __global float* C, const int ldc,
                          __global const float* bias, const int epilogue,
+                         __global const float* reluMask, __global float* maskedB, __global float* columnSums,
                          const float alpha, const float beta) {
+    const bool maskB = (GEMM_FUSED & MASK_B) != 0;
+    const bool firstRows = get_group_id(1) == 0, sums = (GEMM_FUSED & SUM_B) != 0 && get_global_id(1) == 0;
+    float sum = 0.0f;
     __local float tileA[GEMM_TILE][GEMM_TILE + 1];
     __local float tileB[GEMM_TILE][GEMM_TILE + 1];
     const int n = get_global_id(0);
@@ -180,10 +236,13 @@ __kernel void gemm_tiled(const int M, const int N, const int K,
         const int kb = k0 + lm;
         tileA[lm][ln] = (m < M && ka < K) ? A_AT(m, ka) : 0.0f;
         tileB[lm][ln] = (kb < K && n < N) ? B_AT(kb, n) : 0.0f;
+        if (maskB && firstRows && kb < K && n < N) maskedB[B_INDEX(kb, n)] = tileB[lm][ln];
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int k = 0; k < GEMM_TILE; ++k) acc = fma(tileA[lm][k], tileB[k][ln], acc);
+        if (sums) for (int k = 0; k < GEMM_TILE; ++k) sum += tileB[k][ln];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    if (sums && n < N) columnSums[n] = sum;
     if (m < M && n < N) {
         const int cIndex = m * ldc + n;
         C[cIndex] = gemm_epilogue(acc, alpha, beta, C, cIndex, bias, epilogue, n);

@@ -61,6 +61,47 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// A Dense layer's backward pass: on OpenCL the relu derivative is applied as dY is loaded by
+    /// the two transposed GEMMs and the bias gradient is summed inside the dW GEMM; both variants,
+    /// other tile sizes, ragged sizes, with and without the input gradient. Output gradients are
+    /// random with both signs and the forward output has zeros (relu's off units) and NaN-free values.
+    func testDenseBackwardWithFusedReluAndBiasGradientAgrees() throws {
+        var random = SeededGenerator(seed: 4)
+        let backends = try TestBackends.openCLBackends() + TestBackends.tunedOpenCLBackends()
+        for (m, n, k) in [(37, 45, 29), (33, 128, 70), (1, 3, 5), (300, 10, 17)] {
+            for activation in [Activation.linear, .relu, .sigmoid] {
+                for withInputGradient in [true, false] {
+                    // y as the forward pass leaves it: for relu about half the units are exactly 0.
+                    let y = random.floats(m * n).map { activation == .relu ? max($0, 0) : activation == .sigmoid ? 1 / (1 + exp(-$0)) : $0 }
+                    var tensors: [NamedTensor] = [
+                        .input("x", [m, k], random.floats(m * k)), .input("w", [k, n], random.floats(k * n)),
+                        .input("y", [m, n], y), .input("dy", [m, n], random.floats(m * n)),
+                        .output("dw", [k, n]), .output("db", [n]),
+                    ]
+                    if withInputGradient { tensors.append(.output("dx", [m, k])) }
+                    try assertBackendsAgree("dense backward m\(m) n\(n) k\(k) \(activation) dx\(withInputGradient)", tensors,
+                                            tolerance: tolerance, backends: backends) { backend, t in
+                        try backend.denseBackward(t["x"]!, weights: t["w"]!, output: t["y"]!, activation: activation, gradOutput: t["dy"]!,
+                                                  weightGradient: t["dw"]!, biasGradient: t["db"]!,
+                                                  inputGradient: withInputGradient ? t["dx"] : nil)
+                    }
+                }
+            }
+        }
+        // By hand: relu's off unit (y = 0) passes no gradient to w, b or x; NaN in y counts as off.
+        for backend in [TestBackends.reference as any Backend] + backends {
+            let x = try backend.upload([1, 2], shape: [1, 2])
+            let w = try backend.upload([1, 2, 3, 4, 5, 6], shape: [2, 3])
+            let y = try backend.upload([0.5, 0, .nan], shape: [1, 3])
+            let dy = try backend.upload([1, 10, 100], shape: [1, 3])
+            let (dw, db, dx) = (try backend.makeTensor(shape: [2, 3]), try backend.makeTensor(shape: [3]), try backend.makeTensor(shape: [1, 2]))
+            try backend.denseBackward(x, weights: w, output: y, activation: .relu, gradOutput: dy, weightGradient: dw, biasGradient: db, inputGradient: dx)
+            XCTAssertEqual(try backend.download(dw), [1, 0, 0, 2, 0, 0], "\(backend.name)")
+            XCTAssertEqual(try backend.download(db), [1, 0, 0], "\(backend.name)")
+            XCTAssertEqual(try backend.download(dx), [1, 4], "\(backend.name)")
+        }
+    }
+
     func testReferenceCNNDenseShape() throws {
         var random = SeededGenerator(seed: 2)
         let (m, n, k) = (33, 128, 5408)

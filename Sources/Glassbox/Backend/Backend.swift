@@ -32,6 +32,14 @@ public protocol Backend: AnyObject {
     /// the activation in its epilogue; the default is ``gemm(_:_:into:transposeA:transposeB:bias:accumulate:)``
     /// followed by the activation in place.
     func denseForward(_ x: Tensor, weights: Tensor, bias: Tensor?, activation: Activation, into y: Tensor) throws
+    /// The backward pass of ``denseForward(_:_:bias:activation:into:)`` from its output `y [m, n]`
+    /// and `gradOutput` (dL/dy, `[m, n]`): with `dZ = gradOutput` through the activation's
+    /// derivative, `weightGradient = x^T dZ` (`[k, n]`), `biasGradient = 1^T dZ` (`[n]`) and, when
+    /// given, `inputGradient = dZ w^T` (`[m, k]`). `gradOutput` may be overwritten with `dZ`.
+    /// ``OpenCLBackend`` runs `linear` and `relu` as two GEMM launches (the relu derivative applied
+    /// as `gradOutput` is loaded, the bias gradient summed inside the weight-gradient GEMM).
+    func denseBackward(_ x: Tensor, weights: Tensor, output y: Tensor, activation: Activation, gradOutput: Tensor,
+                       weightGradient: Tensor, biasGradient: Tensor, inputGradient: Tensor?) throws
 
     /// `c = op(a) op(b) (+ bias per column) (+ c when accumulate)`, with `op(x)` = x or its transpose.
     /// Shapes: `op(a)` is `[M, K]`, `op(b)` is `[K, N]`, `c` is `[M, N]`, `bias` is `[N]`.
@@ -190,6 +198,24 @@ extension Backend {
     public func denseForward(_ x: Tensor, weights: Tensor, bias: Tensor?, activation: Activation, into y: Tensor) throws {
         try gemm(x, weights, into: y, bias: bias)
         try activation.apply(self, y, into: y)
+    }
+
+    public func denseBackward(_ x: Tensor, weights: Tensor, output y: Tensor, activation: Activation, gradOutput: Tensor,
+                              weightGradient: Tensor, biasGradient: Tensor, inputGradient: Tensor?) throws {
+        try denseBackwardUnfused(x, weights: weights, output: y, activation: activation, gradOutput: gradOutput,
+                                 weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+    }
+
+    /// ``denseBackward(_:weights:output:activation:gradOutput:weightGradient:biasGradient:inputGradient:)``
+    /// as separate ops: the activation's backward pass in place, two GEMMs and a column sum.
+    public func denseBackwardUnfused(_ x: Tensor, weights: Tensor, output y: Tensor, activation: Activation, gradOutput: Tensor,
+                                     weightGradient: Tensor, biasGradient: Tensor, inputGradient: Tensor?) throws {
+        try ShapeChecks.same("dense output", gradOutput.shape, y)
+        try activation.backward(self, output: y, gradient: gradOutput)
+        try gemm(x, gradOutput, into: weightGradient, transposeA: true)
+        let rows = gradOutput.shape.dimensions.first ?? 1
+        try reduceAxis(gradOutput, outer: 1, axis: rows, inner: gradOutput.elementCount / max(rows, 1), mean: false, into: biasGradient)
+        if let inputGradient { try gemm(gradOutput, weights, into: inputGradient, transposeB: true) }
     }
 
     /// `c = op(a) op(b)` with the common defaults: no transposes, no bias, overwrite.

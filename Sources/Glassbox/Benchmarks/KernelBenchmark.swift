@@ -23,8 +23,9 @@ public struct KernelBenchmark {
     }
 
     /// The cases: the Dense 5408x128 layer's three GEMMs at batch 32 (forward, weight gradient,
-    /// input gradient), its forward at batch 4,096 (a perturbation sweep's chunk), and Conv2D(32,
-    /// 3x3) on 28x28x1 forward and backward at batch 32.
+    /// input gradient), its forward at batch 4,096 (a perturbation sweep's chunk), its whole relu
+    /// backward pass (fused, and as separate ops), and Conv2D(32, 3x3) on 28x28x1 forward and
+    /// backward at batch 32.
     public func runAll(progress: (String) -> Void = { _ in }) throws -> [Result] {
         var random = SystemRandomNumberGenerator()
         func tensor(_ shape: Shape) throws -> Tensor {
@@ -44,6 +45,22 @@ public struct KernelBenchmark {
             }
             results.append(Result(name: name, backend: backend.name, seconds: best, flops: flops))
         }
+        func measureAlternately(_ first: String, _ second: String, flops: Double, _ a: () throws -> Void, _ b: () throws -> Void) throws {
+            progress("\(backend.name): \(first) | \(second)")
+            try a(); try b()
+            try backend.synchronize()
+            var best = [Double.infinity, .infinity]
+            for _ in 0..<max(repeats, 3) * 3 {
+                for index in 0..<2 {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    if index == 0 { try a() } else { try b() }
+                    try backend.synchronize()
+                    best[index] = min(best[index], Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                }
+            }
+            results.append(Result(name: first, backend: backend.name, seconds: best[0], flops: flops))
+            results.append(Result(name: second, backend: backend.name, seconds: best[1], flops: flops))
+        }
 
         let (k, n) = (5408, 128)
         let weights = try tensor([k, n]), bias = try tensor([n])
@@ -59,6 +76,18 @@ public struct KernelBenchmark {
         }
         try measure("gemm dX (dy W^T) 32x128x5408", flops: 2 * Double(32 * n * k)) {
             try backend.gemm(dy32, weights, into: dx32, transposeB: true)
+        }
+        // The whole backward pass of Dense(128, relu) at batch 32: dW, db and dX from dY and the
+        // layer's output, as the backend runs it (fused on OpenCL) and as separate ops.
+        let y32 = try tensor([32, n]), db = try tensor([n])
+        // Timed alternately, so that a noisy machine slows both alike.
+        try measureAlternately("dense relu backward 32x5408x128", "dense relu backward 32x5408x128, separate ops",
+                               flops: 4 * Double(32 * n * k)) {
+            try backend.denseBackward(x32, weights: weights, output: y32, activation: .relu, gradOutput: dy32,
+                                      weightGradient: dw, biasGradient: db, inputGradient: dx32)
+        } _: {
+            try backend.denseBackwardUnfused(x32, weights: weights, output: y32, activation: .relu, gradOutput: dy32,
+                                             weightGradient: dw, biasGradient: db, inputGradient: dx32)
         }
 
         let geometry = try Conv2DGeometry(inputShape: [32, 28, 28, 1], kernelShape: [3, 3, 1, 32])

@@ -58,7 +58,6 @@ public struct Dense: Layer {
         let output: Tensor
         let inputMatrixShape, inputShape: Shape
         private var gradInput: Tensor?
-        private var ones: Tensor?
 
         init(backend: any Backend, batchSize: Int, inputShape: [Int], outputShape: [Int], units: Int, activation: Activation) throws {
             self.backend = backend; self.units = units; self.activation = activation
@@ -99,16 +98,14 @@ public struct Dense: Layer {
 
         func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],
                       parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor? {
-            let gradRows = try gradOutput.reshaped(try Shape([rows, units]))
-            try activation.backward(backend, output: try output.reshaped(try Shape([rows, units])), gradient: gradRows)
-            // dW = x^T dy; db = 1^T dy (a GEMM with a row of ones sums over the rows); dx = dy W^T.
-            try backend.gemm(try input.reshaped(inputMatrixShape), gradRows, into: parameterGradients[0], transposeA: true)
-            if ones == nil { ones = try backend.makeTensor(shape: try Shape([1, rows]), filledWith: 1) }
-            try backend.gemm(ones!, gradRows, into: try parameterGradients[1].reshaped(try Shape([1, units])))
-            guard needInputGradient else { return nil }
-            if gradInput == nil { gradInput = try backend.makeTensor(shape: inputMatrixShape) }
-            try backend.gemm(gradRows, parameters[0], into: gradInput!, transposeB: true)
-            return try gradInput!.reshaped(inputShape)
+            let rowsShape = try Shape([rows, units])
+            if needInputGradient && gradInput == nil { gradInput = try backend.makeTensor(shape: inputMatrixShape) }
+            // dW = x^T dz; db = 1^T dz; dx = dz W^T, with dz = dy through the activation.
+            try backend.denseBackward(try input.reshaped(inputMatrixShape), weights: parameters[0], output: try output.reshaped(rowsShape),
+                                      activation: activation, gradOutput: try gradOutput.reshaped(rowsShape),
+                                      weightGradient: parameterGradients[0], biasGradient: parameterGradients[1],
+                                      inputGradient: needInputGradient ? gradInput : nil)
+            return needInputGradient ? try gradInput!.reshaped(inputShape) : nil
         }
     }
 }

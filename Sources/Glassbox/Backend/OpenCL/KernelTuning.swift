@@ -51,6 +51,12 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     /// (`SWEEP_VECTORS`).
     public var tableGroup = 16
     public var tableVectors = 4
+    /// 1: a Dense layer's backward pass (linear or relu) runs as two GEMM launches, the relu
+    /// derivative and the bias gradient fused into the weight-gradient GEMM (`GEMM_FUSED`); 0: as
+    /// four ops (relu backward, dW, column sums, dX). On the CPU devices measured so far the
+    /// fused weight-gradient GEMM, which masks dY in every row block, costs what the two saved
+    /// launches save, so the CPU variant starts unfused and `glassbox tune` decides.
+    public var denseBackwardFused = 0
     /// Elements per partial sum in `sum_partial`.
     public var sumChunk = 4096
     /// Work-group size of element-wise and row-wise kernels.
@@ -63,7 +69,7 @@ public struct KernelTuning: Hashable, Sendable, Codable {
             return KernelTuning(variant: .cpu)
         case .gpu:
             return KernelTuning(variant: .gpu, convGroup: 64, convBackwardGroup: 32, poolGroup: 16, perturbGroup: 64,
-                                tableGroup: 16, tableVectors: 1, sumChunk: 256, elementwiseGroup: 256)
+                                tableGroup: 16, tableVectors: 1, denseBackwardFused: 1, sumChunk: 256, elementwiseGroup: 256)
         }
     }
 
@@ -135,6 +141,8 @@ public struct TunableParameter: Sendable {
                          candidates: [.cpu: [1, 2, 4, 8]], allowed: 1...8),
         TunableParameter(name: "ntColumns", group: .gemmTransposed, keyPath: \.ntColumns,
                          candidates: [.cpu: [1, 2, 4, 8]], allowed: 1...8),
+        TunableParameter(name: "denseBackwardFused", group: .denseBackward, keyPath: \.denseBackwardFused,
+                         candidates: [.cpu: [0, 1], .gpu: [0, 1]], allowed: 0...1),
         TunableParameter(name: "convPixels", group: .convForward, keyPath: \.convPixels,
                          candidates: [.cpu: [1, 2, 4, 7, 8]], allowed: 1...16),
         TunableParameter(name: "convGroup", group: .convForward, keyPath: \.convGroup,
@@ -166,6 +174,8 @@ public enum TuningGroup: String, Sendable, CaseIterable, Codable {
     case gemm
     /// `gemm_blocked_nt` (CPU): the input gradient, C = A B^T.
     case gemmTransposed = "gemm_nt"
+    /// A Dense layer's whole backward pass: fused into two GEMMs or as separate ops.
+    case denseBackward = "dense_backward"
     /// Convolution forward, shape-specialised and general.
     case convForward = "conv_forward"
     /// The convolution weight gradient.

@@ -16,18 +16,52 @@ extension OpenCLBackend {
         }
     }
 
+    /// With ``KernelTuning/denseBackwardFused``, two launches for `linear` and `relu`:
+    /// `dW = x^T dZ`, whose first row block also writes `dZ = dY * (y > 0)` and the bias gradient
+    /// (the column sums of dZ) as it loads dY, then `dx = dZ W^T`.
+    public func denseBackward(_ x: Tensor, weights: Tensor, output y: Tensor, activation: Activation, gradOutput: Tensor,
+                              weightGradient: Tensor, biasGradient: Tensor, inputGradient: Tensor?) throws {
+        guard tuning.denseBackwardFused == 1 && (activation == .linear || activation == .relu) else {
+            try denseBackwardUnfused(x, weights: weights, output: y, activation: activation, gradOutput: gradOutput,
+                                     weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+            return
+        }
+        try ShapeChecks.same("dense output", gradOutput.shape, y)
+        var gradZ = gradOutput
+        if activation == .relu {
+            gradZ = Tensor(shape: gradOutput.shape, storage: DeviceStorage(buffer: try scratch("dense.gradZ", floats: gradOutput.elementCount)))
+        }
+        try gemm(x, gradOutput, into: weightGradient, transposeA: true, transposeB: false, bias: nil, accumulate: false,
+                 maskB: activation == .relu ? (mask: y, masked: gradZ) : nil, columnSums: biasGradient)
+        if let inputGradient {
+            try gemm(gradZ, weights, into: inputGradient, transposeA: false, transposeB: true, bias: nil, accumulate: false)
+        }
+    }
+
     /// The GEMM launch; `relu` applies max(0, x) in the kernel's epilogue, after bias and accumulation.
+    /// `maskB` zeroes the elements of B where `mask` (laid out as B) is not > 0 and writes the masked
+    /// B to `masked`; `columnSums` receives the column sums of the (masked) B, `[N]`.
     private func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, transposeA: Bool, transposeB: Bool,
-                      bias: Tensor?, accumulate: Bool, relu: Bool) throws {
+                      bias: Tensor?, accumulate: Bool, relu: Bool = false,
+                      maskB: (mask: Tensor, masked: Tensor)? = nil, columnSums: Tensor? = nil) throws {
         let (m, n, k) = try ShapeChecks.gemm(a, b, c, transposeA: transposeA, transposeB: transposeB, bias: bias)
+        if let maskB { try ShapeChecks.same("gemm mask of B", b.shape, maskB.mask, maskB.masked) }
+        if let columnSums { try ShapeChecks.same("gemm column sums", try Shape([n]), columnSums) }
         let epilogue = (bias != nil ? 1 : 0) | (relu ? 2 : 0)   // EPILOGUE_BIAS, EPILOGUE_RELU in Kernels/gemm.cl
-        let biasArguments: [KernelArgument] = [.buffer(try bias.map { try buffer($0, "gemm") } ?? placeholder), .int(epilogue),
-                                               .float(1), .float(accumulate ? 1 : 0)]
+        // MASK_B, SUM_B (GEMM_FUSED): a program of their own, so plain products keep theirs unchanged.
+        let fused = (maskB != nil ? 1 : 0) | (columnSums != nil ? 2 : 0)
+        let fusedDefines = fused == 0 ? [] : [("GEMM_FUSED", fused)]
+        guard fused == 0 || !transposeB else {
+            throw GlassboxError.invalidArgument(operation: "gemm", reason: "B's mask and column sums need B untransposed")
+        }
+        let optional = { (tensor: Tensor?) throws -> KernelArgument in .buffer(try tensor.map { try self.buffer($0, "gemm") } ?? self.placeholder) }
+        let epilogueArguments: [KernelArgument] = [try optional(bias), .int(epilogue), try optional(maskB?.mask), try optional(maskB?.masked),
+                                                   try optional(columnSums), .float(1), .float(accumulate ? 1 : 0)]
         if variant == .cpu && transposeB && !transposeA {
             // Rows of A and of the stored B are both contiguous in k: dot products, no transpose.
             try launch("gemm_blocked_nt", file: "gemm", global: [(n + tuning.ntColumns - 1) / tuning.ntColumns, (m + tuning.ntRows - 1) / tuning.ntRows],
                        local: [1, 1], [.int(m), .int(n), .int(k), .buffer(try buffer(a, "gemm")), .int(k),
-                                       .buffer(try buffer(b, "gemm")), .int(k), .buffer(try buffer(c, "gemm")), .int(n)] + biasArguments)
+                                       .buffer(try buffer(b, "gemm")), .int(k), .buffer(try buffer(c, "gemm")), .int(n)] + epilogueArguments)
             return
         }
         var bBuffer = try buffer(b, "gemm")
@@ -46,14 +80,14 @@ extension OpenCLBackend {
             .buffer(try buffer(a, "gemm")), .int(aRowStride), .int(aColStride),
             .buffer(bBuffer), .int(bRowStride), .int(bColStride),
             .buffer(try buffer(c, "gemm")), .int(n),
-        ] + biasArguments
+        ] + epilogueArguments
         switch variant {
         case .cpu:
             let rows = m >= KernelTuning.largeRows ? tuning.gemmRowsLarge : tuning.gemmRows, columns = 16 * tuning.gemmVectors
-            try launch("gemm_blocked", file: "gemm", defines: [("GEMM_ROWS", rows)],
+            try launch("gemm_blocked", file: "gemm", defines: [("GEMM_ROWS", rows)] + fusedDefines,
                        global: [(n + columns - 1) / columns, (m + rows - 1) / rows], local: [1, tuning.gemmGroup], arguments)
         case .gpu:
-            try launch("gemm_tiled", file: "gemm", global: [n, m], local: [tuning.gemmTile, tuning.gemmTile], arguments)
+            try launch("gemm_tiled", file: "gemm", defines: fusedDefines, global: [n, m], local: [tuning.gemmTile, tuning.gemmTile], arguments)
         }
     }
 

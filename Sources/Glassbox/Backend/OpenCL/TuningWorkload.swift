@@ -1,15 +1,17 @@
 /// The ops a model runs, at its shapes, grouped as ``TuningGroup``s: what ``KernelTuner`` times.
 ///
 /// Taken from the model's layers: every Dense's forward GEMM (at the training and the inference
-/// batch), weight-gradient GEMM and input-gradient GEMM; every Conv2D's forward (both batches)
+/// batch), weight-gradient GEMM, input-gradient GEMM and whole backward pass; every Conv2D's forward (both batches)
 /// and weight gradient; every MaxPool2D's forward and backward; the perturbation batch builder on
 /// the model's input with a 7x7 grid of segments; a segment-table sweep with the first Dense's
 /// units over 100 groups of 1-4 segments; and the element-wise kernels and sums at the first layer's output size.
 struct TuningWorkload {
     struct GEMMCase { let m, n, k: Int; let transposeA, transposeB: Bool }
+    struct DenseBackwardCase { let rows, features, units: Int; let activation: Activation }
 
     var gemms: [GEMMCase] = []
     var transposedGEMMs: [GEMMCase] = []
+    var denseBackwards: [DenseBackwardCase] = []
     var convForwards: [Conv2DGeometry] = []
     var convBackwards: [Conv2DGeometry] = []
     var poolForwards: [Pool2DGeometry] = []
@@ -34,6 +36,9 @@ struct TuningWorkload {
                 }
                 gemms.append(GEMMCase(m: features, n: dense.units, k: trainingBatch * rows, transposeA: true, transposeB: false))
                 transposedGEMMs.append(GEMMCase(m: trainingBatch * rows, n: features, k: dense.units, transposeA: false, transposeB: true))
+                // A softmax output layer trains as linear (the loss takes the softmax's gradient).
+                let activation: Activation = dense.activation == .softmax ? .linear : dense.activation
+                denseBackwards.append(DenseBackwardCase(rows: trainingBatch * rows, features: features, units: dense.units, activation: activation))
                 if !tableUnitsFound && dense.units % 16 == 0 { (tableUnits, tableUnitsFound) = (dense.units, true) }
             case let conv as Conv2D:
                 convForwards.append(try conv.geometry(input, batch: trainingBatch))
@@ -56,6 +61,7 @@ struct TuningWorkload {
         switch group {
         case .gemm: return !gemms.isEmpty
         case .gemmTransposed: return variant == .cpu && !transposedGEMMs.isEmpty
+        case .denseBackward: return denseBackwards.contains { $0.activation == .linear || $0.activation == .relu }
         case .convForward: return !convForwards.isEmpty
         case .convBackward: return !convBackwards.isEmpty
         case .pool: return !poolForwards.isEmpty
@@ -96,6 +102,7 @@ struct TuningWorkload {
             switch group {
             case .gemm: return workload.gemms.count
             case .gemmTransposed: return workload.transposedGEMMs.count
+            case .denseBackward: return workload.denseBackwards.count
             case .convForward: return workload.convForwards.count
             case .convBackward: return workload.convBackwards.count
             case .pool: return workload.poolForwards.count + workload.poolBackwards.count
@@ -118,6 +125,18 @@ struct TuningWorkload {
                     let bias = c.transposeA || c.transposeB ? nil : try tensor(key + ".bias", [c.n])
                     try backend.gemm(a, b, into: out, transposeA: c.transposeA, transposeB: c.transposeB, bias: bias, accumulate: false)
                     outputs.append(out)
+                }
+            case .denseBackward:
+                for (index, c) in w.denseBackwards.enumerated() where wanted(index) {
+                    let key = "denseBackward\(index)"
+                    let (dw, db) = (try tensor(key + ".dw", [c.features, c.units]), try tensor(key + ".db", [c.units]))
+                    let dx = try tensor(key + ".dx", [c.rows, c.features])
+                    // dY is overwritten with dZ by the separate ops; masking it again changes nothing.
+                    try backend.denseBackward(try tensor(key + ".x", [c.rows, c.features]), weights: try tensor(key + ".w", [c.features, c.units]),
+                                              output: try tensor(key + ".y", [c.rows, c.units]), activation: c.activation,
+                                              gradOutput: try tensor(key + ".dy", [c.rows, c.units]),
+                                              weightGradient: dw, biasGradient: db, inputGradient: dx)
+                    outputs += [dw, db, dx]
                 }
             case .convForward:
                 for (index, g) in w.convForwards.enumerated() where wanted(index) {
