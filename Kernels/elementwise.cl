@@ -73,15 +73,22 @@ __kernel void dropout_forward(const int count, __global const float* x, __global
 // nonlinearity y = g(z), between an input x and a reference r:
 //   m_z = m_y * (y_x - y_r) / (z_x - z_r),  or m_y * g'(z_x) where |z_x - z_r| < 1e-6
 // `activation`: 1 relu, 2 sigmoid, 3 tanh, 4 leaky relu with `negativeSlope` (0, linear, passes m_y through).
-__kernel void deeplift_rescale(const int count, const int activation, const float negativeSlope, __global const float* gradOutput,
+// The x side is `batch` samples of `sampleCount` elements; the reference side holds as many, or one
+// sample repeated over the batch (`referenceBatch` = 1). Global size: (sampleCount, batch), so that
+// no work-item divides to find its sample.
+__kernel void deeplift_rescale(const int sampleCount, const int batch, const int referenceBatch, const int activation,
+                               const float negativeSlope, __global const float* gradOutput,
                                __global const float* zx, __global const float* zr,
                                __global const float* yx, __global const float* yr, __global float* gradInput) {
-    const int i = get_global_id(0);
-    if (i >= count) return;
-    const float dz = zx[i] - zr[i];
+    const int e = get_global_id(0);
+    const int b = get_global_id(1);
+    if (e >= sampleCount || b >= batch) return;
+    const int i = b * sampleCount + e;
+    const int r = referenceBatch == 1 ? e : i;
+    const float dz = zx[i] - zr[r];
     float slope;
     if (fabs(dz) >= 1e-6f) {
-        slope = (yx[i] - yr[i]) / dz;
+        slope = (yx[i] - yr[r]) / dz;
     } else if (activation == 1) {
         slope = zx[i] > 0.0f ? 1.0f : 0.0f;
     } else if (activation == 2) {
@@ -94,29 +101,6 @@ __kernel void deeplift_rescale(const int count, const int activation, const floa
         slope = 1.0f;
     }
     gradInput[i] = gradOutput[i] * slope;
-}
-
-// DeepLIFT's rule for max pooling as shap's DeepExplainer applies it: with c = max(out_x, out_r),
-// the gradient of the pooling at x routes m * (c - out_r) and at r routes m * (out_x - c), and
-// their sum divided by the input difference is the multiplier (0 where the inputs agree).
-// routedX and routedR are those two routings (max-pool backward at x and at r).
-__kernel void deeplift_maxpool_combine(const int count, __global const float* routedX, __global const float* routedR,
-                                       __global const float* inX, __global const float* inR, __global float* gradInput) {
-    const int i = get_global_id(0);
-    if (i >= count) return;
-    const float delta = inX[i] - inR[i];
-    gradInput[i] = fabs(delta) < 1e-7f ? 0.0f : (routedX[i] + routedR[i]) / delta;
-}
-
-// The two gradients deeplift_maxpool_combine routes: m * (c - out_r) and m * (out_x - c),
-// with c = max(out_x, out_r).
-__kernel void deeplift_maxpool_split(const int count, __global const float* gradOutput, __global const float* outX,
-                                     __global const float* outR, __global float* towardX, __global float* towardR) {
-    const int i = get_global_id(0);
-    if (i >= count) return;
-    const float c = fmax(outX[i], outR[i]);
-    towardX[i] = gradOutput[i] * (c - outR[i]);
-    towardR[i] = gradOutput[i] * (outX[i] - c);
 }
 
 // Leaky ReLU, y = x for x > 0 and slope * x otherwise (Keras's leaky_relu; slope > 0). NaN passes

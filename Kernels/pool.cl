@@ -25,6 +25,14 @@ inline int pool_argmax(__global const float* image, int H, int W, int C, int c,
     return best;
 }
 
+// The windows holding input element (h, w): rows s0...s1 and columns s2...s3 of the output
+// (inclusive; empty where first > last).
+inline int4 windows_holding(int h, int w, int PH, int PW, int SH, int SW, int OH, int OW, int PT, int PL) {
+    const int hp = h + PT, wp = w + PL;
+    return (int4)(hp < PH ? 0 : (hp - PH) / SH + 1, min(hp / SH, OH - 1),
+                  wp < PW ? 0 : (wp - PW) / SW + 1, min(wp / SW, OW - 1));
+}
+
 // The input rows (or columns) of window `o` along one axis: [first, last).
 inline int window_first(int o, int S, int P) { return max(o * S - P, 0); }
 inline int window_last(int o, int S, int P, int K, int size) { return min(o * S - P + K, size); }
@@ -53,17 +61,48 @@ __kernel void maxpool2d_backward(POOL_SHAPE_ARGS, __global const float* input,
     const int h = nh % H;
     __global const float* image = input + (long)n * H * W * C;
     const int self = (h * W + w) * C + c;
-    const int hp = h + PT, wp = w + PL;
-    const int ohFirst = hp < PH ? 0 : (hp - PH) / SH + 1;
-    const int owFirst = wp < PW ? 0 : (wp - PW) / SW + 1;
-    const int ohLast = min(hp / SH, OH - 1);
-    const int owLast = min(wp / SW, OW - 1);
+    const int4 windows = windows_holding(h, w, PH, PW, SH, SW, OH, OW, PT, PL);
     float acc = 0.0f;
-    for (int oh = ohFirst; oh <= ohLast; ++oh)
-        for (int ow = owFirst; ow <= owLast; ++ow)
+    for (int oh = windows.s0; oh <= windows.s1; ++oh)
+        for (int ow = windows.s2; ow <= windows.s3; ++ow)
             if (pool_argmax(image, H, W, C, c, oh, ow, PH, PW, SH, SW, PT, PL) == self)
                 acc += gradOutput[(((long)n * OH + oh) * OW + ow) * C + c];
     gradInput[(long)n * H * W * C + self] = acc;
+}
+
+// DeepLIFT's max-pooling rule as shap's DeepExplainer applies it, in one pass (the sum of two
+// max-pool backward routings, as the CPU reference computes it): for each input element, over
+// the windows holding it, with c = max(out_x, out_r), add
+// m * (c - out_r) where it is the window's maximum at x and m * (out_x - c) where it is the
+// maximum at the reference; divide by in_x - in_r (0 where |in_x - in_r| < 1e-7).
+// The reference side holds `referenceBatch` images: N (one per image) or 1 (repeated over the batch).
+// Global size: (C, W, N * H).
+__kernel void deeplift_maxpool(POOL_SHAPE_ARGS, const int referenceBatch, __global const float* gradOutput,
+                               __global const float* input, __global const float* referenceInput,
+                               __global const float* output, __global const float* referenceOutput,
+                               __global float* gradInput) {
+    const int c = get_global_id(0);
+    const int w = get_global_id(1);
+    const int nh = get_global_id(2);
+    if (c >= C || w >= W || nh >= N * H) return;
+    const int n = nh / H;
+    const int h = nh % H;
+    const int nr = referenceBatch == 1 ? 0 : n;
+    __global const float* image = input + (long)n * H * W * C;
+    __global const float* referenceImage = referenceInput + (long)nr * H * W * C;
+    const int self = (h * W + w) * C + c;
+    const int4 windows = windows_holding(h, w, PH, PW, SH, SW, OH, OW, PT, PL);
+    float acc = 0.0f;
+    for (int oh = windows.s0; oh <= windows.s1; ++oh)
+        for (int ow = windows.s2; ow <= windows.s3; ++ow) {
+            const long o = (((long)n * OH + oh) * OW + ow) * C + c;
+            const float outX = output[o], outR = referenceOutput[(((long)nr * OH + oh) * OW + ow) * C + c];
+            const float top = fmax(outX, outR), m = gradOutput[o];
+            if (pool_argmax(image, H, W, C, c, oh, ow, PH, PW, SH, SW, PT, PL) == self) acc += m * (top - outR);
+            if (pool_argmax(referenceImage, H, W, C, c, oh, ow, PH, PW, SH, SW, PT, PL) == self) acc += m * (outX - top);
+        }
+    const float delta = image[self] - referenceImage[self];
+    gradInput[(long)n * H * W * C + self] = fabs(delta) < 1e-7f ? 0.0f : acc / delta;
 }
 
 // Vector variants for C % 16 == 0 and windows inside the input (PoCL vectorises explicit float16
@@ -85,6 +124,20 @@ __kernel void maxpool2d_forward16(POOL_SHAPE_ARGS, __global const float* input, 
     vstore16(best, 0, output + (long)position * C + c);
 }
 
+// The position (ph * PW + pw) of each of 16 channels' first maximum in the window at `window`.
+inline int16 window_argmax16(__global const float* window, int W, int C, int PH, int PW) {
+    float16 best = vload16(0, window);
+    int16 bestIndex = (int16)(0);
+    for (int ph = 0; ph < PH; ++ph)
+        for (int pw = 0; pw < PW; ++pw) {
+            const float16 value = vload16(0, window + (ph * W + pw) * C);
+            const int16 larger = isgreater(value, best);
+            best = select(best, value, larger);
+            bestIndex = select(bestIndex, (int16)(ph * PW + pw), larger);
+        }
+    return bestIndex;
+}
+
 // Scatter for windows that do not overlap (SH >= PH and SW >= PW): each output position writes
 // its whole window, the gradient at the first maximum and 0 elsewhere. Input elements outside
 // every window must be zeroed beforehand (the host fills when the windows do not tile the input).
@@ -100,21 +153,51 @@ __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
     const int oh = (position / OW) % OH;
     const int n = position / (OW * OH);
     const long offset = (((long)n * H + oh * SH) * W + ow * SW) * C + c;
-    __global const float* window = input + offset;
-    float16 best = vload16(0, window);
-    int16 bestIndex = (int16)(0);
-    for (int ph = 0; ph < PH; ++ph)
-        for (int pw = 0; pw < PW; ++pw) {
-            const float16 value = vload16(0, window + (ph * W + pw) * C);
-            const int16 larger = isgreater(value, best);
-            best = select(best, value, larger);
-            bestIndex = select(bestIndex, (int16)(ph * PW + pw), larger);
-        }
+    const int16 bestIndex = window_argmax16(input + offset, W, C, PH, PW);
     const float16 gradient = vload16(0, gradOutput + (long)position * C + c);
     for (int ph = 0; ph < PH; ++ph)
         for (int pw = 0; pw < PW; ++pw)
             vstore16(select((float16)(0.0f), gradient, bestIndex == (int16)(ph * PW + pw)), 0,
                      gradInput + offset + (ph * W + pw) * C);
+}
+
+// deeplift_maxpool for C % 16 == 0 and disjoint windows inside the input, as maxpool2d_backward16:
+// one work-item per output position and 16 channels; elements in no window are left to the host
+// (zeroed first). Global size: (N * OH * OW * C / 16).
+__kernel void deeplift_maxpool16(POOL_SHAPE_ARGS, const int referenceBatch, __global const float* gradOutput,
+                                 __global const float* input, __global const float* referenceInput,
+                                 __global const float* output, __global const float* referenceOutput,
+                                 __global float* gradInput) {
+    const int i = get_global_id(0);
+    const int blocks = C / 16;
+    if (i >= N * OH * OW * blocks) return;
+    const int c = (i % blocks) * 16;
+    const int position = i / blocks;
+    const int ow = position % OW;
+    const int oh = (position / OW) % OH;
+    const int n = position / (OW * OH);
+    const int nr = referenceBatch == 1 ? 0 : n;
+    const long offset = (((long)n * H + oh * SH) * W + ow * SW) * C + c;
+    const long referenceOffset = (((long)nr * H + oh * SH) * W + ow * SW) * C + c;
+    __global const float* window = input + offset;
+    __global const float* referenceWindow = referenceInput + referenceOffset;
+    const int16 bestIndex = window_argmax16(window, W, C, PH, PW);
+    const int16 referenceBestIndex = window_argmax16(referenceWindow, W, C, PH, PW);
+    const long referencePosition = ((long)nr * OH + oh) * OW + ow;
+    const float16 outX = vload16(0, output + (long)position * C + c);
+    const float16 outR = vload16(0, referenceOutput + referencePosition * C + c);
+    const float16 m = vload16(0, gradOutput + (long)position * C + c);
+    const float16 top = fmax(outX, outR);
+    const float16 towardX = m * (top - outR), towardR = m * (outX - top);
+    for (int ph = 0; ph < PH; ++ph)
+        for (int pw = 0; pw < PW; ++pw) {
+            const int p = ph * PW + pw;
+            const float16 routed = select((float16)(0.0f), towardX, bestIndex == (int16)(p))
+                                 + select((float16)(0.0f), towardR, referenceBestIndex == (int16)(p));
+            const float16 delta = vload16(0, window + (ph * W + pw) * C) - vload16(0, referenceWindow + (ph * W + pw) * C);
+            vstore16(select(routed / delta, (float16)(0.0f), isless(fabs(delta), (float16)(1e-7f))), 0,
+                     gradInput + offset + (ph * W + pw) * C);
+        }
 }
 
 // 2-D average pooling, NHWC (Keras's AveragePooling2D): each output is the mean of the elements
@@ -145,14 +228,10 @@ __kernel void avgpool2d_backward(POOL_SHAPE_ARGS, __global const float* gradOutp
     if (c >= C || w >= W || nh >= N * H) return;
     const int n = nh / H;
     const int h = nh % H;
-    const int hp = h + PT, wp = w + PL;
-    const int ohFirst = hp < PH ? 0 : (hp - PH) / SH + 1;
-    const int owFirst = wp < PW ? 0 : (wp - PW) / SW + 1;
-    const int ohLast = min(hp / SH, OH - 1);
-    const int owLast = min(wp / SW, OW - 1);
+    const int4 windows = windows_holding(h, w, PH, PW, SH, SW, OH, OW, PT, PL);
     float acc = 0.0f;
-    for (int oh = ohFirst; oh <= ohLast; ++oh)
-        for (int ow = owFirst; ow <= owLast; ++ow) {
+    for (int oh = windows.s0; oh <= windows.s1; ++oh)
+        for (int ow = windows.s2; ow <= windows.s3; ++ow) {
             const int count = (window_last(oh, SH, PT, PH, H) - window_first(oh, SH, PT)) * (window_last(ow, SW, PL, PW, W) - window_first(ow, SW, PL));
             acc += gradOutput[(((long)n * OH + oh) * OW + ow) * C + c] / (float)count;
         }

@@ -108,12 +108,15 @@ public protocol Backend: AnyObject {
     /// DeepLIFT's rescale rule for an element-wise activation between inputs and references:
     /// `gradInput = gradOutput * (y - yRef) / (z - zRef)`, or `gradOutput * g'(z)` where
     /// `|z - zRef| < 1e-6` (Shrikumar et al. 2017, section 3.5.1). Softmax is not element-wise
-    /// and is refused.
+    /// and is refused. The reference side (`referencePreactivation`, `referenceOutput`) may hold
+    /// one sample of the batch, repeated over it (DeepSHAP's one input against n background
+    /// images); the rule is symmetric in the two sides except for the derivative fallback.
     func deepLiftRescale(gradOutput: Tensor, preactivation: Tensor, referencePreactivation: Tensor, output: Tensor,
                          referenceOutput: Tensor, activation: Activation, into gradInput: Tensor) throws
     /// DeepLIFT's max-pooling rule as shap's DeepExplainer applies it: with `c = max(out, outRef)`,
     /// `gradInput = (poolGrad_at_input(m (c - outRef)) + poolGrad_at_reference(m (out - c))) / (in - inRef)`,
-    /// 0 where `|in - inRef| < 1e-7`.
+    /// 0 where `|in - inRef| < 1e-7`. `referenceInput` and `referenceOutput` may hold one sample
+    /// of the batch, repeated over it; the rule is symmetric in the two sides.
     func deepLiftMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, output: Tensor, referenceOutput: Tensor,
                          geometry: Pool2DGeometry, into gradInput: Tensor) throws
 

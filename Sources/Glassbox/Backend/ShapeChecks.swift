@@ -125,13 +125,29 @@ enum ShapeChecks {
         guard activation != .softmax else {
             throw GlassboxError.invalidArgument(operation: "deeplift_rescale", reason: "softmax is not element-wise")
         }
-        try same("deeplift_rescale", m.shape, zx, zr, yx, yr, gradInput)
+        try same("deeplift_rescale", m.shape, zx, yx, gradInput)
+        try sampleOfBatch("deeplift_rescale reference", zr, yr, of: m)
+    }
+
+    /// `references` all hold as many elements as `whole`, or all as many as one sample of it:
+    /// a count that divides its own (batch-major data, the sample repeated over the batch).
+    static func sampleOfBatch(_ operation: String, _ references: Tensor..., of whole: Tensor) throws {
+        for reference in references where reference.elementCount != references[0].elementCount
+            || whole.elementCount % reference.elementCount != 0 {
+            throw GlassboxError.shapeMismatch(operation: operation, expected: "\(whole.shape) or one sample of it", actual: reference.shape)
+        }
     }
 
     static func deepLiftMaxPool(_ m: Tensor, _ input: Tensor, _ referenceInput: Tensor, _ output: Tensor, _ referenceOutput: Tensor,
                                 _ g: Pool2DGeometry, _ gradInput: Tensor) throws {
-        try same("deeplift_maxpool gradOutput", g.outputShape, m, output, referenceOutput)
-        try same("deeplift_maxpool input", g.inputShape, input, referenceInput, gradInput)
+        try same("deeplift_maxpool gradOutput", g.outputShape, m, output)
+        try same("deeplift_maxpool input", g.inputShape, input, gradInput)
+        // The reference side: the whole batch, or one image repeated over it.
+        let whole = referenceInput.elementCount == input.elementCount
+        try same("deeplift_maxpool reference input",
+                 whole ? g.inputShape : try Shape([1, g.inputHeight, g.inputWidth, g.channels]), referenceInput)
+        try same("deeplift_maxpool reference output",
+                 whole ? g.outputShape : try Shape([1, g.outputHeight, g.outputWidth, g.channels]), referenceOutput)
     }
 
     static func pool(_ input: Tensor, _ g: Pool2DGeometry, _ output: Tensor) throws {

@@ -17,11 +17,13 @@ import Foundation
 /// multi-axis output, in the target's row.
 ///
 /// The background's forward pass depends only on the model and the background, so it is kept
-/// (device buffers and outputs) for the next explanation on the same ``InferenceSession``: over
-/// many images (`--count`, `--global`) each explanation runs one forward pass, not two.
+/// (device buffers and outputs) for the next explanation on the same ``InferenceSession``. The
+/// explained input runs forward once, not once per background image: the rules are symmetric in
+/// the input and the reference, so the modified backward pass runs on the background's batch with
+/// the input's activations repeated over it inside the rule kernels.
 ///
-/// - Complexity: two forward passes (one once the background's is kept) and one modified
-///   backward pass over the background (batched).
+/// - Complexity: a forward pass of the input alone, the background's forward pass (once per
+///   session), and one modified backward pass over the background (batched).
 public struct DeepShap: Explainer {
     public let name = "deep"
     /// The background images (each one sample of the model's input); they shape the attribution
@@ -77,9 +79,11 @@ public struct DeepShap: Explainer {
             }
             reused = kept.reused
             let (bs, b, pb) = (kept.stack, kept.activations, kept.outputs)
-            let xs = try network.makeStack(batchSize: n)
+            // The explained input runs forward once (batch 1); the rules broadcast it against
+            // the background's batch, so the backward pass runs on the background's runners.
+            let xs = try network.makeStack(batchSize: 1)
             for case .single(let runner) in xs.runners { try (runner as? DeepLiftRule)?.prepareForDeepLift() }
-            try backend.write(Array([[Float]](repeating: request.input, count: n).joined()), into: xs.input)
+            try backend.write(request.input, into: xs.input)
             let x = try network.forward(xs, training: false, seed: 0, fuse: false)
             let classes = model.outputCount, t = request.target
             let px = try backend.download(try network.predictions(xs, output: x.outputs[last]))
@@ -91,27 +95,30 @@ public struct DeepShap: Explainer {
                 // Softmax runs over the output's last axis: the rule applies to the target's row.
                 let zx = try backend.download(x.outputs[last]), zb = try backend.download(b.outputs[last])
                 let start = t / width * width
+                let logits = zx[start..<(start + width)].map(Double.init)
                 for i in 0..<n {
                     let row = (i * classes + start)..<(i * classes + start + width)
-                    let rule = DeepLiftSoftmax.multipliers(logits: zx[row].map(Double.init), reference: zb[row].map(Double.init), target: t - start)
+                    let rule = DeepLiftSoftmax.multipliers(logits: logits, reference: zb[row].map(Double.init), target: t - start)
                     for j in 0..<width { values[i * classes + start + j] = Float(rule[j]) }
                 }
             } else {
                 for i in 0..<n { values[i * classes + t] = 1 }
             }
-            let m = try backend.upload(values, shape: x.outputs[last].shape)
+            let m = try backend.upload(values, shape: b.outputs[last].shape)
             var scratch: [Int: [Tensor]] = [:]
-            let multipliers = try network.propagate(xs, activations: x, gradient: m, inputGradient: true) { index, g, _ in
-                switch (xs.runners[index], bs.runners[index]) {
-                case (.single(let runner), .single(let reference)):
+            // The rules are symmetric in their two sides: the background's runner (batch n) is
+            // `self`, the explained input's (batch 1) the reference.
+            let multipliers = try network.propagate(bs, activations: b, gradient: m, inputGradient: true) { index, g, _ in
+                switch (bs.runners[index], xs.runners[index]) {
+                case (.single(let runner), .single(let explained)):
                     if let rule = runner as? DeepLiftRule {
-                        return [try rule.deepLiftBackward(g, input: x.inputs[index][0], output: x.outputs[index], reference: reference,
-                                                          referenceInput: b.inputs[index][0], referenceOutput: b.outputs[index],
+                        return [try rule.deepLiftBackward(g, input: b.inputs[index][0], output: b.outputs[index], reference: explained,
+                                                          referenceInput: x.inputs[index][0], referenceOutput: x.outputs[index],
                                                           parameters: network.parameters[index])]
                     }
                     // Linear in the input at inference: the multipliers are the gradient.
                     if scratch[index] == nil { scratch[index] = try model.parameterShapes[index].map { try backend.makeTensor(shape: $0) } }
-                    return [try runner.backward(input: x.inputs[index][0], output: x.outputs[index], gradOutput: g,
+                    return [try runner.backward(input: b.inputs[index][0], output: b.outputs[index], gradOutput: g,
                                                 parameters: network.parameters[index], parameterGradients: scratch[index]!,
                                                 needInputGradient: true, seed: 0)]
                 case (.merge(let runner), _):

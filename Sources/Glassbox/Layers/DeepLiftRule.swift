@@ -7,8 +7,10 @@ protocol DeepLiftRule: LayerRunner {
     /// Keep what the rule needs from the forward passes that follow (pre-activations).
     func prepareForDeepLift() throws
     /// The multipliers of the layer's input given those of its output (`m`, which the rule may
-    /// overwrite). This runner ran forward on the explained batch; `reference` (a runner of the
-    /// same layer) ran on the background batch.
+    /// overwrite), at this runner's batch. This runner ran forward on one side and `reference` (a
+    /// runner of the same layer) on the other; the rules are symmetric in the two sides, and the
+    /// reference side may be a single sample standing for itself repeated over the batch (DeepSHAP
+    /// runs the background's batch as this runner and the explained input, once, as `reference`).
     func deepLiftBackward(_ m: Tensor, input: Tensor, output: Tensor, reference: any LayerRunner, referenceInput: Tensor,
                           referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor
 }
@@ -33,8 +35,10 @@ final class PreactivationStore {
         guard let z = tensor, let zb = reference.tensor else {
             throw GlassboxError.invalidArgument(operation: "deep", reason: "the forward passes did not keep the pre-activations")
         }
-        try backend.deepLiftRescale(gradOutput: m, preactivation: try z.reshaped(m.shape), referencePreactivation: try zb.reshaped(m.shape),
-                                    output: try output.reshaped(m.shape), referenceOutput: try referenceOutput.reshaped(m.shape),
+        // The reference side keeps its own shape when it is one sample of the batch.
+        let referenceShape = zb.elementCount == m.elementCount ? m.shape : zb.shape
+        try backend.deepLiftRescale(gradOutput: m, preactivation: try z.reshaped(m.shape), referencePreactivation: try zb.reshaped(referenceShape),
+                                    output: try output.reshaped(m.shape), referenceOutput: try referenceOutput.reshaped(referenceShape),
                                     activation: activation, into: m)
     }
 }

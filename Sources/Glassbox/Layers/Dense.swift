@@ -90,7 +90,7 @@ public struct Dense: Layer {
             let rowsShape = try Shape([rows, units])
             let mRows = try m.reshaped(rowsShape)
             try preactivation.rescale(mRows, output: try output.reshaped(rowsShape), reference: (reference as! Runner).preactivation,
-                                      referenceOutput: try referenceOutput.reshaped(rowsShape), activation: activation, backend: backend)
+                                      referenceOutput: referenceOutput, activation: activation, backend: backend)
             if gradInput == nil { gradInput = try backend.makeTensor(shape: inputMatrixShape) }
             try backend.gemm(mRows, parameters[0], into: gradInput!, transposeB: true)
             return try gradInput!.reshaped(inputShape)

@@ -21,20 +21,83 @@ final class DeepShapTests: XCTestCase {
                                             output: t["yx"]!, referenceOutput: t["yr"]!, activation: activation, into: t["g"]!)
             }
         }
-        let g = try Pool2DGeometry(inputShape: [3, 6, 7, 16])
-        let ix = random.floats(g.inputShape.elementCount), ir = random.floats(g.inputShape.elementCount)
-        let reference = CPUBackend()
-        func pooled(_ values: [Float]) throws -> [Float] {
-            let y = try reference.makeTensor(shape: g.outputShape)
-            try reference.maxPool2dForward(input: try reference.upload(values, shape: g.inputShape), geometry: g, into: y)
-            return try reference.download(y)
+        // Disjoint windows, and overlapping `same` windows reaching past the edges.
+        for g in [try Pool2DGeometry(inputShape: [3, 6, 7, 16]),
+                  try Pool2DGeometry(inputShape: [2, 5, 6, 3], poolHeight: 3, poolWidth: 3, strideHeight: 2, strideWidth: 1, padding: .same)] {
+            let ix = random.floats(g.inputShape.elementCount), ir = random.floats(g.inputShape.elementCount)
+            let reference = CPUBackend()
+            func pooled(_ values: [Float]) throws -> [Float] {
+                let y = try reference.makeTensor(shape: g.outputShape)
+                try reference.maxPool2dForward(input: try reference.upload(values, shape: g.inputShape), geometry: g, into: y)
+                return try reference.download(y)
+            }
+            try assertBackendsAgree("deeplift_maxpool \(g.inputShape) \(g.padding)", [
+                .input("m", g.outputShape, random.floats(g.outputShape.elementCount)), .input("ix", g.inputShape, ix), .input("ir", g.inputShape, ir),
+                .input("ox", g.outputShape, try pooled(ix)), .input("or", g.outputShape, try pooled(ir)), .output("g", g.inputShape),
+            ], tolerance: 1e-4) { backend, t in
+                try backend.deepLiftMaxPool(gradOutput: t["m"]!, input: t["ix"]!, referenceInput: t["ir"]!, output: t["ox"]!,
+                                            referenceOutput: t["or"]!, geometry: g, into: t["g"]!)
+            }
         }
-        try assertBackendsAgree("deeplift_maxpool", [
-            .input("m", g.outputShape, random.floats(g.outputShape.elementCount)), .input("ix", g.inputShape, ix), .input("ir", g.inputShape, ir),
-            .input("ox", g.outputShape, try pooled(ix)), .input("or", g.outputShape, try pooled(ir)), .output("g", g.inputShape),
-        ], tolerance: 1e-4) { backend, t in
-            try backend.deepLiftMaxPool(gradOutput: t["m"]!, input: t["ix"]!, referenceInput: t["ir"]!, output: t["ox"]!,
-                                        referenceOutput: t["or"]!, geometry: g, into: t["g"]!)
+    }
+
+    /// DeepSHAP's one-copy input: a reference side of one sample stands for itself repeated over
+    /// the batch, on every backend, for both rules; and swapping the two sides (as DeepShap does,
+    /// the background as `self`) gives the same multipliers.
+    func testDeepLiftOpsBroadcastAOneSampleReference() throws {
+        var random = SeededGenerator(seed: 71)
+        let (batch, sample) = (5, 37)   // 37: no tile or vector width divides it
+        let zx = random.floats(batch * sample, in: -2...2)
+        var z1 = random.floats(sample, in: -2...2)
+        z1[3] = zx[sample + 3]   // an equal pair takes the derivative fallback
+        let repeated = (0..<(batch * sample)).map { z1[$0 % sample] }
+        let m = random.floats(batch * sample)
+        func relu(_ z: [Float]) -> [Float] { z.map { max($0, 0) } }
+        let broadcast = try assertBackendsAgree("deeplift_rescale one-sample reference", [
+            .input("m", [batch, sample], m), .input("zx", [batch, sample], zx), .input("zr", [1, sample], z1),
+            .input("yx", [batch, sample], relu(zx)), .input("yr", [1, sample], relu(z1)), .output("g", [batch, sample]),
+        ], tolerance: 1e-5) { backend, t in
+            try backend.deepLiftRescale(gradOutput: t["m"]!, preactivation: t["zx"]!, referencePreactivation: t["zr"]!,
+                                        output: t["yx"]!, referenceOutput: t["yr"]!, activation: .relu, into: t["g"]!)
+        }
+        let cpu = TestBackends.reference
+        let g = try cpu.makeTensor(shape: [batch, sample])
+        try cpu.deepLiftRescale(gradOutput: try cpu.upload(m, shape: [batch, sample]), preactivation: try cpu.upload(repeated, shape: [batch, sample]),
+                                referencePreactivation: try cpu.upload(zx, shape: [batch, sample]), output: try cpu.upload(relu(repeated), shape: [batch, sample]),
+                                referenceOutput: try cpu.upload(relu(zx), shape: [batch, sample]), activation: .relu, into: g)
+        XCTAssertLessThanOrEqual(relativeError(try cpu.download(g), broadcast["g"]!), 1e-6, "rescale with the sides swapped and repeated")
+
+        // The general kernel (3 channels) and the float16 one (16 channels, disjoint windows).
+        for (height, width, channels) in [(5, 7, 3), (4, 6, 16)] {
+            let pool = try Pool2DGeometry(inputShape: [batch, height, width, channels])
+            let one = try Pool2DGeometry(inputShape: [1, height, width, channels])
+            func pooled(_ values: [Float], _ geometry: Pool2DGeometry) throws -> [Float] {
+                let y = try cpu.makeTensor(shape: geometry.outputShape)
+                try cpu.maxPool2dForward(input: try cpu.upload(values, shape: geometry.inputShape), geometry: geometry, into: y)
+                return try cpu.download(y)
+            }
+            let ib = random.floats(pool.inputShape.elementCount), i1 = random.floats(one.inputShape.elementCount)
+            let mp = random.floats(pool.outputShape.elementCount)
+            let pooledBroadcast = try assertBackendsAgree("deeplift_maxpool one-sample reference, \(channels) channels", [
+                .input("m", pool.outputShape, mp), .input("ib", pool.inputShape, ib), .input("i1", one.inputShape, i1),
+                .input("ob", pool.outputShape, try pooled(ib, pool)), .input("o1", one.outputShape, try pooled(i1, one)), .output("g", pool.inputShape),
+            ], tolerance: 1e-5) { backend, t in
+                try backend.deepLiftMaxPool(gradOutput: t["m"]!, input: t["ib"]!, referenceInput: t["i1"]!, output: t["ob"]!,
+                                            referenceOutput: t["o1"]!, geometry: pool, into: t["g"]!)
+            }
+            let i1Repeated = (0..<pool.inputShape.elementCount).map { i1[$0 % i1.count] }
+            let gp = try cpu.makeTensor(shape: pool.inputShape)
+            try cpu.deepLiftMaxPool(gradOutput: try cpu.upload(mp, shape: pool.outputShape), input: try cpu.upload(i1Repeated, shape: pool.inputShape),
+                                    referenceInput: try cpu.upload(ib, shape: pool.inputShape),
+                                    output: try cpu.upload(try pooled(i1Repeated, pool), shape: pool.outputShape),
+                                    referenceOutput: try cpu.upload(try pooled(ib, pool), shape: pool.outputShape), geometry: pool, into: gp)
+            XCTAssertLessThanOrEqual(relativeError(try cpu.download(gp), pooledBroadcast["g"]!), 1e-6, "max-pool rule with the sides swapped and repeated")
+        }
+        // A reference that is neither the batch nor one sample of it is refused, naming the op.
+        XCTAssertThrowsError(try cpu.deepLiftRescale(gradOutput: try cpu.upload(m, shape: [batch, sample]), preactivation: try cpu.upload(zx, shape: [batch, sample]),
+                                                     referencePreactivation: try cpu.makeTensor(shape: [2, 3]), output: try cpu.upload(zx, shape: [batch, sample]),
+                                                     referenceOutput: try cpu.makeTensor(shape: [2, 3]), activation: .relu, into: g)) {
+            XCTAssertTrue("\($0)".contains("deeplift_rescale"), "\($0)")
         }
     }
 

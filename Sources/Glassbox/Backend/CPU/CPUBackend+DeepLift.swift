@@ -6,11 +6,13 @@ extension CPUBackend {
         try ShapeChecks.deepLiftRescale(gradOutput, preactivation, referencePreactivation, output, referenceOutput, activation, gradInput)
         let m = try host(gradOutput, "deeplift"), zx = try host(preactivation, "deeplift"), zr = try host(referencePreactivation, "deeplift")
         let yx = try host(output, "deeplift"), yr = try host(referenceOutput, "deeplift"), g = try host(gradInput, "deeplift")
+        let referenceCount = referencePreactivation.elementCount
         for i in 0..<gradOutput.elementCount {
-            let dz = Double(zx[i]) - Double(zr[i])
+            let r = i % referenceCount
+            let dz = Double(zx[i]) - Double(zr[r])
             let slope: Double
             if abs(dz) >= 1e-6 {
-                slope = (Double(yx[i]) - Double(yr[i])) / dz
+                slope = (Double(yx[i]) - Double(yr[r])) / dz
             } else {
                 switch activation {
                 case .relu: slope = zx[i] > 0 ? 1 : 0
@@ -27,6 +29,13 @@ extension CPUBackend {
     public func deepLiftMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, output: Tensor, referenceOutput: Tensor,
                                 geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
         try ShapeChecks.deepLiftMaxPool(gradOutput, input, referenceInput, output, referenceOutput, g, gradInput)
+        // A one-sample reference stands for itself repeated over the batch.
+        func repeated(_ tensor: Tensor, like: Tensor) throws -> Tensor {
+            guard tensor.elementCount != like.elementCount else { return tensor }
+            let values = try download(tensor)
+            return try upload((0..<like.elementCount).map { values[$0 % values.count] }, shape: like.shape)
+        }
+        let referenceInput = try repeated(referenceInput, like: input), referenceOutput = try repeated(referenceOutput, like: output)
         let m = try download(gradOutput), ox = try download(output), or = try download(referenceOutput)
         var towardX = [Float](repeating: 0, count: m.count), towardR = towardX
         for i in 0..<m.count {

@@ -120,17 +120,25 @@ extension OpenCLBackend {
         let arguments = poolArguments(g) + [.buffer(try buffer(input, "maxpool2d backward")),
                                             .buffer(try buffer(gradOutput, "maxpool2d backward")),
                                             .buffer(try buffer(gradInput, "maxpool2d backward"))]
-        let disjoint = g.strideHeight >= g.poolHeight && g.strideWidth >= g.poolWidth
-        if variant == .cpu && g.channels % 16 == 0 && disjoint && g.windowsInside {
-            let tiles = g.strideHeight == g.poolHeight && g.strideWidth == g.poolWidth
-                && g.outputHeight * g.strideHeight == g.inputHeight && g.outputWidth * g.strideWidth == g.inputWidth
-            if !tiles { try fill(gradInput, with: 0) }
+        if try vectorPoolBackward(g, zeroing: gradInput) {
             try launch1D("maxpool2d_backward16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
                          local: tuning.poolGroup, arguments)
         } else {
             try launch("maxpool2d_backward", file: "pool", global: [g.channels, g.inputWidth, g.batch * g.inputHeight],
                        local: [min(g.channels, variant == .gpu ? tuning.poolGroup : 16), 1, 1], arguments)
         }
+    }
+
+    /// Whether a pooling backward pass takes its float16 kernel (CPU variant, 16-channel blocks,
+    /// disjoint windows inside the input); if so, zeroes `gradInput` first unless the windows
+    /// tile the input (the kernel writes only elements inside windows).
+    func vectorPoolBackward(_ g: Pool2DGeometry, zeroing gradInput: Tensor) throws -> Bool {
+        let disjoint = g.strideHeight >= g.poolHeight && g.strideWidth >= g.poolWidth
+        guard variant == .cpu && g.channels % 16 == 0 && disjoint && g.windowsInside else { return false }
+        let tiles = g.strideHeight == g.poolHeight && g.strideWidth == g.poolWidth
+            && g.outputHeight * g.strideHeight == g.inputHeight && g.outputWidth * g.strideWidth == g.inputWidth
+        if !tiles { try fill(gradInput, with: 0) }
+        return true
     }
 
     func poolArguments(_ g: Pool2DGeometry) -> [KernelArgument] {

@@ -3,27 +3,33 @@ extension OpenCLBackend {
                                 referenceOutput: Tensor, activation: Activation, into gradInput: Tensor) throws {
         try ShapeChecks.deepLiftRescale(gradOutput, preactivation, referencePreactivation, output, referenceOutput, activation, gradInput)
         let code = [Activation.linear: 0, .relu: 1, .sigmoid: 2, .tanh: 3, .leakyRelu: 4][activation] ?? 0
-        try launch1D("deeplift_rescale", file: "elementwise", count: gradOutput.elementCount,
-                     [.int(gradOutput.elementCount), .int(code), .float(Activation.leakyReluSlope), .buffer(try buffer(gradOutput, "deeplift")),
-                      .buffer(try buffer(preactivation, "deeplift")), .buffer(try buffer(referencePreactivation, "deeplift")),
-                      .buffer(try buffer(output, "deeplift")), .buffer(try buffer(referenceOutput, "deeplift")),
-                      .buffer(try buffer(gradInput, "deeplift"))])
+        // One sample of the reference repeated: sampleCount of its size over the batch.
+        let count = gradOutput.elementCount, sample = referencePreactivation.elementCount
+        let (sampleCount, batch, referenceBatch) = sample == count ? (count, 1, 0) : (sample, count / sample, 1)
+        try launch("deeplift_rescale", file: "elementwise", global: [sampleCount, batch], local: [tuning.elementwiseGroup, 1],
+                   [.int(sampleCount), .int(batch), .int(referenceBatch), .int(code), .float(Activation.leakyReluSlope),
+                    .buffer(try buffer(gradOutput, "deeplift")),
+                    .buffer(try buffer(preactivation, "deeplift")), .buffer(try buffer(referencePreactivation, "deeplift")),
+                    .buffer(try buffer(output, "deeplift")), .buffer(try buffer(referenceOutput, "deeplift")),
+                    .buffer(try buffer(gradInput, "deeplift"))])
     }
 
+    /// One launch of `deeplift_maxpool` (Kernels/pool.cl), or of its float16 form where the
+    /// windows are disjoint and inside the input (as the max-pool backward pass chooses); a
+    /// one-sample reference is repeated over the batch inside the kernel.
     public func deepLiftMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, output: Tensor, referenceOutput: Tensor,
                                 geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
         try ShapeChecks.deepLiftMaxPool(gradOutput, input, referenceInput, output, referenceOutput, g, gradInput)
-        let towardX = try makeTensor(shape: g.outputShape), towardR = try makeTensor(shape: g.outputShape)
-        try launch1D("deeplift_maxpool_split", file: "elementwise", count: gradOutput.elementCount,
-                     [.int(gradOutput.elementCount), .buffer(try buffer(gradOutput, "deeplift")), .buffer(try buffer(output, "deeplift")),
-                      .buffer(try buffer(referenceOutput, "deeplift")), .buffer(try buffer(towardX, "deeplift")),
-                      .buffer(try buffer(towardR, "deeplift"))])
-        let routedX = try makeTensor(shape: g.inputShape), routedR = try makeTensor(shape: g.inputShape)
-        try maxPool2dBackward(input: input, gradOutput: towardX, geometry: g, into: routedX)
-        try maxPool2dBackward(input: referenceInput, gradOutput: towardR, geometry: g, into: routedR)
-        try launch1D("deeplift_maxpool_combine", file: "elementwise", count: input.elementCount,
-                     [.int(input.elementCount), .buffer(try buffer(routedX, "deeplift")), .buffer(try buffer(routedR, "deeplift")),
-                      .buffer(try buffer(input, "deeplift")), .buffer(try buffer(referenceInput, "deeplift")),
-                      .buffer(try buffer(gradInput, "deeplift"))])
+        let referenceBatch = referenceInput.elementCount == input.elementCount ? g.batch : 1
+        let arguments = poolArguments(g) + [.int(referenceBatch)] + (try [gradOutput, input, referenceInput, output, referenceOutput, gradInput].map {
+            KernelArgument.buffer(try buffer($0, "deeplift_maxpool"))
+        })
+        if try vectorPoolBackward(g, zeroing: gradInput) {
+            try launch1D("deeplift_maxpool16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
+                         local: tuning.poolGroup, arguments)
+        } else {
+            try launch("deeplift_maxpool", file: "pool", global: [g.channels, g.inputWidth, g.batch * g.inputHeight],
+                       local: [min(g.channels, variant == .gpu ? tuning.poolGroup : 16), 1, 1], arguments)
+        }
     }
 }
