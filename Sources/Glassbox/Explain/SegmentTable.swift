@@ -110,27 +110,38 @@ public struct SegmentTable {
         try backend.conv2dPoolForward(input: expanded, kernel: network.parameters[0][0], bias: network.parameters[0][1],
                                       geometry: batchGeometry, pool: batchPool, activation: conv.activation, into: pooled)
         let features = try backend.download(pooled)
-        // Table rows, accumulated in Double.
+        // Table rows: float16-wide sums (units is a multiple of 16) over each group's positions'
+        // non-zero features, on unchecked pointers so that they stay in vector registers.
         let weights = model.parameters[3][0]
-        let units = dense.units, featureCount = positions * channels
+        let units = dense.units, featureCount = positions * channels, blocks = units / 16
         var rows: [Float] = []
         var groups: [Group] = []
+        var sums = [SIMD16<Float>](repeating: .zero, count: blocks)
         for (index, segments) in groupSegments.enumerated() {
             groups.append(Group(segments: segments, offset: rows.count / units))
             for code in 0..<(1 << segments.count) {
                 var pattern = 0
                 for (bit, segment) in segments.enumerated() where (code >> bit) & 1 == 1 { pattern |= 1 << colour[segment] }
-                var sums = [Double](repeating: 0, count: units)
-                for position in groupPositions[index] {
-                    for c in 0..<channels {
-                        let feature = position * channels + c
-                        let value = Double(features[pattern * featureCount + feature])
-                        if value == 0 { continue }
-                        let row = feature * units
-                        for u in 0..<units { sums[u] += value * Double(weights[row + u]) }
+                features.withUnsafeBufferPointer { f in
+                    weights.withUnsafeBytes { w in
+                        sums.withUnsafeMutableBufferPointer { sum in
+                            for block in 0..<blocks { sum[block] = .zero }
+                            for position in groupPositions[index] {
+                                for c in 0..<channels {
+                                    let feature = position * channels + c
+                                    let value = f[pattern * featureCount + feature]
+                                    if value == 0 { continue }
+                                    let row = feature * units * MemoryLayout<Float>.stride
+                                    for block in 0..<blocks {
+                                        let weight = w.loadUnaligned(fromByteOffset: row + block * 64, as: SIMD16<Float>.self)
+                                        sum[block] += value * weight   // not addingProduct: without FMA in the target it is a libm call per lane
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
-                rows += sums.map(Float.init)
+                for block in sums { for lane in 0..<16 { rows.append(block[lane]) } }
             }
         }
         return SegmentTable(groups: groups, table: try backend.upload(rows, shape: try Shape([rows.count / units, units])),
