@@ -57,11 +57,20 @@ extension OpenCLBackend {
         let optional = { (tensor: Tensor?) throws -> KernelArgument in .buffer(try tensor.map { try self.buffer($0, "gemm") } ?? self.placeholder) }
         let epilogueArguments: [KernelArgument] = [try optional(bias), .int(epilogue), try optional(maskB?.mask), try optional(maskB?.masked),
                                                    try optional(columnSums), .float(1), .float(accumulate ? 1 : 0)]
-        if variant == .cpu && transposeB && !transposeA {
+        // Fewer than 16 columns (a classifier's last layer) leave gemm_blocked's float16 columns
+        // empty and take its scalar edge path: as dot products of rows instead, with B transposed.
+        let narrow = variant == .cpu && !transposeA && !transposeB && fused == 0 && n < 16 && k >= 16
+        if variant == .cpu && ((transposeB && !transposeA) || narrow) {
             // Rows of A and of the stored B are both contiguous in k: dot products, no transpose.
+            var bRows = try buffer(b, "gemm")
+            if narrow {
+                let transposed = try scratch("gemm.narrowB", floats: k * n)
+                try launch("transpose", file: "gemm", global: [n, k], local: [1, 16], [.int(k), .int(n), .buffer(bRows), .buffer(transposed)])
+                bRows = transposed
+            }
             try launch("gemm_blocked_nt", file: "gemm", global: [(n + tuning.ntColumns - 1) / tuning.ntColumns, (m + tuning.ntRows - 1) / tuning.ntRows],
                        local: [1, 1], [.int(m), .int(n), .int(k), .buffer(try buffer(a, "gemm")), .int(k),
-                                       .buffer(try buffer(b, "gemm")), .int(k), .buffer(try buffer(c, "gemm")), .int(n)] + epilogueArguments)
+                                       .buffer(bRows), .int(k), .buffer(try buffer(c, "gemm")), .int(n)] + epilogueArguments)
             return
         }
         var bBuffer = try buffer(b, "gemm")
@@ -83,7 +92,8 @@ extension OpenCLBackend {
         ] + epilogueArguments
         switch variant {
         case .cpu:
-            let rows = m >= KernelTuning.largeRows ? tuning.gemmRowsLarge : tuning.gemmRows, columns = 16 * tuning.gemmVectors
+            // Never more rows per work-item than the product has (one image: one row, not eight of which seven are thrown away).
+            let rows = min(m >= KernelTuning.largeRows ? tuning.gemmRowsLarge : tuning.gemmRows, m), columns = 16 * tuning.gemmVectors
             try launch("gemm_blocked", file: "gemm", defines: [("GEMM_ROWS", rows)] + fusedDefines,
                        global: [(n + columns - 1) / columns, (m + rows - 1) / rows], local: [1, tuning.gemmGroup], arguments)
         case .gpu:
