@@ -9,10 +9,11 @@ final class GEMMTests: XCTestCase {
     func testAllTransposesAndEpiloguesAgreeWithReference() throws {
         var random = SeededGenerator(seed: 1)
         // Sizes that are multiples of no tile (4 rows, 16 columns, 16x16 tiles) next to ones that are.
-        // (33, 10, 128) and (1, 3, 40): fewer than 16 columns over a long k take the transposed
-        // dot-product path on CPU devices; m = 1 and m = 3 fewer rows than a work-item's block.
+        // (300, 10, 128) and (257, 3, 40): fewer than 16 columns over a long k and many rows take
+        // the transposed dot-product path on CPU devices; (1, 3, 40) and (3, 45, 31): fewer rows
+        // than a work-item's block.
         let sizes: [(m: Int, n: Int, k: Int)] = [(1, 1, 1), (3, 7, 5), (33, 17, 29), (32, 128, 64), (5, 33, 100), (64, 16, 3),
-                                                 (33, 10, 128), (1, 3, 40), (3, 45, 31)]
+                                                 (300, 10, 128), (257, 3, 40), (1, 3, 40), (3, 45, 31)]
         for (m, n, k) in sizes {
             for transposeA in [false, true] {
                 for transposeB in [false, true] {

@@ -58,8 +58,10 @@ extension OpenCLBackend {
         let epilogueArguments: [KernelArgument] = [try optional(bias), .int(epilogue), try optional(maskB?.mask), try optional(maskB?.masked),
                                                    try optional(columnSums), .float(1), .float(accumulate ? 1 : 0)]
         // Fewer than 16 columns (a classifier's last layer) leave gemm_blocked's float16 columns
-        // empty and take its scalar edge path: as dot products of rows instead, with B transposed.
-        let narrow = variant == .cpu && !transposeA && !transposeB && fused == 0 && n < 16 && k >= 16
+        // empty and take its scalar edge path: from largeRows rows (inference and perturbation
+        // batches, where that path costs more than the extra transpose launch) as dot products of
+        // rows instead, with B transposed.
+        let narrow = variant == .cpu && !transposeA && !transposeB && fused == 0 && n < 16 && k >= 16 && m >= KernelTuning.largeRows
         if variant == .cpu && ((transposeB && !transposeA) || narrow) {
             // Rows of A and of the stored B are both contiguous in k: dot products, no transpose.
             var bRows = try buffer(b, "gemm")
