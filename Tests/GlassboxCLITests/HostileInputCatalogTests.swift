@@ -183,6 +183,11 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
                 expect: ["the model takes [28, 28, 1]", "features"]),
             Row(input: "`predict --data t.csv --row 0 --device cpu` with a line that is short of cells",
                 arguments: ["predict", "--model", model, "--data", ragged, "--row", "0", "--device", "cpu"], expect: ["ragged.csv", "line 3"]),
+            // 10. Kernel tuning
+            Row(input: "`tune --device cpu` (the reference has no kernels)", arguments: ["tune", "--device", "cpu"], expect: ["no kernels to tune"]),
+            Row(input: "`tune --batch-size 0`", arguments: ["tune", "--batch-size", "0"], expect: ["--batch-size"]),
+            Row(input: "`GLASSBOX_TUNING_CACHE=none glassbox tune --quick`", arguments: ["tune", "--quick", "--model", model],
+                environment: ["GLASSBOX_TUNING_CACHE": "none"], expect: ["GLASSBOX_TUNING_CACHE", "nowhere to keep"], needsOpenCL: true),
         ]
         if ExplanationRequest.maximumSamples(inputCount: 784, segments: 64, classes: 10).samples < 16_000_000 {
             rows.append(Row(input: "`explain --method lime --samples 16000000` (more than host memory holds)",

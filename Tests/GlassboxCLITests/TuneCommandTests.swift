@@ -49,7 +49,7 @@ final class TuneCommandTests: XCTestCase {
         try Data("{\"format\": \"glassbox-tuning\", \"entries\": []}".utf8).write(to: url)
         let tuned = try GlassboxBinary.run(["tune", "--quick", "--model", model.path], environment: environment)
         XCTAssertEqual(tuned.status, 0, tuned.transcript)
-        for group in ["gemm ", "gemm_nt", "perturbation", "segment_table", "elementwise"] {
+        for group in ["gemm ", "gemm_nt", "dense_backward", "perturbation", "segment_table", "elementwise"] {
             XCTAssertTrue(tuned.standardOutput.contains("\n" + group), "no \(group) line:\n\(tuned.standardOutput)")
         }
         XCTAssertTrue(tuned.standardOutput.contains("saved to \(url.path)"), tuned.standardOutput)
