@@ -26,6 +26,17 @@ extension OpenCLBackend {
                                      weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
             return
         }
+        try denseBackwardFused(x, weights: weights, output: y, activation: activation, gradOutput: gradOutput,
+                               weightGradient: weightGradient, biasGradient: biasGradient, inputGradient: inputGradient)
+    }
+
+    /// The two-launch form of ``denseBackward(_:weights:output:activation:gradOutput:weightGradient:biasGradient:inputGradient:)``
+    /// whatever the tuning says (`linear` or `relu` only), for benchmarks.
+    func denseBackwardFused(_ x: Tensor, weights: Tensor, output y: Tensor, activation: Activation, gradOutput: Tensor,
+                            weightGradient: Tensor, biasGradient: Tensor, inputGradient: Tensor?) throws {
+        guard activation == .linear || activation == .relu else {
+            throw GlassboxError.invalidArgument(operation: "dense backward", reason: "fuses linear and relu only, not \(activation)")
+        }
         try ShapeChecks.same("dense output", gradOutput.shape, y)
         var gradZ = gradOutput
         if activation == .relu {
