@@ -326,8 +326,8 @@ def explainers(args, model, test, train):
             row["perturbations_per_eval"] = ppe
         if key == "deep" and args.background == 100:
             # bench explain's repeats reuse the background's forward pass kept from its warm-up
-            # (DeepShap keeps it per session), so its evaluations are 100; Captum runs all 200 rows
-            # every time. Whole `glassbox explain` runs explain once per process, background included.
+            # (DeepShap keeps it per session) and push the input once, so its evaluations are 1
+            # image forward (100 pairs backward); Captum runs all 200 rows every time. Whole `glassbox explain` runs explain once per process, background included.
             runs_seconds = []
             for _ in range(3):
                 single = tr.run_json([args.glassbox, "explain", "--model", args.model_path, "--data", args.data, "--index", args.index,

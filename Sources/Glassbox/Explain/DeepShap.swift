@@ -141,7 +141,7 @@ public struct DeepShap: Explainer {
         let values = request.segmentation.sums(ofPixelValues: pixelMap)
         let base = fb.reduce(0, +) / Double(fb.count)
         var explanation = Explanation(method: name, target: request.target, baseValue: base, prediction: fx, values: values,
-                                      pixelMap: pixelMap, samples: (reused ? 1 : 2) * background.count, seconds: seconds)
+                                      pixelMap: pixelMap, samples: (reused ? 0 : background.count) + 1, seconds: seconds)   // images run forward
         explanation.metrics["efficiency_gap"] = explanation.efficiencyGap
         explanation.metrics["background_size"] = Double(background.count)
         return explanation
