@@ -40,6 +40,21 @@ final class KernelTunerTests: XCTestCase {
             XCTAssertEqual(fallback, .defaults(for: .cpu))
             XCTAssertEqual(why, .defaults)
         }
+        // A row written before a parameter existed reads with that parameter's default and keeps
+        // the others (it then fails only on its kernels digest, as any older cache does).
+        try cache.save(to: url)
+        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: try Data(contentsOf: url)) as? [String: Any])
+        var entries = try XCTUnwrap(json["entries"] as? [[String: Any]])
+        var parameters = try XCTUnwrap(entries[0]["parameters"] as? [String: Any])
+        parameters["denseBackwardFused"] = nil
+        entries[0]["parameters"] = parameters
+        json["entries"] = entries
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        let older = try TuningCache.load(from: url).entries[0].parameters
+        XCTAssertEqual(older.denseBackwardFused, KernelTuning.defaults(for: .cpu).denseBackwardFused)
+        XCTAssertEqual(older.gemmRows, tuned.gemmRows)
+        XCTAssertNotEqual(tuned.denseBackwardFused, KernelTuning.defaults(for: .cpu).denseBackwardFused, "the test needs a changed value")
+
         // Storing again replaces the entry of the same device and driver.
         cache.store(TuningCache.Entry(device: device, tuned: Date(), model: "again", quick: false, parameters: .defaults(for: .cpu), timeRatios: [:]))
         XCTAssertEqual(cache.entries.count, 1)

@@ -112,6 +112,28 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     }
 }
 
+extension KernelTuning {
+    /// Reads a stored row: the variant, then each ``TunableParameter`` by name; a parameter the
+    /// row lacks (a cache written before it existed) keeps the variant's default, so such a file
+    /// reads as tuned for other kernels (its kernels digest differs) rather than as damaged.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: ParameterKey.self)
+        self = .defaults(for: try container.decode(KernelVariant.self, forKey: ParameterKey(stringValue: "variant")))
+        for parameter in TunableParameter.all {
+            if let value = try container.decodeIfPresent(Int.self, forKey: ParameterKey(stringValue: parameter.name)) {
+                self[keyPath: parameter.keyPath] = value
+            }
+        }
+    }
+
+    private struct ParameterKey: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+}
+
 /// One searchable parameter of ``KernelTuning``: its name (the property's, as in the cache file), the kernel
 /// group it belongs to, the values the tuner tries per variant, and the range a stored value
 /// must fall in.
