@@ -32,7 +32,7 @@ public protocol Backend: AnyObject {
     /// the activation in its epilogue; the default is ``gemm(_:_:into:transposeA:transposeB:bias:accumulate:)``
     /// followed by the activation in place.
     func denseForward(_ x: Tensor, weights: Tensor, bias: Tensor?, activation: Activation, into y: Tensor) throws
-    /// The backward pass of ``denseForward(_:_:bias:activation:into:)`` from its output `y [m, n]`
+    /// The backward pass of ``denseForward(_:weights:bias:activation:into:)`` from its output `y [m, n]`
     /// and `gradOutput` (dL/dy, `[m, n]`): with `dZ = gradOutput` through the activation's
     /// derivative, `weightGradient = x^T dZ` (`[k, n]`), `biasGradient = 1^T dZ` (`[n]`) and, when
     /// given, `inputGradient = dZ w^T` (`[m, k]`). `gradOutput` may be overwritten with `dZ`.
