@@ -406,7 +406,7 @@ private struct Translator {
                 : try AveragePooling2D(poolSize: (size[0], size[1]), strides: (strides[0], strides[1]), padding: padding)
             let output = try layer.outputShape(for: [x.shape[1], x.shape[2], x.shape[0]])
             try add(node, layer, from: [x], shape: [output[2], output[0], output[1]])
-        case "Squeeze" where values[node.input[0]] != nil:
+        case "Squeeze" where node.input.first.flatMap({ values[$0] }) != nil:
             let x = try value(node, 0)
             let axes = node.input.count > 1 ? try integers(node, 1).compactMap { $0 } : (ints(node, "axes") ?? [])
             guard x.shape.count == 3, x.shape[1] == 1, x.shape[2] == 1, Set(axes) == [2, 3] || Set(axes) == [-1, -2] else {
@@ -618,11 +618,13 @@ private struct Translator {
                 guard let index, (-vector.count..<vector.count).contains(index) else { throw refuse(node, "index \(String(describing: index)) is outside the shape \(vector)") }
                 return vector[index < 0 ? index + vector.count : index]
             }
-        case "Unsqueeze" where shapes[node.input[0]] != nil, "Squeeze" where shapes[node.input[0]] != nil, "Cast" where shapes[node.input[0]] != nil:
+        // (`first`, not `[0]`: a node without inputs is refused later with its name, not a trap here.)
+        case "Unsqueeze" where node.input.first.flatMap({ shapes[$0] }) != nil, "Squeeze" where node.input.first.flatMap({ shapes[$0] }) != nil,
+             "Cast" where node.input.first.flatMap({ shapes[$0] }) != nil:
             shapes[output] = shapes[node.input[0]]   // scalars and 1-element vectors alike
         case "Concat" where !node.input.isEmpty && node.input.allSatisfy({ shapes[$0] != nil || constants[$0] != nil }):
             shapes[output] = try node.input.indices.flatMap { try integers(node, $0) }
-        case "Slice" where shapes[node.input[0]] != nil:
+        case "Slice" where node.input.first.flatMap({ shapes[$0] }) != nil:
             let vector = shapes[node.input[0]]!
             let starts = try integers(node, 1), ends = try integers(node, 2)
             let axes = node.input.count > 3 ? try integers(node, 3) : [0], steps = node.input.count > 4 ? try integers(node, 4) : [1]
