@@ -1,10 +1,12 @@
-.PHONY: demo test docs bench bench-kernels bench-models bench-explain bench-tabular bench-peers
+.PHONY: demo test docs calibrate bench bench-kernels bench-models bench-explain bench-tabular bench-peers
 demo:
 	scripts/demo.sh
 test:
 	scripts/test.sh
 docs:
 	scripts/docs.sh
+calibrate:
+	scripts/calibrate.sh
 bench: bench-kernels bench-models bench-explain bench-tabular bench-peers
 bench-kernels:
 	scripts/bench-kernels.sh

@@ -82,7 +82,8 @@ extension ExplainCommand {
                     return try LimeTabular(training: rows, featureNames: schema.featureNames, numFeatures: shown,
                                            toRaw: { feature, value in value * Double(scale[feature]) + Double(mean[feature]) })
                 default:
-                    return try ExplanationMethods.make(name, background: backgroundRows, noise: noise)
+                    return try ExplanationMethods.make(name, background: backgroundRows, noise: noise,
+                                                               deepOutput: DeepShap.Output(rawValue: deepOutput)!)
                 }
             }
             var globals: [String: GlobalExplanation] = [:]
@@ -98,9 +99,10 @@ extension ExplainCommand {
                 let targetClass = target != "predicted" ? Int(target)! : global ? model.outputCount - 1 : predicted
                 var explanations: [Explanation] = []
                 for (name, explainer) in zip(methods, explainers) {
-                    let request = try ExplanationRequest(session: session, input: input,
+                    var request = try ExplanationRequest(session: session, input: input,
                                                          baseline: Self.backgroundMethods.contains(name) ? backgroundFlat : meanRow,
                                                          segmentation: segmentation, target: targetClass, samples: samples, seed: seed)
+                    request.tolerance = tolerance
                     var explanation = try explainer.explain(request)
                     explanation.metrics["background_size"] = Double(Self.backgroundMethods.contains(name) || name == "deep" ? backgroundRows.count : 1)
                     if global {
@@ -148,7 +150,7 @@ extension ExplainCommand {
                         "features": schema.featureNames, "feature_values": rawRow.map(Double.init),
                         "background_rows": backgroundRows.count,
                         "methods": explanations.map { e -> [String: Any] in
-                            var o = Self.json(e, width: f)
+                            var o = Self.json(e, width: f, level: confidence)
                             o["pixel_map"] = nil
                             if let rules = e.featureRules { o["rules"] = rules }
                             return o
@@ -163,8 +165,9 @@ extension ExplainCommand {
                               + "\(e.samples) evaluations, \(String(format: "%.3f", e.seconds)) s" + (e.featureRules == nil ? "" : ", R^2 \(String(format: "%.3f", e.metrics["r2"] ?? .nan))"))
                         let lines = labelsOf(e)
                         let width = min(60, max(24, lines.map(\.count).max() ?? 0))
+                        let interval = e.interval(level: confidence)
                         for j in e.values.indices.sorted(by: { abs(e.values[$0]) > abs(e.values[$1]) }).prefix(shown) {
-                            print("    \(lines[j].padding(toLength: width, withPad: " ", startingAt: 0)) \(String(format: "%+.5f", e.values[j]))")
+                            print("    \(lines[j].padding(toLength: width, withPad: " ", startingAt: 0)) \(Self.valueWithHalfWidth(e.values[j], interval, at: j))")
                         }
                     }
                 }

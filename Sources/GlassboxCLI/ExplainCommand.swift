@@ -37,11 +37,24 @@ struct ExplainCommand: ParsableCommand {
     var background: Int?
     @Option(help: "For a CSV table: features shown per method in text, and kept by LIME's local model (default 10).")
     var numFeatures: Int?
+    @Option(help: "What deep explains on a softmax model: logit (default; its intervals are calibrated) or probability (shap's softmax rule).")
+    var deepOutput = ExplanationMethods.defaultDeepOutput.rawValue
+    @Option(help: "Level of the confidence intervals reported with every value (between 0 and 1).")
+    var confidence = 0.95
+    @Option(help: "Keep sampling until the largest standard error is at most this fraction of the values' spread (max - min), up to --samples (default: 10x each method's budget); with --global, add images until the segment ranking's errors are, up to --count.")
+    var tolerance: Double?
     @Option(help: "gradient-shap's input noise, a standard deviation on [0, 1] pixels (default \(ExplanationMethods.defaultGradientShapNoise); 0 gives expected gradients).")
     var noise: Double?
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json (got \(format))") }
+        guard DeepShap.Output(rawValue: deepOutput) != nil else {
+            throw ValidationError("--deep-output must be \(DeepShap.Output.allCases.map(\.rawValue).joined(separator: " or ")) (got \(deepOutput))")
+        }
+        do {
+            try ConfidenceInterval.check(level: confidence)
+            if let tolerance { try Convergence.check(tolerance: tolerance) }
+        } catch let error as GlassboxError { throw ValidationError(error.description) }
         if let data, TabularFile.isTable(data) { return try validateTable() }
         let tableFlags = [("--row", row != nil), ("--background", background != nil), ("--num-features", numFeatures != nil)].filter(\.1).map(\.0)
         if !tableFlags.isEmpty { throw ValidationError("\(tableFlags.joined(separator: ", ")) \(tableFlags.count == 1 ? "applies" : "apply") to a CSV table (--data file.csv or breast-cancer)") }
@@ -165,7 +178,8 @@ struct ExplainCommand: ParsableCommand {
         let backend = try deviceOptions.backend()
         try reportingErrors {
             let session = try InferenceSession(model: model, backend: backend)
-            let explainers = try methods.map { try ExplanationMethods.make($0, background: background, noise: noise) }
+            let explainers = try methods.map { try ExplanationMethods.make($0, background: background, noise: noise,
+                                                                            deepOutput: DeepShap.Output(rawValue: deepOutput)!) }
             if samples != nil && methods.contains("deep") {
                 FileHandle.standardError.write(Data("explain: deep ignores --samples: its references are the \(background.count) background images\n".utf8))
             }
@@ -181,8 +195,9 @@ struct ExplainCommand: ParsableCommand {
                 let probabilities = try session.predict(item.pixels)
                 let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
                 let targetClass = target == "predicted" ? predicted : try flatTarget(outputShape: model.outputShapes.last!)
-                let request = try ExplanationRequest(session: session, input: item.pixels, baseline: baselineValues,
+                var request = try ExplanationRequest(session: session, input: item.pixels, baseline: baselineValues,
                                                      segmentation: segmentation, target: targetClass, samples: samples, seed: seed)
+                request.tolerance = tolerance
                 var explanations: [Explanation] = []
                 var curves: [String: ExplanationMetrics.Faithfulness] = [:]
                 let engine = try request.makeEngine()
@@ -219,7 +234,14 @@ struct ExplainCommand: ParsableCommand {
                     }
                     explanations.append(explanation)
                 }
-                if global { continue }
+                if global {
+                    // --tolerance over images: stop once every method's ranking is settled enough.
+                    if let tolerance, position + 1 < inputs.count, globals.values.allSatisfy({ $0.rankingConvergenceRatio <= tolerance }) {
+                        FileHandle.standardError.write(Data("explain: --global converged after \(position + 1) images (tolerance \(tolerance))\n".utf8))
+                        break
+                    }
+                    continue
+                }
                 var consistency: [String: Double] = [:]
                 for i in explanations.indices {
                     for j in explanations.indices where j > i && explanations[i].values.count == explanations[j].values.count && !explanations[i].values.isEmpty {
@@ -229,7 +251,9 @@ struct ExplainCommand: ParsableCommand {
                 }
                 let suffix = suffixes[position]
                 if let png {
-                    let picture = AttributionImage.render(input: item.pixels, width: width, height: height, maps: explanations.map(\.pixelMap))
+                    let picture = AttributionImage.render(input: item.pixels, width: width, height: height,
+                                                          panels: explanations.map { .init($0, segmentation: segmentation, level: confidence) },
+                                                          intervalLevel: confidence)
                     try AtomicFile.write(try AttributionImage.png(picture), to: URL(fileURLWithPath: Self.suffixed(png, suffix)))
                 }
                 if let report {
@@ -237,6 +261,8 @@ struct ExplainCommand: ParsableCommand {
                                                  probabilities: probabilities, classNames: classNames, explanations: explanations,
                                                  faithfulness: curves)
                     page.outputName = model.endsInSoftmax ? "probability" : "score"
+                    page.segmentation = segmentation
+                    page.confidenceLevel = confidence
                     try AtomicFile.write(Data(try page.html().utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
                 }
                 if format == "json" {
@@ -244,14 +270,14 @@ struct ExplainCommand: ParsableCommand {
                         "index": item.index as Any? ?? NSNull(), "image": item.index == nil ? item.name : NSNull(),
                         "label": item.label as Any? ?? NSNull(), "predicted": predicted, "target": targetClass,
                         (model.endsInSoftmax ? "probabilities" : "scores"): probabilities.map(Double.init), "segments": segmentation.count,
-                        "methods": explanations.map { Self.json($0, width: width) }, "consistency": consistency,
+                        "methods": explanations.map { Self.json($0, width: width, level: confidence) }, "consistency": consistency,
                     ]
                     let data = try JSONSerialization.data(withJSONObject: object, options: inputs.count > 1 ? [.sortedKeys] : [.sortedKeys, .prettyPrinted])
                     print(String(decoding: data, as: UTF8.self))
                 } else {
                     print("\(item.name): predicted \(className(predicted)) (\(String(format: "%.4f", probabilities[predicted])))"
                           + (item.label.map { ", label \(outputShape.count > 1 ? (knownNames.indices.contains($0) ? knownNames[$0] : "class \($0)") : className($0))" } ?? "") + "; explaining \(className(targetClass)) over \(segmentation.count) segments")
-                    for explanation in explanations { print(Self.text(explanation)) }
+                    for explanation in explanations { print(Self.text(explanation, level: confidence)) }
                     for key in consistency.keys.sorted() { print("  consistency (Spearman) \(key): \(String(format: "%.3f", consistency[key]!))") }
                 }
                 fflush(stdout)
@@ -269,18 +295,27 @@ struct ExplainCommand: ParsableCommand {
                 "method": g.method, "images": g.records.count, "segments": g.segmentCount,
                 "images_per_class": g.imagesPerClass,
                 "mean_abs_values_per_class": (0..<g.classCount).map { g.meanAbsoluteValues(ofClass: $0) },
+                "std_errors_per_class": (0..<g.classCount).map { g.standardErrors(ofClass: $0) as Any? ?? NSNull() },
+                "convergence": Self.globalConvergence(g, tolerance: tolerance, ceiling: count) as Any? ?? NSNull(),
                 "mean_pixel_map_per_class": (0..<g.classCount).map { c in
                     let map = g.meanPixelMap(ofClass: c)
                     return stride(from: 0, to: map.count, by: g.width).map { Array(map[$0..<($0 + g.width)]) }
                 },
-                "ranking": g.ranking.map { ["segment": $0.segment, "mean_abs_value": $0.meanAbsoluteValue] as [String: Any] },
+                "ranking": Self.rankingJSON(g, level: confidence),
             ] }
             let data = try JSONSerialization.data(withJSONObject: ["global": true, "methods": objects], options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         } else {
             for g in globals {
                 print("\(g.method) over \(g.records.count) images, \(g.segmentCount) segments")
-                print("  segments by mean |value|: " + g.ranking.prefix(10).map { "\($0.segment) (\(String(format: "%.4f", $0.meanAbsoluteValue)))" }.joined(separator: ", "))
+                let q = ConfidenceInterval.quantile(level: confidence, degreesOfFreedom: Double(g.records.count - 1))
+                print("  segments by mean |value| (± half-width of the \(Self.percent(confidence)) interval over images): "
+                      + g.ranking.prefix(10).map { entry in
+                          "\(entry.segment) (\(String(format: "%.4f", entry.meanAbsoluteValue))" + (entry.standardError.map { String(format: " ± %.4f", q * $0) } ?? "") + ")"
+                      }.joined(separator: ", "))
+                if let c = Self.globalConvergence(g, tolerance: tolerance, ceiling: count) {
+                    print("  " + ((c["converged"] as? Bool) == true ? "converged" : "not converged") + " after \(g.records.count) of at most \(count) images")
+                }
                 for c in 0..<g.classCount where g.imagesPerClass[c] > 0 {
                     let values = g.meanAbsoluteValues(ofClass: c)
                     let top = values.indices.sorted { values[$0] > values[$1] }.prefix(3)
@@ -308,6 +343,28 @@ struct ExplainCommand: ParsableCommand {
                 try AtomicFile.write(Data(Self.page("Glassbox global explanation", body).utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
             }
         }
+    }
+
+    /// The global ranking as JSON: each segment's mean |value|, its standard error over the images
+    /// and the interval at `level` (t quantile, images - 1 degrees of freedom).
+    static func rankingJSON(_ g: GlobalExplanation, level: Double) -> [[String: Any]] {
+        let q = ConfidenceInterval.quantile(level: level, degreesOfFreedom: Double(g.records.count - 1))
+        return g.ranking.map { entry in
+            var object: [String: Any] = ["segment": entry.segment, "mean_abs_value": entry.meanAbsoluteValue]
+            if let error = entry.standardError {
+                object["std_error"] = error
+                object["interval"] = ["level": level, "low": entry.meanAbsoluteValue - q * error, "high": entry.meanAbsoluteValue + q * error] as [String: Any]
+            }
+            return object
+        }
+    }
+
+    /// How `--tolerance` ended for a global view; nil without a tolerance.
+    static func globalConvergence(_ g: GlobalExplanation, tolerance: Double?, ceiling: Int) -> [String: Any]? {
+        guard let tolerance else { return nil }
+        let ratio = g.rankingConvergenceRatio
+        return ["tolerance": tolerance, "converged": ratio <= tolerance, "images": g.records.count, "ceiling": ceiling,
+                "error_to_spread": ratio.isFinite ? ratio as Any : NSNull()]
     }
 
     /// `--target` as a flat index into the model's output: a class index for a class vector, or
@@ -379,7 +436,7 @@ struct ExplainCommand: ParsableCommand {
         return url.deletingPathExtension().path + suffix + (ext.isEmpty ? "" : "." + ext)
     }
 
-    static func json(_ e: Explanation, width: Int) -> [String: Any] {
+    static func json(_ e: Explanation, width: Int, level: Double) -> [String: Any] {
         var object: [String: Any] = [
             "method": e.method, "target": e.target, "base_value": e.baseValue, "prediction": e.prediction, "values": e.values,
             "pixel_map": stride(from: 0, to: e.pixelMap.count, by: width).map { Array(e.pixelMap[$0..<min($0 + width, e.pixelMap.count)]) },
@@ -387,16 +444,40 @@ struct ExplainCommand: ParsableCommand {
         ]
         if !e.values.isEmpty { object["efficiency_gap"] = e.efficiencyGap }
         if let summed = e.summedPrediction { object["summed_prediction"] = summed }
-        if let errors = e.standardErrors { object["standard_errors"] = errors }
+        if let errors = e.standardErrors { object["std_errors"] = errors }
+        if let interval = e.interval(level: level) {
+            object["interval"] = ["level": interval.level, "low": interval.low, "high": interval.high] as [String: Any]
+        }
+        if let dof = e.degreesOfFreedom { object["degrees_of_freedom"] = dof }
+        if let c = e.convergence {
+            object["convergence"] = ["tolerance": c.tolerance, "converged": c.converged, "evaluations": c.evaluations,
+                                     "error_to_spread": c.ratio.isFinite ? c.ratio as Any : NSNull()] as [String: Any]
+        }
         return object
     }
 
-    static func text(_ e: Explanation) -> String {
+    /// `0.95` as `95%`.
+    static func percent(_ level: Double) -> String { String(format: "%g%%", level * 100) }
+
+    /// A value with its interval's half-width, `+0.0123 +- 0.0010`, or the value alone without one.
+    static func valueWithHalfWidth(_ value: Double, _ interval: ConfidenceInterval?, at index: Int) -> String {
+        guard let interval else { return String(format: "%+.4f", value) }
+        return String(format: "%+.4f", value) + " ± " + String(format: "%.4f", (interval.high[index] - interval.low[index]) / 2)
+    }
+
+    static func text(_ e: Explanation, level: Double) -> String {
         var lines = ["  \(e.method): base \(String(format: "%.4f", e.baseValue)), prediction \(String(format: "%.4f", e.prediction)), "
                      + "\(e.samples) evaluations, \(String(format: "%.3f", e.seconds)) s"]
         let top = e.values.indices.sorted { abs(e.values[$0]) > abs(e.values[$1]) }.prefix(5)
         if !top.isEmpty {
-            lines.append("    top segments: " + top.map { "\($0): \(String(format: "%+.4f", e.values[$0]))" }.joined(separator: ", "))
+            let interval = e.interval(level: level), exact = e.standardErrors?.allSatisfy { $0 == 0 } == true
+            lines.append("    top segments" + (exact ? " (exact)" : interval == nil ? "" : " (value ± half-width of the \(Self.percent(level)) interval)") + ": "
+                         + top.map { "\($0): \(valueWithHalfWidth(e.values[$0], exact ? nil : interval, at: $0))" }.joined(separator: ", "))
+            if interval == nil { lines.append("    standard errors: none (too few samples to estimate them)") }
+            if let c = e.convergence {
+                lines.append("    " + (c.converged ? "converged" : "not converged") + " at \(c.evaluations) evaluations: largest error / spread "
+                             + (c.ratio.isFinite ? String(format: "%.3g", c.ratio) : "undefined") + " (tolerance \(String(format: "%g", c.tolerance)))")
+            }
             lines.append("    efficiency gap: \(String(format: "%.2e", e.efficiencyGap))")
         }
         for key in e.metrics.keys.sorted() { lines.append("    \(key): \(String(format: "%.4g", e.metrics[key]!))") }

@@ -8,7 +8,7 @@ struct GlassboxCommand: ParsableCommand {
         commandName: "glassbox",
         abstract: "Train and explain small convolutional networks on OpenCL devices or the CPU reference.",
         subcommands: [DevicesCommand.self, InitCommand.self, ImportCommand.self, ExportCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
-                      SummaryCommand.self, PlotCommand.self, ExplainCommand.self, SurrogateCommand.self, BenchCommand.self, TuneCommand.self]
+                      SummaryCommand.self, PlotCommand.self, ExplainCommand.self, CalibrateCommand.self, SurrogateCommand.self, BenchCommand.self, TuneCommand.self]
     )
 
     static func main() {

@@ -167,11 +167,13 @@ final class ArchitectureCommandsTests: XCTestCase {
                                                 "--data", data.path, "--segments", "superpixels:6", "--png", picture.path, "--device", "cpu"])
         XCTAssertEqual(explained.status, 0, explained.transcript)
         XCTAssertTrue(explained.standardOutput.contains("deep") && explained.standardOutput.contains("efficiency"), explained.transcript)
-        // The input panel shows the image in colour: its first pixel is the PNG's.
+        // The input panel shows the image in colour: its first pixel is the PNG's. The panel's
+        // top-left corner is 8 pixels in, and 8 + 7 + 3 down (the gap, the title's line, a gap).
         let rgb = try PNG.decodeRGB(try Data(contentsOf: picture), path: picture.path).rgb
         let source = try PNG.decodeRGB(try Data(contentsOf: image), path: image.path)
         let width = try PNG.decodeRGB(try Data(contentsOf: picture), path: picture.path).width
-        XCTAssertEqual(Array(rgb[((8 * width) + 8) * 3..<((8 * width) + 8) * 3 + 3]), Array(source.rgb[0..<3]))
+        let corner = (18 * width + 8) * 3
+        XCTAssertEqual(Array(rgb[corner..<(corner + 3)]), Array(source.rgb[0..<3]))
         // IDX data is gray: an RGB model refuses it, naming the channels.
         let idx = folder.appendingPathComponent("idx")
         try TinyDataset.write(in: idx)

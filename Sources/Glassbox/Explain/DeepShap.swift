@@ -22,6 +22,10 @@ import Foundation
 /// the input and the reference, so the modified backward pass runs on the background's batch with
 /// the input's activations repeated over it inside the rule kernels.
 ///
+/// The values are a mean over the background, so their standard errors are the standard errors
+/// of that mean, `sd / sqrt(n)` over the n images' per-segment attributions (n - 1 degrees of
+/// freedom): the spread a different random background of the same size would give.
+///
 /// - Complexity: a forward pass of the input alone, the background's forward pass (once per
 ///   session), and one modified backward pass over the background (batched).
 public struct DeepShap: Explainer {
@@ -31,10 +35,23 @@ public struct DeepShap: Explainer {
     public let background: [[Float]]
     /// The background's forward pass, kept for the session it ran on.
     private let kept = KeptReferences()
+    /// What is explained on a model that ends in softmax (elsewhere the output itself).
+    public var output: Output
 
-    /// - Parameter background: reference images, e.g. 100 training images drawn with a seed.
-    public init(background: [[Float]]) {
+    /// The output DeepSHAP explains on a softmax model.
+    public enum Output: String, Sendable, CaseIterable {
+        /// The target's probability, through shap's softmax rule (`DeepLiftSoftmax`).
+        case probability
+        /// The target's logit (the softmax's input): the values add up to the logit's change.
+        case logit
+    }
+
+    /// - Parameters:
+    ///   - background: reference images, e.g. 100 training images drawn with a seed.
+    ///   - output: on a softmax model, the probability (shap's choice) or the logit.
+    public init(background: [[Float]], output: Output = .probability) {
         self.background = background
+        self.output = output
     }
 
     /// The background's stack and activations on one session (held weakly: a new session, even
@@ -68,6 +85,7 @@ public struct DeepShap: Explainer {
                 reason: "layer \(index) '\(model.layerNames[index])' (\(layer.typeName)): softmax is supported on the last layer only")
         }
         var reused = false
+        var moments = RunningMoments(size: request.segmentation.count)
         let ((phi, fx, fb), seconds) = try timed { () -> ([Double], Double, [Double]) in
             let network = request.session.network
             let kept = try self.kept.references(for: request.session) {
@@ -87,11 +105,18 @@ public struct DeepShap: Explainer {
             let x = try network.forward(xs, training: false, seed: 0, fuse: false)
             let classes = model.outputCount, t = request.target
             let px = try backend.download(try network.predictions(xs, output: x.outputs[last]))
-            let fx = Double(px[t]), fb = (0..<n).map { Double(pb[$0 * classes + t]) }
+            var fx = Double(px[t]), fb = (0..<n).map { Double(pb[$0 * classes + t]) }
             // Multipliers of the explained output with respect to the last layer's output (the
             // logits, when the model ends in softmax: the runner leaves softmax to the model).
             var values = [Float](repeating: 0, count: n * classes)
-            if let width = network.head.softmaxWidth {
+            let softmaxWidth = network.head.softmaxWidth
+            if softmaxWidth != nil, output == .logit {
+                // The target's logit itself: linear at the top, so its rule is the plain one.
+                let zx = try backend.download(x.outputs[last]), zb = try backend.download(b.outputs[last])
+                fx = Double(zx[t])
+                fb = (0..<n).map { Double(zb[$0 * classes + t]) }
+                for i in 0..<n { values[i * classes + t] = 1 }
+            } else if let width = softmaxWidth {
                 // Softmax runs over the output's last axis: the rule applies to the target's row.
                 let zx = try backend.download(x.outputs[last]), zb = try backend.download(b.outputs[last])
                 let start = t / width * width
@@ -129,10 +154,20 @@ public struct DeepShap: Explainer {
             }
             let mValues = try backend.download(multipliers!)
             var phi = [Double](repeating: 0, count: size)
-            for i in 0..<n {
+            // Each background image's attribution per segment is one draw of the mean's distribution.
+            let channels = size / (request.width * request.height)
+            var segmentSums = [Double](repeating: 0, count: request.segmentation.count)
+            for i in 0..<n where !request.needsStandardErrors {
+                for e in 0..<size { phi[e] += Double(mValues[i * size + e]) * (Double(request.input[e]) - Double(background[i][e])) / Double(n) }
+            }
+            for i in 0..<n where request.needsStandardErrors {
+                for s in segmentSums.indices { segmentSums[s] = 0 }
                 for e in 0..<size {
-                    phi[e] += Double(mValues[i * size + e]) * (Double(request.input[e]) - Double(background[i][e])) / Double(n)
+                    let value = Double(mValues[i * size + e]) * (Double(request.input[e]) - Double(background[i][e]))
+                    phi[e] += value / Double(n)
+                    segmentSums[request.segmentation.segmentOfPixel[e / channels]] += value
                 }
+                moments.add(segmentSums)
             }
             return (phi, fx, fb)
         }
@@ -142,8 +177,11 @@ public struct DeepShap: Explainer {
         let base = fb.reduce(0, +) / Double(fb.count)
         var explanation = Explanation(method: name, target: request.target, baseValue: base, prediction: fx, values: values,
                                       pixelMap: pixelMap, samples: (reused ? 0 : background.count) + 1, seconds: seconds)   // images run forward
+        explanation.standardErrors = moments.standardErrors
+        explanation.degreesOfFreedom = n >= 2 ? Double(n - 1) : nil
         explanation.metrics["efficiency_gap"] = explanation.efficiencyGap
         explanation.metrics["background_size"] = Double(background.count)
+        if output == .logit && request.session.network.head.softmaxWidth != nil { explanation.metrics["explains_logit"] = 1 }
         return explanation
     }
 }

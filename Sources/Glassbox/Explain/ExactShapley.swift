@@ -26,7 +26,8 @@ public struct ExactShapley: Explainer {
             return (Self.shapleyValues(outputs: outputs, players: m), outputs)
         }
         return Explanation(method: name, target: request.target, baseValue: outputs[0], prediction: outputs[outputs.count - 1],
-                           values: values, pixelMap: request.segmentation.pixelMap(values), samples: outputs.count, seconds: seconds)
+                           values: values, pixelMap: request.segmentation.pixelMap(values), samples: outputs.count, seconds: seconds,
+                           standardErrors: [Double](repeating: 0, count: values.count))   // exact: no sampling error
     }
 
     /// Shapley values from the outputs of every coalition, indexed by coalition bit mask.

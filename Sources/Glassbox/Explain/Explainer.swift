@@ -20,6 +20,16 @@ public struct ExplanationRequest {
     public var samples: Int?
     /// Seeds every random draw: the same seed gives the same samples and values.
     public var seed: UInt64
+    /// With a tolerance T the sampling methods keep drawing, a chunk at a time, until their
+    /// largest standard error is at most `T x (max - min)` of their values or the sample ceiling
+    /// (``samplingCeiling(default:)``) is reached (Covert & Lee 2021's stopping rule); nil runs
+    /// the budget as given.
+    public var tolerance: Double?
+    /// Whether the sampled methods compute ``Explanation/standardErrors`` (with a ``tolerance``
+    /// they always do); false only to measure what they cost (`glassbox bench explain`).
+    public var computesStandardErrors = true
+    /// Whether this request needs standard errors.
+    var needsStandardErrors: Bool { computesStandardErrors || tolerance != nil }
 
     /// - Throws: ``GlassboxError`` when the input, baseline or segments do not fit the model, or
     ///   the target is not one of its classes.
@@ -63,6 +73,15 @@ public struct ExplanationRequest {
             return (max(byMemory, 1), "each sample takes about \(bytesPerSample) bytes on the host for this model, and the budget is a quarter of the \(String(format: "%.1f", Double(hostBytes) / 1_073_741_824)) GiB of memory")
         }
         return (sampleRange.upperBound, "at most 2^24 samples per method and image")
+    }
+
+    /// The most samples a method may use: `samples` when given; otherwise the method's
+    /// `default`, or with a ``tolerance`` ten times it (within ``maximumSamples(inputCount:segments:classes:hostBytes:)``).
+    public func samplingCeiling(default budget: Int) -> Int {
+        if let samples { return samples }
+        guard tolerance != nil else { return budget }
+        let limit = Self.maximumSamples(inputCount: input.count, segments: segmentation.count, classes: session.model.outputCount)
+        return min(10 * budget, limit.samples)
     }
 
     /// The baseline of a method that takes one row (the gradient methods, occlusion).

@@ -21,8 +21,16 @@ public struct Explanation: Sendable {
     public var samples: Int
     /// Wall-clock seconds.
     public var seconds: Double
-    /// Per-value standard errors, for sampling methods that estimate them.
+    /// One standard error per value (same order as ``values``), estimated from the method's own
+    /// evaluations: 0 for exact methods, nil only where no estimate exists (a sampling method
+    /// given too few samples to tell, e.g. a single permutation pair).
     public var standardErrors: [Double]?
+    /// The degrees of freedom of ``standardErrors`` (draws minus one, or the regression's
+    /// residual degrees of freedom), for the t quantile of ``interval(level:)``; nil for the
+    /// normal quantile.
+    public var degreesOfFreedom: Double?
+    /// How a `--tolerance` run ended; nil when no tolerance was asked for.
+    public var convergence: Convergence?
     /// The output the values add up to (with ``baseValue``) when that is not ``prediction``:
     /// gradient-shap with input noise explains the mean output over its noisy copies of the input.
     public var summedPrediction: Double?
@@ -35,6 +43,13 @@ public struct Explanation: Sendable {
         self.method = method; self.target = target; self.baseValue = baseValue; self.prediction = prediction
         self.values = values; self.pixelMap = pixelMap; self.metrics = metrics; self.samples = samples
         self.seconds = seconds; self.standardErrors = standardErrors
+    }
+
+    /// The interval `values +- q * standardErrors` at `level` (e.g. 0.95); nil without standard
+    /// errors.
+    public func interval(level: Double) -> ConfidenceInterval? {
+        guard let standardErrors, standardErrors.count == values.count else { return nil }
+        return ConfidenceInterval(values: values, standardErrors: standardErrors, level: level, degreesOfFreedom: degreesOfFreedom)
     }
 
     /// `sum(values) - (prediction - baseValue)`: zero for methods that satisfy efficiency

@@ -14,6 +14,7 @@ public struct GlobalExplanation: Sendable {
     public private(set) var imagesPerClass: [Int]
     private var pixelMapSums: [[Double]]
     private var absoluteValueSums: [[Double]]
+    private var absoluteValueSquares: [[Double]]
     /// Every explanation's values and, for each segment, the mean input intensity over it.
     public private(set) var records: [(target: Int, values: [Double], intensities: [Double])] = []
     /// For a table: the feature names, which label the summary plot's rows in place of segment
@@ -27,6 +28,7 @@ public struct GlobalExplanation: Sendable {
         imagesPerClass = [Int](repeating: 0, count: classCount)
         pixelMapSums = [[Double]](repeating: [Double](repeating: 0, count: width * height), count: classCount)
         absoluteValueSums = [[Double]](repeating: [Double](repeating: 0, count: segmentCount), count: classCount)
+        absoluteValueSquares = absoluteValueSums
     }
 
     /// Adds one image's explanation.
@@ -40,7 +42,10 @@ public struct GlobalExplanation: Sendable {
         let target = explanation.target
         imagesPerClass[target] += 1
         for p in 0..<(width * height) { pixelMapSums[target][p] += explanation.pixelMap[p] }
-        for s in 0..<segmentCount { absoluteValueSums[target][s] += abs(explanation.values[s]) }
+        for s in 0..<segmentCount {
+            absoluteValueSums[target][s] += abs(explanation.values[s])
+            absoluteValueSquares[target][s] += explanation.values[s] * explanation.values[s]
+        }
         var sums = [Double](repeating: 0, count: segmentCount), counts = [Double](repeating: 0, count: segmentCount)
         for (pixel, segment) in segmentation.segmentOfPixel.enumerated() {
             sums[segment] += Double(input[pixel])
@@ -81,11 +86,37 @@ public struct GlobalExplanation: Sendable {
         return absoluteValueSums[target].map { $0 / n }
     }
 
-    /// Every segment with its mean |value| over all images, largest first.
-    public var ranking: [(segment: Int, meanAbsoluteValue: Double)] {
+    /// The standard error of each segment's mean |value| over the images explained for
+    /// `target`: `sd(|value|) / sqrt(n)` over those images (the spread another sample of images
+    /// of the same size would give), nil below two images.
+    public func standardErrors(ofClass target: Int) -> [Double]? {
+        Self.standardErrors(count: imagesPerClass[target], sums: absoluteValueSums[target], squares: absoluteValueSquares[target])
+    }
+
+    /// `sqrt((sum x^2 - n mean^2) / (n - 1) / n)` per entry.
+    static func standardErrors(count: Int, sums: [Double], squares: [Double]) -> [Double]? {
+        guard count >= 2 else { return nil }
+        let n = Double(count)
+        return zip(sums, squares).map { sum, square in (max(square - sum * sum / n, 0) / (n - 1) / n).squareRoot() }
+    }
+
+    /// Every segment with its mean |value| over all images and that mean's standard error over
+    /// the images (nil below two), largest mean first.
+    public var ranking: [(segment: Int, meanAbsoluteValue: Double, standardError: Double?)] {
         let total = Double(max(records.count, 1))
+        let sums = (0..<segmentCount).map { segment in absoluteValueSums.reduce(0) { $0 + $1[segment] } }
+        let errors = Self.standardErrors(count: records.count, sums: sums,
+                                         squares: (0..<segmentCount).map { segment in absoluteValueSquares.reduce(0) { $0 + $1[segment] } })
         return (0..<segmentCount).map { segment in
-            (segment, absoluteValueSums.reduce(0) { $0 + $1[segment] } / total)
+            (segment, sums[segment] / total, errors?[segment])
         }.sorted { $0.meanAbsoluteValue > $1.meanAbsoluteValue || ($0.meanAbsoluteValue == $1.meanAbsoluteValue && $0.segment < $1.segment) }
+    }
+
+    /// The ranking's convergence ratio: its largest standard error over the spread of its means
+    /// (``Convergence/ratio(values:errors:)``); infinity below two images.
+    public var rankingConvergenceRatio: Double {
+        let ranking = self.ranking
+        guard records.count >= 2 else { return .infinity }
+        return Convergence.ratio(values: ranking.map(\.meanAbsoluteValue), errors: ranking.map { $0.standardError ?? .infinity })
     }
 }

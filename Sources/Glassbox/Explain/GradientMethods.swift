@@ -48,6 +48,14 @@ public struct GradientTimesInput: Explainer {
 /// there unrepresentative, so its gap falls only as 1/steps (on the test CNN: 1.0% of
 /// f(x) - f(b) at 50 steps against 1e-7 for Gauss-Legendre).
 ///
+/// The path is not sampled, so there is no sampling error: `standardErrors` hold each segment's
+/// estimated quadrature error instead, the difference between the rule and a lower-order rule on
+/// the same gradients (`lowerOrderWeights`; the error estimate of adaptive quadrature,
+/// e.g. QUADPACK's, Piessens et al. 1983), and at least the segment's share by |value| of the
+/// completeness gap (the sum's exact error: kinks of ReLU and max pooling on the path slow the
+/// Gauss rule down). They are error estimates, not sampling errors: no seed changes them, so
+/// they are not part of the calibration.
+///
 /// - Complexity: `steps` forward+backward passes (default 50; `request.samples` overrides) in
 ///   one batched call, and two forward passes.
 public struct IntegratedGradients: Explainer {
@@ -77,6 +85,7 @@ public struct IntegratedGradients: Explainer {
         let size = request.input.count
         let baseline = try request.singleBaseline(for: name)
         let difference = zip(request.input, baseline).map { Double($0) - Double($1) }
+        var quadratureErrors: [Double]?
         let ((map, ends), seconds) = try timed { () -> ([Double], (Double, Double)) in
             var points = [Float]()
             points.reserveCapacity(n * size)
@@ -89,9 +98,28 @@ public struct IntegratedGradients: Explainer {
                 for i in 0..<size { attributions[i] += weight * Double(gradients[k * size + i]) }
             }
             for i in 0..<size { attributions[i] *= difference[i] }
+            // The quadrature's error per segment: the rule against a lower-order one on the same
+            // gradients, sum over k of (w_k - w'_k) (x - b) . g_k over the segment's values.
+            if request.needsStandardErrors, let lower = Self.lowerOrderWeights(alphas, quadrature) {
+                let channels = size / (request.width * request.height)
+                var differences = [Double](repeating: 0, count: request.segmentation.count)
+                for k in 0..<n where weights[k] != lower[k] {
+                    for i in 0..<size {
+                        differences[request.segmentation.segmentOfPixel[i / channels]]
+                            += (weights[k] - lower[k]) * difference[i] * Double(gradients[k * size + i])
+                    }
+                }
+                quadratureErrors = differences.map(abs)
+            }
             return (GradientAttribution.pixelSums(attributions, request), try GradientAttribution.ends(request))
         }
         var explanation = GradientAttribution.explanation(name, request, pixelMap: map, ends: ends, samples: n + 2, seconds: seconds)
+        // The completeness gap is the sum's exact error; shared out by |value| it is a floor for
+        // each segment's error where the lower-order rule's difference is smaller.
+        let gap = abs(explanation.efficiencyGap), total = explanation.values.reduce(0) { $0 + abs($1) }
+        explanation.standardErrors = quadratureErrors.map { errors in
+            zip(errors, explanation.values).map { max($0, total > 0 ? gap * abs($1) / total : 0) }
+        }
         explanation.metrics["completeness_gap"] = explanation.efficiencyGap
         explanation.metrics["steps"] = Double(n)
         return explanation
@@ -111,6 +139,38 @@ public struct IntegratedGradients: Explainer {
             let h = 1 / Double(n - 1)
             return ((0..<n).map { Double($0) * h }, (0..<n).map { $0 == 0 || $0 == n - 1 ? h / 2 : h })
         }
+    }
+
+    /// The weights of a lower-order rule on the same points, for the error estimate (nil when
+    /// there is none: one Gauss-Legendre point, fewer than three trapezoid points). For
+    /// Gauss-Legendre: the trapezoid rule through the nodes, with the end values held flat to 0
+    /// and 1 (second order, against the Gauss rule's order 2n). For the trapezoid rule: the
+    /// trapezoid rule on every other point (twice the step; the last point kept), whose difference
+    /// is about three times the finer rule's error (Richardson).
+    static func lowerOrderWeights(_ alphas: [Double], _ quadrature: Quadrature) -> [Double]? {
+        let n = alphas.count
+        var weights = [Double](repeating: 0, count: n)
+        switch quadrature {
+        case .gaussLegendre:
+            guard n >= 2 else { return nil }
+            weights[0] += alphas[0]
+            weights[n - 1] += 1 - alphas[n - 1]
+            for k in 0..<(n - 1) {
+                let half = (alphas[k + 1] - alphas[k]) / 2
+                weights[k] += half
+                weights[k + 1] += half
+            }
+        case .riemannTrapezoid:
+            guard n >= 3 else { return nil }
+            var points = Array(stride(from: 0, to: n, by: 2))
+            if points.last != n - 1 { points.append(n - 1) }
+            for (a, b) in zip(points, points.dropFirst()) {
+                let half = (alphas[b] - alphas[a]) / 2
+                weights[a] += half
+                weights[b] += half
+            }
+        }
+        return weights
     }
 
     /// Gauss-Legendre nodes and weights on [-1, 1], ascending: the roots of the Legendre
@@ -188,47 +248,80 @@ public struct GradientShap: Explainer {
         guard noiseStandardDeviation >= 0, noiseStandardDeviation.isFinite else {
             throw GlassboxError.invalidArgument(operation: "gradient-shap", reason: "noise standard deviation \(noiseStandardDeviation) must be >= 0")
         }
-        let n = request.samples ?? Self.defaultSamples
+        let ceiling = request.samplingCeiling(default: Self.defaultSamples)
         let target = request.target, classes = request.session.model.outputCount
-        var noisyMean: Double?
+        let segments = request.segmentation.count, pixels = request.width * request.height
+        let channels = size / max(pixels, 1)
+        var noisyOutputs = 0.0, draws = 0
+        var convergence: Convergence?
+        var moments = RunningMoments(size: segments)
         let ((map, ends), seconds) = try timed { () -> ([Double], (Double, Double)) in
             // Baselines and path points from one stream, noise from another, so the noise level
             // does not change which baselines are drawn.
-            var draws = SeededGenerator(seed: request.seed)
+            var random = SeededGenerator(seed: request.seed)
             var noise = SeededGenerator(seed: request.seed ^ 0x6E6F_6973_65)   // "noise" in ASCII
-            var points = [Float](), differences = [Double](), noisyInputs = [Float]()
-            points.reserveCapacity(n * size)
-            differences.reserveCapacity(n * size)
-            if noiseStandardDeviation > 0 { noisyInputs.reserveCapacity(n * size) }
-            for _ in 0..<n {
-                let baseline = background[Int.random(in: 0..<background.count, using: &draws)]
-                let alpha = Double.random(in: 0..<1, using: &draws)
-                for i in 0..<size {
-                    let noisy = Double(request.input[i]) + (noiseStandardDeviation > 0 ? noiseStandardDeviation * Self.gaussian(&noise) : 0)
-                    if noiseStandardDeviation > 0 { noisyInputs.append(Float(noisy)) }
-                    let difference = noisy - Double(baseline[i])
-                    points.append(Float(Double(baseline[i]) + alpha * difference))
-                    differences.append(difference)
-                }
-            }
-            // With noise the values add up to the mean output over the noisy copies, not f(x).
-            if noiseStandardDeviation > 0 {
-                let outputs = try request.session.predict(noisyInputs)
-                noisyMean = (0..<n).reduce(0.0) { $0 + Double(outputs[$1 * classes + target]) } / Double(n)
-            }
-            let gradients = try request.session.gradients(points, targets: [Int](repeating: target, count: n))
             var attributions = [Double](repeating: 0, count: size)
-            for k in 0..<n {
-                for i in 0..<size { attributions[i] += differences[k * size + i] * Double(gradients[k * size + i]) }
+            var segmentSums = [Double](repeating: 0, count: segments)
+            // One round holds every draw, or with a tolerance the default number at a time.
+            let round = request.tolerance == nil ? ceiling : min(ceiling, Self.defaultSamples)
+            while draws < ceiling {
+                let n = min(round, ceiling - draws)
+                var points = [Float](), differences = [Double](), noisyInputs = [Float]()
+                points.reserveCapacity(n * size)
+                differences.reserveCapacity(n * size)
+                if noiseStandardDeviation > 0 { noisyInputs.reserveCapacity(n * size) }
+                for _ in 0..<n {
+                    let baseline = background[Int.random(in: 0..<background.count, using: &random)]
+                    let alpha = Double.random(in: 0..<1, using: &random)
+                    for i in 0..<size {
+                        let noisy = Double(request.input[i]) + (noiseStandardDeviation > 0 ? noiseStandardDeviation * Self.gaussian(&noise) : 0)
+                        if noiseStandardDeviation > 0 { noisyInputs.append(Float(noisy)) }
+                        let difference = noisy - Double(baseline[i])
+                        points.append(Float(Double(baseline[i]) + alpha * difference))
+                        differences.append(difference)
+                    }
+                }
+                // With noise the values add up to the mean output over the noisy copies, not f(x).
+                if noiseStandardDeviation > 0 {
+                    let outputs = try request.session.predict(noisyInputs)
+                    noisyOutputs += (0..<n).reduce(0.0) { $0 + Double(outputs[$1 * classes + target]) }
+                }
+                let gradients = try request.session.gradients(points, targets: [Int](repeating: target, count: n))
+                // Each draw's attribution per segment is one draw of the mean's distribution.
+                for k in 0..<n {
+                    guard request.needsStandardErrors else {
+                        for i in 0..<size { attributions[i] += differences[k * size + i] * Double(gradients[k * size + i]) }
+                        continue
+                    }
+                    for s in 0..<segments { segmentSums[s] = 0 }
+                    for i in 0..<size {
+                        let value = differences[k * size + i] * Double(gradients[k * size + i])
+                        attributions[i] += value
+                        segmentSums[request.segmentation.segmentOfPixel[i / channels]] += value
+                    }
+                    moments.add(segmentSums)
+                }
+                draws += n
+                if let tolerance = request.tolerance, let errors = moments.standardErrors,
+                   Convergence.ratio(values: moments.mean, errors: errors) <= tolerance { break }
             }
-            for i in 0..<size { attributions[i] /= Double(n) }
+            for i in 0..<size { attributions[i] /= Double(draws) }
+            if let tolerance = request.tolerance {
+                let ratio = moments.standardErrors.map { Convergence.ratio(values: moments.mean, errors: $0) } ?? .infinity
+                convergence = Convergence(tolerance: tolerance, converged: ratio <= tolerance, ratio: ratio, evaluations: 0)
+            }
             let outputs = try request.session.predict(request.input + background.flatMap { $0 })
             let backgroundMean = (1...background.count).reduce(0.0) { $0 + Double(outputs[$1 * classes + target]) } / Double(background.count)
             return (GradientAttribution.pixelSums(attributions, request), (Double(outputs[target]), backgroundMean))
         }
+        let noisyMean: Double? = noiseStandardDeviation > 0 ? noisyOutputs / Double(draws) : nil
         var explanation = GradientAttribution.explanation(name, request, pixelMap: map, ends: ends,
-                                                          samples: n + 1 + background.count + (noisyMean == nil ? 0 : n), seconds: seconds)
+                                                          samples: draws + 1 + background.count + (noisyMean == nil ? 0 : draws), seconds: seconds)
         explanation.summedPrediction = noisyMean ?? explanation.prediction   // without noise: f(x) itself
+        explanation.standardErrors = moments.standardErrors
+        explanation.degreesOfFreedom = draws >= 2 ? Double(draws - 1) : nil
+        convergence?.evaluations = explanation.samples
+        explanation.convergence = convergence
         explanation.metrics["completeness_gap"] = explanation.efficiencyGap
         explanation.metrics["background_size"] = Double(background.count)
         explanation.metrics["noise"] = noiseStandardDeviation
@@ -263,7 +356,9 @@ enum GradientAttribution {
             let perValue = zip(gradient, request.input).map { attribution(Double($0), Double($1)) }
             return (pixelSums(perValue, request), try GradientAttribution.ends(request))
         }
-        return explanation(method, request, pixelMap: map, ends: ends, samples: 3, seconds: seconds)
+        var result = explanation(method, request, pixelMap: map, ends: ends, samples: 3, seconds: seconds)
+        result.standardErrors = [Double](repeating: 0, count: result.values.count)   // one exact gradient
+        return result
     }
 
     /// `(f(x), f(baseline))` for the target, in one forward pass of two samples.

@@ -30,10 +30,22 @@ public struct Lime: Explainer {
     /// The L2 penalty of the local model (scikit-learn's `Ridge(alpha=1)` in lime); 0 gives
     /// weighted least squares.
     public var ridgeAlpha: Double
+    /// Where the values' standard errors come from.
+    public var errorModel: ErrorModel
 
-    public init(kernelWidth: Double = 0.25, ridgeAlpha: Double = 1) {
+    /// The two estimates of the local model's coefficient errors.
+    public enum ErrorModel: String, Sendable, CaseIterable {
+        /// BayesLIME's posterior (Slack et al. 2021): assumes the local model is linear with
+        /// Gaussian noise.
+        case posterior
+        /// The sandwich estimate over the random masks (White 1980): no linearity assumed.
+        case sandwich
+    }
+
+    public init(kernelWidth: Double = 0.25, ridgeAlpha: Double = 1, errorModel: ErrorModel = .posterior) {
         self.kernelWidth = kernelWidth
         self.ridgeAlpha = ridgeAlpha
+        self.errorModel = errorModel
     }
 
     /// - Throws: ``GlassboxError`` for a kernel width that is not positive, a negative ridge
@@ -47,37 +59,70 @@ public struct Lime: Explainer {
             throw GlassboxError.invalidArgument(operation: "lime", reason: "ridge alpha \(ridgeAlpha) must be >= 0")
         }
         let m = request.segmentation.count
-        let count = request.samples ?? Self.defaultSamples
+        let count = request.samplingCeiling(default: Self.defaultSamples)
         // Fewer samples than weights fit any values perfectly (R^2 1 from one sample): refuse
         // rather than report a meaningless local model.
         guard count >= m + 1 else {
             throw GlassboxError.invalidArgument(operation: "lime",
                 reason: "\(count) samples cannot determine \(m) segment weights and an intercept; use at least \(m + 1) (default \(Self.defaultSamples))")
         }
-        let ((model, outputs), seconds) = try timed { () -> (RidgeRegression, [Double]) in
+        var convergence: Convergence?
+        let ((model, masks, outputs, baseValue), seconds) = try timed { () -> (RidgeRegression, [UInt64], [Double], Double) in
             let engine = try request.makeEngine()
             var random = SeededGenerator(seed: request.seed)
             var masks = [engine.fullMask]
-            masks.reserveCapacity(count + 1)
-            for _ in 1..<max(count, 1) { masks.append(random.next() & engine.fullMask) }
-            // The baseline rides along in the same sweep, as the last mask.
-            let outputs = try engine.evaluate(masks + [0], target: request.target)
-            var features = [Double](repeating: 0, count: count * m)
-            var weights = [Double](repeating: 0, count: count)
-            for (i, mask) in masks.enumerated() {
-                for s in 0..<m where (mask >> UInt64(s)) & 1 == 1 { features[i * m + s] = 1 }
-                weights[i] = Self.kernel(distance: Self.cosineDistanceToAllOnes(present: mask.nonzeroBitCount, of: m), width: kernelWidth)
+            func draw(upTo total: Int) {
+                while masks.count < total { masks.append(random.next() & engine.fullMask) }
             }
-            let model = try RidgeRegression.fit(features: features, featureCount: m, targets: Array(outputs.prefix(count)),
-                                                weights: weights, alpha: ridgeAlpha)
-            return (model, outputs)
+            // With a tolerance: a quarter of the default number first, then a device chunk at a time.
+            draw(upTo: request.tolerance == nil ? count : min(count, max(Self.defaultSamples / 4, 4 * (m + 1))))
+            // The baseline rides along in the first sweep, as the last mask.
+            var outputs = try engine.evaluate(masks + [0], target: request.target)
+            let baseValue = outputs.removeLast()
+            var model = try fit(masks, outputs, players: m, withErrors: request.needsStandardErrors)
+            if let tolerance = request.tolerance {
+                var ratio = Convergence.ratio(values: model.coefficients, errors: errors(of: model) ?? [])
+                while ratio > tolerance, masks.count < count {
+                    let before = masks.count
+                    draw(upTo: min(count, before + max(engine.chunkSize, 256)))
+                    outputs += try engine.evaluate(Array(masks[before...]), target: request.target)
+                    model = try fit(masks, outputs, players: m, withErrors: request.needsStandardErrors)
+                    ratio = Convergence.ratio(values: model.coefficients, errors: errors(of: model) ?? [])
+                }
+                convergence = Convergence(tolerance: tolerance, converged: ratio <= tolerance, ratio: ratio, evaluations: outputs.count + 1)
+            }
+            return (model, masks, outputs, baseValue)
         }
         let values = model.coefficients
-        return Explanation(method: name, target: request.target, baseValue: outputs[count], prediction: outputs[0],
-                           values: values, pixelMap: request.segmentation.pixelMap(values),
-                           metrics: ["r2": model.r2, "intercept": model.intercept,
-                                     "local_prediction": model.intercept + values.reduce(0, +)],
-                           samples: outputs.count, seconds: seconds)
+        var explanation = Explanation(method: name, target: request.target, baseValue: baseValue, prediction: outputs[0],
+                                      values: values, pixelMap: request.segmentation.pixelMap(values),
+                                      metrics: ["r2": model.r2, "intercept": model.intercept,
+                                                "local_prediction": model.intercept + values.reduce(0, +)],
+                                      samples: masks.count + 1, seconds: seconds, standardErrors: errors(of: model))
+        explanation.degreesOfFreedom = Double(model.residualDegreesOfFreedom)
+        explanation.convergence = convergence
+        return explanation
+    }
+
+    /// The local model's standard errors under ``errorModel``.
+    func errors(of model: RidgeRegression) -> [Double]? {
+        switch errorModel {
+        case .posterior: return model.posteriorStandardErrors
+        case .sandwich: return model.sandwichStandardErrors
+        }
+    }
+
+    /// The weighted ridge regression of `outputs` on the masks' bits.
+    func fit(_ masks: [UInt64], _ outputs: [Double], players m: Int, withErrors: Bool = true) throws -> RidgeRegression {
+        let count = masks.count
+        var features = [Double](repeating: 0, count: count * m)
+        var weights = [Double](repeating: 0, count: count)
+        for (i, mask) in masks.enumerated() {
+            for s in 0..<m where (mask >> UInt64(s)) & 1 == 1 { features[i * m + s] = 1 }
+            weights[i] = Self.kernel(distance: Self.cosineDistanceToAllOnes(present: mask.nonzeroBitCount, of: m), width: kernelWidth)
+        }
+        return try RidgeRegression.fit(features: features, featureCount: m, targets: Array(outputs.prefix(count)),
+                                       weights: weights, alpha: ridgeAlpha, withErrors: withErrors, sandwich: errorModel == .sandwich)
     }
 
     /// The cosine distance between a binary vector with `present` ones out of `m` and the

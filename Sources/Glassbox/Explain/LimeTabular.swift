@@ -101,12 +101,19 @@ public struct LimeTabular: Explainer {
         }
         var values = [Double](repeating: 0, count: f)
         for (position, feature) in used.enumerated() { values[feature] = model.coefficients[position] }
+        // BayesLIME's posterior for the kept features (as image LIME); a dropped feature is 0 by
+        // the selection, not by an estimate.
+        var errors: [Double]? = model.posteriorStandardErrors.map { _ in [Double](repeating: 0, count: f) }
+        if let posterior = model.posteriorStandardErrors {
+            for (position, feature) in used.enumerated() { errors![feature] = posterior[position] }
+        }
         var explanation = Explanation(method: name, target: request.target, baseValue: model.intercept, prediction: outputs[0],
                                       values: values, pixelMap: values,
                                       metrics: ["r2": model.r2, "intercept": model.intercept,
                                                 "local_prediction": model.intercept + model.coefficients.reduce(0, +),
                                                 "features_kept": Double(used.count)],
-                                      samples: count, seconds: seconds)
+                                      samples: count, seconds: seconds, standardErrors: errors)
+        explanation.degreesOfFreedom = Double(model.residualDegreesOfFreedom)
         explanation.featureRules = (0..<f).map { feature in
             discretizer.rule(feature: feature, bin: rowBins[feature], name: featureNames[feature]) { toRaw(feature, $0) }
         }

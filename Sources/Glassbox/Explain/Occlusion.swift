@@ -84,7 +84,7 @@ public struct Occlusion: Explainer {
         let values = request.segmentation.sums(ofPixelValues: pixelMap)
         return Explanation(method: name, target: target, baseValue: baseValue, prediction: prediction, values: values,
                            pixelMap: pixelMap, metrics: ["windows": Double(windows.count)], samples: windows.count + 2,
-                           seconds: seconds)
+                           seconds: seconds, standardErrors: [Double](repeating: 0, count: values.count))   // exact for its definition
     }
 
     private func forEachPixel(in window: (y: Int, x: Int), height: Int, width: Int, _ body: (Int) -> Void) {

@@ -58,7 +58,8 @@ public struct PartitionShap: Explainer {
         }
         var explanation = Explanation(method: name, target: request.target, baseValue: outputs[0], prediction: outputs[1],
                                       values: values, pixelMap: request.segmentation.pixelMap(values),
-                                      samples: outputs.count, seconds: seconds)
+                                      samples: outputs.count, seconds: seconds,
+                                      standardErrors: [Double](repeating: 0, count: values.count))   // exact Owen values
         explanation.metrics = ["efficiency_gap": explanation.efficiencyGap, "depth": Double(tree.depth)]
         return explanation
     }

@@ -14,8 +14,13 @@
 /// The reverse walk's coalitions are the complements of the forward walk's, which cancels much of
 /// the variance (antithetic sampling); one pair is already exact for models whose interactions are
 /// at most pairwise. Every walk telescopes to `f(input) - f(baseline)`, so the values satisfy
-/// efficiency exactly whatever P. `standardErrors` are the standard errors of the means,
-/// `sd(d_i) / sqrt(P)` (nil for a single order).
+/// efficiency exactly whatever P. `standardErrors` are the standard errors of the means over the
+/// antithetic pairs, `sd(d_i) / sqrt(P)` with the unbiased `sd` (nil for a single order; Castro,
+/// Gomez & Tejada 2009, "Polynomial calculation of the Shapley value based on sampling",
+/// section 3; Mitchell et al. 2022, "Sampling Permutations for Shapley Value Estimation", JMLR
+/// 23, section 4.1 on antithetic pairs), with P - 1 degrees of freedom. With
+/// ``ExplanationRequest/tolerance`` the orders come a device chunk at a time until the largest
+/// error is small enough.
 ///
 /// The budget counts evaluations, as shap's `max_evals` does; the default is Kernel SHAP's
 /// (`2 M + 2048`, against shap's 500) so that the two methods compare at equal cost. The empty and
@@ -32,11 +37,12 @@ public struct PermutationShap: Explainer {
 
     public func explain(_ request: ExplanationRequest) throws -> Explanation {
         let m = request.segmentation.count
-        let budget = request.samples ?? KernelShap.defaultBudget(segments: m)
+        let budget = request.samplingCeiling(default: KernelShap.defaultBudget(segments: m))
         let steps = max(m - 1, 1)                      // coalitions of one walk besides empty and full
-        let permutations = m == 1 ? 0 : max(1, (budget - 2) / (2 * steps))
-        let ((means, errors, base, prediction, evaluations), seconds) = try timed {
-            () -> ([Double], [Double]?, Double, Double, Int) in
+        let maximumPermutations = m == 1 ? 0 : max(1, (budget - 2) / (2 * steps))
+        var convergence: Convergence?
+        let ((means, errors, base, prediction, evaluations, permutations), seconds) = try timed {
+            () -> ([Double], [Double]?, Double, Double, Int, Int) in
             var generator = SeededGenerator(seed: request.seed)
             let engine = try request.makeEngine()
             let full = engine.fullMask
@@ -46,9 +52,17 @@ public struct PermutationShap: Explainer {
             if m == 1 { mean[0] = prediction - base }
             var order = Array(0..<m)
             var done = 0
-            let perBatch = max(1, Self.masksPerBatch / (2 * steps))
-            while done < permutations {
-                let batch = min(perBatch, permutations - done)
+            // With a tolerance, a quarter of the default budget or a device chunk of walks at a
+            // time, whichever is smaller (at least two pairs, so that the first check has a
+            // standard error).
+            let round = min(Self.masksPerBatch, engine.chunkSize, KernelShap.defaultBudget(segments: m) / 4)
+            let perBatch = request.tolerance == nil ? max(1, Self.masksPerBatch / (2 * steps)) : max(2, round / (2 * steps))
+            let withErrors = request.needsStandardErrors
+            func standardErrors() -> [Double]? {
+                !withErrors ? nil : done < 2 ? (m == 1 ? [0] : nil) : squares.map { ($0 / Double(done - 1) / Double(done)).squareRoot() }
+            }
+            while done < maximumPermutations {
+                let batch = min(perBatch, maximumPermutations - done)
                 var orders: [[Int]] = []
                 var masks: [UInt64] = []
                 masks.reserveCapacity(batch * 2 * steps)
@@ -73,18 +87,24 @@ public struct PermutationShap: Explainer {
                         // Welford's running mean and sum of squared deviations.
                         let shift = d - mean[player]
                         mean[player] += shift / n
-                        squares[player] += shift * (d - mean[player])
+                        if withErrors { squares[player] += shift * (d - mean[player]) }
                     }
                 }
                 done += batch
+                if let tolerance = request.tolerance, let errors = standardErrors(),
+                   Convergence.ratio(values: mean, errors: errors) <= tolerance { break }
             }
-            let errors = permutations < 2 ? nil
-                : squares.map { ($0 / Double(permutations - 1) / Double(permutations)).squareRoot() }
-            return (mean, errors, base, prediction, engine.evaluations)
+            if let tolerance = request.tolerance {
+                let ratio = standardErrors().map { Convergence.ratio(values: mean, errors: $0) } ?? .infinity
+                convergence = Convergence(tolerance: tolerance, converged: ratio <= tolerance, ratio: ratio, evaluations: engine.evaluations)
+            }
+            return (mean, standardErrors(), base, prediction, engine.evaluations, done)
         }
         var explanation = Explanation(method: name, target: request.target, baseValue: base, prediction: prediction,
                                       values: means, pixelMap: request.segmentation.pixelMap(means),
                                       samples: evaluations, seconds: seconds, standardErrors: errors)
+        explanation.degreesOfFreedom = permutations >= 2 ? Double(permutations - 1) : nil
+        explanation.convergence = convergence
         explanation.metrics = ["efficiency_gap": explanation.efficiencyGap, "permutations": Double(permutations)]
         return explanation
     }

@@ -16,6 +16,24 @@ struct RidgeRegression {
     /// `score(X, y, sample_weight: w)`: `1 - sum w (y - yhat)^2 / sum w (y - ybar)^2`, and, when
     /// the targets do not vary, 1 for a perfect fit and 0 otherwise (`r2_score`'s `force_finite`).
     let r2: Double
+    /// Each coefficient's posterior standard deviation under BayesLIME's model (Slack, Hilgard,
+    /// Singh & Lakkaraju 2021, "Reliable Post hoc Explanations: Modeling Uncertainty in
+    /// Explainability", NeurIPS, section 3.1): `y_i ~ N(x_i . beta, sigma^2 / w_i)` with the
+    /// conjugate prior `beta | sigma^2 ~ N(0, sigma^2 / alpha I)` (ridge's penalty) and an
+    /// uninformative prior on `sigma^2`, whose posterior is `beta ~ t(nu, betâ, s^2 V)` with
+    ///
+    ///     V = (Xc^T W Xc + alpha I)^-1,   s^2 = (sum w e^2 + alpha |betâ|^2) / nu,   nu = n - m - 1
+    ///
+    /// (the paper's `s^2` divides by n; n - m - 1, the residual degrees of freedom once the
+    /// intercept and the m coefficients are fitted, is the unbiased classical form). Nil when
+    /// nu < 1.
+    let posteriorStandardErrors: [Double]?
+    /// Each coefficient's sandwich standard error (White 1980, HC0), `sqrt(diag(V S V))` with
+    /// `S = sum_i (w_i e_i)^2 xc_i xc_i^T`: the sampling error over random rows when the linear
+    /// model is only an approximation (as LIME's local model is), not an assumption.
+    let sandwichStandardErrors: [Double]?
+    /// `n - m - 1`.
+    let residualDegreesOfFreedom: Int
 
     /// - Parameters:
     ///   - features: `n` rows of `featureCount` values, row-major.
@@ -27,7 +45,7 @@ struct RidgeRegression {
     ///   every coefficient.
     /// - Complexity: O(n m^2 + m^3) for `n` samples and `m` features.
     static func fit(features: [Double], featureCount m: Int, targets y: [Double], weights w: [Double],
-                    alpha: Double) throws -> RidgeRegression {
+                    alpha: Double, withErrors: Bool = true, sandwich withSandwich: Bool = true) throws -> RidgeRegression {
         let n = y.count
         guard m >= 0, features.count == n * m, w.count == n, n >= 1 else {
             throw GlassboxError.invalidArgument(operation: "ridge regression",
@@ -65,26 +83,64 @@ struct RidgeRegression {
             gram[j * m + j] += alpha
             for k in 0..<j { gram[j * m + k] = gram[k * m + j] }
         }
-        let beta = try solveSymmetricPositiveDefinite(gram, rhs, size: m)
+        let factor = try Cholesky(gram, size: m)
+        let beta = factor.solve(rhs)
         var intercept = meanY
         for j in 0..<m { intercept -= meanX[j] * beta[j] }
 
         var residual = 0.0, total = 0.0
+        var meat = [Double](repeating: 0, count: m * m)
         for i in 0..<n {
             var prediction = intercept
             for j in 0..<m { prediction += beta[j] * features[i * m + j] }
-            residual += w[i] * (y[i] - prediction) * (y[i] - prediction)
+            let e = y[i] - prediction
+            residual += w[i] * e * e
             total += w[i] * (y[i] - meanY) * (y[i] - meanY)
+            let we = w[i] * e
+            guard withErrors, withSandwich, we != 0 else { continue }
+            for j in 0..<m {
+                let a = we * (features[i * m + j] - meanX[j])
+                for k in j..<m { meat[j * m + k] += a * we * (features[i * m + k] - meanX[k]) }
+            }
         }
         let r2 = total > 0 ? 1 - residual / total : (residual == 0 ? 1 : 0)
-        return RidgeRegression(coefficients: beta, intercept: intercept, r2: r2)
+        let nu = n - m - 1
+        var posterior: [Double]?, sandwich: [Double]?
+        if withErrors, nu >= 1 {
+            let s2 = (residual + alpha * beta.reduce(0) { $0 + $1 * $1 }) / Double(nu)
+            posterior = factor.inverseDiagonal.map { max($0 * s2, 0).squareRoot() }
+            // diag(V S V): column j of V S V's diagonal is v_j^T S v_j with v_j = V e_j.
+            for j in 0..<m { for k in 0..<j { meat[j * m + k] = meat[k * m + j] } }
+            sandwich = !withSandwich ? nil : (0..<m).map { j in
+                let v = factor.solve((0..<m).map { $0 == j ? 1 : 0 })
+                var sum = 0.0
+                for a in 0..<m where v[a] != 0 { for b in 0..<m { sum += v[a] * meat[a * m + b] * v[b] } }
+                return max(sum, 0).squareRoot()
+            }
+        }
+        return RidgeRegression(coefficients: beta, intercept: intercept, r2: r2, posteriorStandardErrors: posterior,
+                               sandwichStandardErrors: sandwich, residualDegreesOfFreedom: nu)
     }
 
     /// Solves `A x = b` for a symmetric positive definite `A` (row-major, `size x size`) by
     /// Cholesky factorisation `A = L L^T`.
     /// - Throws: when a pivot is not clearly positive (the matrix is singular or indefinite).
     static func solveSymmetricPositiveDefinite(_ a: [Double], _ b: [Double], size m: Int) throws -> [Double] {
-        var lower = [Double](repeating: 0, count: m * m)
+        try Cholesky(a, size: m).solve(b)
+    }
+}
+
+/// The Cholesky factor `L` of a symmetric positive definite matrix `A = L L^T`, kept to solve
+/// several right-hand sides (the regressions' coefficients, then their standard errors).
+struct Cholesky {
+    let size: Int
+    private var lower: [Double]
+
+    /// Factors `a` (row-major, `size x size`; only its lower triangle is read).
+    /// - Throws: when a pivot is not clearly positive (the matrix is singular or indefinite).
+    init(_ a: [Double], size m: Int) throws {
+        size = m
+        lower = [Double](repeating: 0, count: m * m)
         let scale = (0..<m).map { a[$0 * m + $0] }.max() ?? 0
         for j in 0..<m {
             var diagonal = a[j * m + j]
@@ -101,6 +157,11 @@ struct RidgeRegression {
                 lower[i * m + j] = value / root
             }
         }
+    }
+
+    /// `A^-1 b`, by forward and back substitution.
+    func solve(_ b: [Double]) -> [Double] {
+        let m = size
         var x = b
         for i in 0..<m {
             for k in 0..<i { x[i] -= lower[i * m + k] * x[k] }
@@ -111,5 +172,22 @@ struct RidgeRegression {
             x[i] /= lower[i * m + i]
         }
         return x
+    }
+
+    /// The diagonal of `A^-1`: `sum over k of (L^-1)_ki^2`, from the columns of `L^-1`.
+    var inverseDiagonal: [Double] {
+        let m = size
+        var diagonal = [Double](repeating: 0, count: m)
+        var column = [Double](repeating: 0, count: m)
+        for j in 0..<m {
+            // Column j of L^-1: forward substitution of the unit vector e_j.
+            for i in 0..<m { column[i] = i == j ? 1 : 0 }
+            for i in j..<m {
+                for k in j..<i { column[i] -= lower[i * m + k] * column[k] }
+                column[i] /= lower[i * m + i]
+                diagonal[j] += column[i] * column[i]
+            }
+        }
+        return diagonal
     }
 }

@@ -124,6 +124,38 @@ final class DeepShapTests: XCTestCase {
         }
     }
 
+    /// `output: .logit` on a softmax model explains the target's logit: exactly what the
+    /// probability rule gives on the same network without its softmax, with the values adding up
+    /// to the logit's change (per-image efficiency), and standard errors over the background.
+    func testLogitOutputExplainsTheSoftmaxInput() throws {
+        let softmax = try ExplainFixtures.smallCNN()
+        var linear = try Sequential(inputShape: [8, 8, 1], seed: 2, layers: [
+            try Conv2D(filters: 4, kernelSize: 3, activation: .relu), try MaxPool2D(2), Flatten(),
+            try Dense(units: 8, activation: .tanh), try Dense(units: 3),
+        ])
+        try linear.setParameters(softmax.parameters)
+        var random = SeededGenerator(seed: 72)
+        let backgrounds = (0..<5).map { _ in random.floats(64, in: 0...1) }
+        let segmentation = try Segmentation.grid(3, width: 8, height: 8)
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            func explain(_ model: Sequential, _ output: DeepShap.Output) throws -> Explanation {
+                try DeepShap(background: backgrounds, output: output).explain(try ExplainFixtures.request(
+                    model, backend: backend, input: ExplainFixtures.image(), segmentation: segmentation, target: 2))
+            }
+            let logit = try explain(softmax, .logit), plain = try explain(linear, .probability), probability = try explain(softmax, .probability)
+            XCTAssertLessThan(attributionError(logit.values, plain.values), 1e-5, backend.name)
+            XCTAssertEqual(logit.prediction, plain.prediction, accuracy: 1e-5)
+            XCTAssertEqual(logit.baseValue, plain.baseValue, accuracy: 1e-5)
+            XCTAssertEqual(logit.efficiencyGap, 0, accuracy: 1e-4 * max(1, abs(logit.prediction - logit.baseValue)))
+            XCTAssertEqual(logit.metrics["explains_logit"], 1)
+            XCTAssertNil(probability.metrics["explains_logit"])
+            XCTAssertGreaterThan(attributionError(probability.values, logit.values), 0.5, "the probability is another output")
+            XCTAssertEqual(logit.standardErrors?.count, 9)
+            XCTAssertEqual(logit.degreesOfFreedom, 4)
+            XCTAssertTrue(logit.standardErrors!.allSatisfy { $0 > 0 })
+        }
+    }
+
     /// The background's forward pass is kept for the next image on the same session: explaining
     /// three images with one DeepShap gives exactly the values of a fresh DeepShap per image, on
     /// every backend (a max-pooling CNN, whose reference runners hold state), and half the passes.

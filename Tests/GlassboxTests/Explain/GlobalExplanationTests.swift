@@ -77,30 +77,9 @@ final class GlobalExplanationTests: XCTestCase {
         XCTAssertLessThan(blues.max()!, reds.min()!, "the negative bar of b comes first")
     }
 
-    /// Whether `text` is drawn somewhere in `picture` in PixelFont's ink at `scale`: every glyph
-    /// pixel inked and every other pixel of its 5 x 7 cell not.
+    /// Whether `text` is drawn somewhere in `picture` in PixelFont's ink at `scale`.
     func contains(_ picture: AttributionImage.Picture, _ text: String, scale: Int) -> Bool {
-        let glyphs = text.map { PixelFont.glyphs[$0]! }
-        func inked(_ x: Int, _ y: Int) -> Bool {
-            let i = (y * picture.width + x) * 3
-            return picture.rgb[i] == 51 && picture.rgb[i + 1] == 51 && picture.rgb[i + 2] == 51
-        }
-        let width = PixelFont.width(of: text, scale: scale), height = PixelFont.glyphHeight * scale
-        guard picture.width >= width, picture.height >= height else { return false }
-        for top in 0...(picture.height - height) {
-            search: for left in 0...(picture.width - width) {
-                for (index, rows) in glyphs.enumerated() {
-                    for (row, bits) in rows.enumerated() {
-                        for column in 0..<PixelFont.glyphWidth {
-                            let x = left + (index * PixelFont.advance + column) * scale, y = top + row * scale
-                            if inked(x, y) != (bits & (1 << (PixelFont.glyphWidth - 1 - column)) != 0) { continue search }
-                        }
-                    }
-                }
-                return true
-            }
-        }
-        return false
+        picture.locate(text, scale: scale) != nil
     }
 
     func testPixelFontGlyphsAreDistinctAndFitTheirCell() {

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox calibrate`: are the sampled methods' standard errors and intervals right? Each method
+/// runs with many seeds at a fixed budget on test images cut into 12 segments, where the true
+/// values are computed exactly, and the coverage of the intervals, the ratio of reported to actual
+/// error and the rate at which the error falls with the budget are printed as a Markdown table
+/// (``Calibration``; `make calibrate` writes CALIBRATION.md).
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "calibrate",
+        abstract: "Measure the coverage of the sampled methods' confidence intervals against exact values.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    @Option(help: "Comma-separated sampled methods: permutation, kernel, lime, gradient-shap, deep.")
+    var methods = "permutation,kernel,lime,gradient-shap,deep"
+    @Option(help: "Seeds per method and image at the base budget (a fifth of them, at least 20, at four times the budget for the slope).")
+    var seeds = 500
+    @Option(help: "Test images, from index 0.") var images = 2
+    @Option(help: "Nominal level of the intervals.") var level = 0.95
+
+    static let known = ["permutation", "kernel", "lime", "gradient-shap", "deep"]
+
+    var methodNames: [String] { methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    func validate() throws {
+        try FlagRange.check(seeds, 10...100_000, flag: "--seeds")
+        try FlagRange.check(images, 1...1_000, flag: "--images")
+        do { try ConfidenceInterval.check(level: level) } catch let error as GlassboxError { throw ValidationError(error.description) }
+        if let unknown = methodNames.first(where: { !Self.known.contains($0) }) {
+            throw ValidationError("--methods: '\(unknown)' is not a sampled method (known: \(Self.known.joined(separator: ", ")))")
+        }
+    }
+
+    /// A 4 x 3 grid of a `width x height` image: 12 segments, the most at which exact values stay
+    /// cheap (2^12 coalitions).
+    static func twelveSegments(width: Int, height: Int) throws -> Segmentation {
+        try Segmentation.map((0..<(width * height)).map { p in (p / width * 3 / height) * 4 + (p % width) * 4 / width },
+                             width: width, height: height)
+    }
+
+    func run() throws {
+        let model = try modelOptions.load()
+        guard let channels = model.imageChannels else {
+            throw CommandFailure(message: "calibrate takes models of gray or RGB images, not \(model.inputShape)")
+        }
+        let dataset = try dataOptions.load(for: model)
+        let (height, width) = (model.inputShape[0], model.inputShape[1])
+        guard dataset.rows == height, dataset.columns == width, dataset.testCount >= images else {
+            throw CommandFailure(message: "the data has \(dataset.testCount) test images of \(dataset.columns)x\(dataset.rows); the model takes \(width)x\(height) and --images asks for \(images)")
+        }
+        let backend = try deviceOptions.backend()
+        let session = try reportingErrors { try InferenceSession(model: model, backend: backend) }
+        let segmentation = try Self.twelveSegments(width: width, height: height)
+        let pool = dataset.trainingSample(count: min(1000, dataset.trainCount), seed: 7)
+        let background = Array(pool.prefix(100))
+        let slopeSeeds = max(20, seeds / 5)
+        print("| method | image | budget | seeds | coverage of \(ConfidenceInterval.percentLabel(level)) intervals | reported / actual error | slope of log error vs log evaluations | evaluations | ms per run |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for index in 0..<images {
+            let size = dataset.imageSize
+            let input = Array(dataset.testImages[(index * size)..<((index + 1) * size)])
+            _ = channels
+            let probabilities = try session.predict(input)
+            let target = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+            let request = try ExplanationRequest(session: session, input: input, baseline: [Float](repeating: 0, count: input.count),
+                                                 segmentation: segmentation, target: target)
+            var exact: [Double]?
+            func shapley() throws -> [Double] {
+                if let exact { return exact }
+                exact = try ExactShapley().explain(request).values
+                return exact!
+            }
+            for method in methodNames {
+                // (row label, base budget, reference, explain at (budget, seed)).
+                var rows: [(String, Int, [Double], (Int, UInt64) throws -> Explanation)] = []
+                switch method {
+                case "permutation", "kernel":
+                    let explainer: any Explainer = method == "kernel" ? KernelShap() : PermutationShap()
+                    rows.append((method, 512, try shapley(), { budget, seed in
+                        var r = request; r.samples = budget; r.seed = seed
+                        return try explainer.explain(r)
+                    }))
+                case "lime":
+                    let truth = try Calibration.limeReference(request)
+                    for errorModel in Lime.ErrorModel.allCases {
+                        rows.append(("lime (\(errorModel.rawValue))", 1000, truth, { budget, seed in
+                            var r = request; r.samples = budget; r.seed = seed
+                            return try Lime(errorModel: errorModel).explain(r)
+                        }))
+                    }
+                case "gradient-shap":
+                    let explainer = GradientShap(background: background, noiseStandardDeviation: ExplanationMethods.defaultGradientShapNoise)
+                    var large = request
+                    large.samples = 5000
+                    large.seed = 1 << 40
+                    rows.append((method, 50, try explainer.explain(large).values, { budget, seed in
+                        var r = request; r.samples = budget; r.seed = seed
+                        return try explainer.explain(r)
+                    }))
+                default:   // deep: backgrounds drawn from a pool; the truth is the pool's mean.
+                    for output in DeepShap.Output.allCases {
+                        let truth = try DeepShap(background: pool, output: output).explain(request).values
+                        rows.append(("deep (\(output.rawValue))", 100, truth, { budget, seed in
+                            var random = SeededGenerator(seed: seed)
+                            return try DeepShap(background: Array(pool.shuffled(using: &random).prefix(budget)), output: output).explain(request)
+                        }))
+                    }
+                }
+                for (label, budget, truth, explain) in rows {
+                    let base = try Calibration.measure(method: label, budget: budget, reference: truth, seeds: 0..<UInt64(seeds), level: level) {
+                        try explain(budget, $0)
+                    }
+                    let large = try Calibration.measure(method: label, budget: 4 * budget, reference: truth,
+                                                        seeds: UInt64(seeds)..<UInt64(seeds + slopeSeeds), level: level) {
+                        try explain(4 * budget, $0)
+                    }
+                    print(String(format: "| %@ | %d | %d | %d | %.3f | %.3f | %.3f | %.0f | %.1f |", label, index, budget, seeds,
+                                 base.coverage, base.errorRatio, Calibration.slope(base, large), base.meanEvaluations, base.meanSeconds * 1000))
+                    fflush(stdout)
+                }
+            }
+        }
+    }
+}
+
+extension ConfidenceInterval {
+    /// `0.95` as `95%`.
+    static func percentLabel(_ level: Double) -> String { String(format: "%g%%", level * 100) }
+}
