@@ -43,6 +43,7 @@ seconds=$(( $(date +%s) - start ))
     echo "-0.5 (log mean standard error against log evaluations, between the budget and four times it)."
     echo
     cat "$table"
+    cat scripts/calibration-notes.md
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "calibrate: wrote $out" >&2

@@ -9,9 +9,9 @@ import Foundation
 ///   the true value (target: the level, e.g. 93-97% at 95%);
 /// - **error ratio**: per value, the mean reported standard error over the seeds divided by the
 ///   standard deviation of the values across seeds (the error it should report), averaged over
-///   the values (target 1);
-/// - **slope**: of log(mean standard error) against log(evaluations), between the budget and a
-///   larger one (target -0.5, the Monte Carlo rate).
+///   the values whose spread exceeds the outputs' single precision (target 1);
+/// - **slope**: of log(mean standard error) against log(budget), between a smaller budget and the
+///   budget (target -0.5, the Monte Carlo rate).
 ///
 /// `glassbox calibrate` runs it on a model and test images (`make calibrate` writes
 /// CALIBRATION.md); the tests run a small version.
@@ -62,7 +62,10 @@ public enum Calibration {
         let n = Double(seeds.count)
         // The empirical standard deviation across seeds per value: standard error of the mean x sqrt(n).
         let spread = (moments.standardErrors ?? []).map { $0 * n.squareRoot() }
-        let ratios = spread.indices.filter { spread[$0] > 1e-12 }.map { errorSums[$0] / n / spread[$0] }
+        // Values that do not vary beyond the outputs' single precision (a segment equal to the
+        // baseline) have no spread to compare with: their errors sit at the rounding floor.
+        let scale = max(reference.map(abs).max() ?? 0, 1e-30)
+        let ratios = spread.indices.filter { spread[$0] > 1e-6 * scale }.map { errorSums[$0] / n / spread[$0] }
         return Result(method: method, budget: budget, seeds: seeds.count, level: level,
                       coverage: pairs > 0 ? Double(inside) / Double(pairs) : .nan,
                       errorRatio: ratios.isEmpty ? .nan : ratios.reduce(0, +) / Double(ratios.count),
@@ -70,9 +73,10 @@ public enum Calibration {
                       meanEvaluations: evaluations / n, meanSeconds: seconds / n)
     }
 
-    /// The slope of log(mean standard error) against log(mean evaluations) between two results.
+    /// The slope of log(mean standard error) against log(budget) between two results (the
+    /// budget, not the evaluations: gradient-shap's include a fixed pass over its background).
     public static func slope(_ small: Result, _ large: Result) -> Double {
-        log(large.meanStandardError / small.meanStandardError) / log(large.meanEvaluations / small.meanEvaluations)
+        log(large.meanStandardError / small.meanStandardError) / log(Double(large.budget) / Double(small.budget))
     }
 
     /// LIME's estimand: the weighted least-squares fit over all 2^M coalitions, each with its

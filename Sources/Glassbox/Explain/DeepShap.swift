@@ -182,6 +182,7 @@ public struct DeepShap: Explainer {
         explanation.metrics["efficiency_gap"] = explanation.efficiencyGap
         explanation.metrics["background_size"] = Double(background.count)
         if output == .logit && request.session.network.head.softmaxWidth != nil { explanation.metrics["explains_logit"] = 1 }
+        explanation.floorStandardErrorsAtOutputPrecision()
         return explanation
     }
 }

@@ -84,6 +84,13 @@ public struct ExplanationRequest {
         return min(10 * budget, limit.samples)
     }
 
+    /// The evaluations a ``tolerance`` run adds per round: a quarter of the method's `default`
+    /// budget (at least 256), within one of the engine's device chunks, so that an easy input
+    /// stops soon after the errors are small enough and every round is one sweep.
+    public func toleranceRound(default budget: Int, engine: PerturbationEngine) -> Int {
+        min(engine.chunkSize, max(256, budget / 4))
+    }
+
     /// The baseline of a method that takes one row (the gradient methods, occlusion).
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when the request has a
     ///   background of several rows.

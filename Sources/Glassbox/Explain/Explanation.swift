@@ -45,6 +45,16 @@ public struct Explanation: Sendable {
         self.seconds = seconds; self.standardErrors = standardErrors
     }
 
+    /// Raises every standard error to at least the outputs' single-precision rounding,
+    /// `2^-23 x max(|prediction|, |baseValue|)`: a value that is exactly 0 (a segment equal to the
+    /// baseline) comes out of Float outputs as +-1e-11 with a spread as small, and no number of
+    /// samples makes an estimate more precise than the outputs it is made of. Sampled methods
+    /// call it last.
+    mutating func floorStandardErrorsAtOutputPrecision() {
+        let floor = Double(Float.ulpOfOne) * max(abs(prediction), abs(baseValue), abs(summedPrediction ?? 0))
+        standardErrors = standardErrors?.map { max($0, floor) }
+    }
+
     /// The interval `values +- q * standardErrors` at `level` (e.g. 0.95); nil without standard
     /// errors.
     public func interval(level: Double) -> ConfidenceInterval? {

@@ -326,6 +326,7 @@ public struct GradientShap: Explainer {
         explanation.metrics["background_size"] = Double(background.count)
         explanation.metrics["noise"] = noiseStandardDeviation
         if let noisyMean { explanation.metrics["mean_noisy_prediction"] = noisyMean }
+        explanation.floorStandardErrorsAtOutputPrecision()
         return explanation
     }
 

@@ -54,7 +54,8 @@ public struct KernelShap: Explainer {
                 var ratio = Convergence.ratio(values: fit.values, errors: fit.standardErrors ?? [])
                 while ratio > tolerance, design.masks.count < ceiling, design.canSample {
                     let before = design.masks.count
-                    design.sample(more: min(ceiling - before, max(engine.chunkSize, 256)), using: &generator)
+                    design.sample(more: min(ceiling - before, request.toleranceRound(default: Self.defaultBudget(segments: m), engine: engine)),
+                                  using: &generator)
                     guard design.masks.count > before else { break }
                     outputs += try engine.evaluate(Array(design.masks[before...]), target: request.target)
                     fit = try Self.regression(design, outputs: Array(outputs[2...]), base: outputs[0], prediction: outputs[1], players: m,
@@ -72,6 +73,7 @@ public struct KernelShap: Explainer {
         explanation.convergence = convergence
         explanation.metrics = ["efficiency_gap": explanation.efficiencyGap, "enumerated_sizes": Double(design.enumeratedSizes),
                                "coalitions": Double(design.masks.count)]
+        if !design.counts.isEmpty { explanation.floorStandardErrorsAtOutputPrecision() }
         return explanation
     }
 

@@ -33,16 +33,21 @@ public struct Lime: Explainer {
     /// Where the values' standard errors come from.
     public var errorModel: ErrorModel
 
-    /// The two estimates of the local model's coefficient errors.
+    /// The two estimates of the local model's coefficient errors. The sandwich is the default:
+    /// in `make calibrate` (CALIBRATION.md) its 95% intervals covered the infinite-sample fit 94.5%
+    /// and 94.9% of the time with reported / actual error 0.99 and 1.00, the posterior's 92.8% and
+    /// 93.5% with 0.93 and 0.95 (its noise model is homoscedastic; LIME's residuals are the local
+    /// model's misfit, which varies with the coalition).
     public enum ErrorModel: String, Sendable, CaseIterable {
-        /// BayesLIME's posterior (Slack et al. 2021): assumes the local model is linear with
-        /// Gaussian noise.
+        /// BayesLIME's posterior (Slack et al. 2021): credible intervals that assume the local
+        /// model is linear with Gaussian noise of one variance (over the weights).
         case posterior
-        /// The sandwich estimate over the random masks (White 1980): no linearity assumed.
+        /// The sandwich estimate over the random masks (Huber 1967; White 1980): no linearity
+        /// assumed.
         case sandwich
     }
 
-    public init(kernelWidth: Double = 0.25, ridgeAlpha: Double = 1, errorModel: ErrorModel = .posterior) {
+    public init(kernelWidth: Double = 0.25, ridgeAlpha: Double = 1, errorModel: ErrorModel = .sandwich) {
         self.kernelWidth = kernelWidth
         self.ridgeAlpha = ridgeAlpha
         self.errorModel = errorModel
@@ -84,7 +89,7 @@ public struct Lime: Explainer {
                 var ratio = Convergence.ratio(values: model.coefficients, errors: errors(of: model) ?? [])
                 while ratio > tolerance, masks.count < count {
                     let before = masks.count
-                    draw(upTo: min(count, before + max(engine.chunkSize, 256)))
+                    draw(upTo: min(count, before + request.toleranceRound(default: Self.defaultSamples, engine: engine)))
                     outputs += try engine.evaluate(Array(masks[before...]), target: request.target)
                     model = try fit(masks, outputs, players: m, withErrors: request.needsStandardErrors)
                     ratio = Convergence.ratio(values: model.coefficients, errors: errors(of: model) ?? [])
@@ -99,8 +104,9 @@ public struct Lime: Explainer {
                                       metrics: ["r2": model.r2, "intercept": model.intercept,
                                                 "local_prediction": model.intercept + values.reduce(0, +)],
                                       samples: masks.count + 1, seconds: seconds, standardErrors: errors(of: model))
-        explanation.degreesOfFreedom = Double(model.residualDegreesOfFreedom)
+        explanation.degreesOfFreedom = Double(errorModel == .sandwich ? model.sandwichDegreesOfFreedom : model.residualDegreesOfFreedom)
         explanation.convergence = convergence
+        explanation.floorStandardErrorsAtOutputPrecision()
         return explanation
     }
 

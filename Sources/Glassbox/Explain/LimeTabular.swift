@@ -101,11 +101,11 @@ public struct LimeTabular: Explainer {
         }
         var values = [Double](repeating: 0, count: f)
         for (position, feature) in used.enumerated() { values[feature] = model.coefficients[position] }
-        // BayesLIME's posterior for the kept features (as image LIME); a dropped feature is 0 by
+        // The sandwich errors of the kept features (as image LIME); a dropped feature is 0 by
         // the selection, not by an estimate.
-        var errors: [Double]? = model.posteriorStandardErrors.map { _ in [Double](repeating: 0, count: f) }
-        if let posterior = model.posteriorStandardErrors {
-            for (position, feature) in used.enumerated() { errors![feature] = posterior[position] }
+        var errors: [Double]? = model.sandwichStandardErrors.map { _ in [Double](repeating: 0, count: f) }
+        if let sandwich = model.sandwichStandardErrors {
+            for (position, feature) in used.enumerated() { errors![feature] = sandwich[position] }
         }
         var explanation = Explanation(method: name, target: request.target, baseValue: model.intercept, prediction: outputs[0],
                                       values: values, pixelMap: values,
@@ -113,7 +113,7 @@ public struct LimeTabular: Explainer {
                                                 "local_prediction": model.intercept + model.coefficients.reduce(0, +),
                                                 "features_kept": Double(used.count)],
                                       samples: count, seconds: seconds, standardErrors: errors)
-        explanation.degreesOfFreedom = Double(model.residualDegreesOfFreedom)
+        explanation.degreesOfFreedom = Double(model.sandwichDegreesOfFreedom)
         explanation.featureRules = (0..<f).map { feature in
             discretizer.rule(feature: feature, bin: rowBins[feature], name: featureNames[feature]) { toRaw(feature, $0) }
         }

@@ -55,7 +55,7 @@ public struct PermutationShap: Explainer {
             // With a tolerance, a quarter of the default budget or a device chunk of walks at a
             // time, whichever is smaller (at least two pairs, so that the first check has a
             // standard error).
-            let round = min(Self.masksPerBatch, engine.chunkSize, KernelShap.defaultBudget(segments: m) / 4)
+            let round = min(Self.masksPerBatch, request.toleranceRound(default: KernelShap.defaultBudget(segments: m), engine: engine))
             let perBatch = request.tolerance == nil ? max(1, Self.masksPerBatch / (2 * steps)) : max(2, round / (2 * steps))
             let withErrors = request.needsStandardErrors
             func standardErrors() -> [Double]? {
@@ -106,6 +106,7 @@ public struct PermutationShap: Explainer {
         explanation.degreesOfFreedom = permutations >= 2 ? Double(permutations - 1) : nil
         explanation.convergence = convergence
         explanation.metrics = ["efficiency_gap": explanation.efficiencyGap, "permutations": Double(permutations)]
+        if permutations >= 2 { explanation.floorStandardErrorsAtOutputPrecision() }
         return explanation
     }
 }

@@ -28,10 +28,15 @@ struct RidgeRegression {
     /// intercept and the m coefficients are fitted, is the unbiased classical form). Nil when
     /// nu < 1.
     let posteriorStandardErrors: [Double]?
-    /// Each coefficient's sandwich standard error (White 1980, HC0), `sqrt(diag(V S V))` with
-    /// `S = sum_i (w_i e_i)^2 xc_i xc_i^T`: the sampling error over random rows when the linear
-    /// model is only an approximation (as LIME's local model is), not an assumption.
+    /// Each coefficient's sandwich standard error (Huber 1967; White 1980), `sqrt(diag(V S V))`
+    /// with `S` the covariance of the estimating equation's sum `sum_i w_i e_i xc_i`: the sampling
+    /// error over random rows when the linear model is only an approximation (as LIME's local model
+    /// is), not an assumption. `S` by batch means over B = min(n, 64) groups of consecutive rows
+    /// (`d_g` a group's sum less its share of the total: `S = B / (B - 1) sum_g d_g d_g^T`), so B
+    /// solves give it; B - 1 degrees of freedom. Rows must be independent draws.
     let sandwichStandardErrors: [Double]?
+    /// B - 1 for ``sandwichStandardErrors``.
+    let sandwichDegreesOfFreedom: Int
     /// `n - m - 1`.
     let residualDegreesOfFreedom: Int
 
@@ -89,19 +94,18 @@ struct RidgeRegression {
         for j in 0..<m { intercept -= meanX[j] * beta[j] }
 
         var residual = 0.0, total = 0.0
-        var meat = [Double](repeating: 0, count: m * m)
+        let groups = min(n, 64)
+        var groupSums = [Double](repeating: 0, count: groups * m), groupSizes = [Double](repeating: 0, count: groups)
         for i in 0..<n {
             var prediction = intercept
             for j in 0..<m { prediction += beta[j] * features[i * m + j] }
             let e = y[i] - prediction
             residual += w[i] * e * e
             total += w[i] * (y[i] - meanY) * (y[i] - meanY)
-            let we = w[i] * e
-            guard withErrors, withSandwich, we != 0 else { continue }
-            for j in 0..<m {
-                let a = we * (features[i * m + j] - meanX[j])
-                for k in j..<m { meat[j * m + k] += a * we * (features[i * m + k] - meanX[k]) }
-            }
+            guard withErrors, withSandwich else { continue }
+            let we = w[i] * e, group = i * groups / n
+            groupSizes[group] += 1
+            for j in 0..<m { groupSums[group * m + j] += we * (features[i * m + j] - meanX[j]) }
         }
         let r2 = total > 0 ? 1 - residual / total : (residual == 0 ? 1 : 0)
         let nu = n - m - 1
@@ -109,17 +113,20 @@ struct RidgeRegression {
         if withErrors, nu >= 1 {
             let s2 = (residual + alpha * beta.reduce(0) { $0 + $1 * $1 }) / Double(nu)
             posterior = factor.inverseDiagonal.map { max($0 * s2, 0).squareRoot() }
-            // diag(V S V): column j of V S V's diagonal is v_j^T S v_j with v_j = V e_j.
-            for j in 0..<m { for k in 0..<j { meat[j * m + k] = meat[k * m + j] } }
-            sandwich = !withSandwich ? nil : (0..<m).map { j in
-                let v = factor.solve((0..<m).map { $0 == j ? 1 : 0 })
-                var sum = 0.0
-                for a in 0..<m where v[a] != 0 { for b in 0..<m { sum += v[a] * meat[a * m + b] * v[b] } }
-                return max(sum, 0).squareRoot()
+            if withSandwich, groups >= 2 {
+                // diag(V S V) = B / (B - 1) sum_g (V d_g)^2.
+                var mean = [Double](repeating: 0, count: m)
+                for g in 0..<groups { for j in 0..<m { mean[j] += groupSums[g * m + j] / Double(n) } }
+                var variances = [Double](repeating: 0, count: m)
+                for g in 0..<groups {
+                    let v = factor.solve((0..<m).map { groupSums[g * m + $0] - groupSizes[g] * mean[$0] })
+                    for j in 0..<m { variances[j] += v[j] * v[j] }
+                }
+                sandwich = variances.map { ($0 * Double(groups) / Double(groups - 1)).squareRoot() }
             }
         }
         return RidgeRegression(coefficients: beta, intercept: intercept, r2: r2, posteriorStandardErrors: posterior,
-                               sandwichStandardErrors: sandwich, residualDegreesOfFreedom: nu)
+                               sandwichStandardErrors: sandwich, sandwichDegreesOfFreedom: groups - 1, residualDegreesOfFreedom: nu)
     }
 
     /// Solves `A x = b` for a symmetric positive definite `A` (row-major, `size x size`) by

@@ -37,10 +37,10 @@ final class CalibrationTests: XCTestCase {
             })
         }
         let limeTruth = try Calibration.limeReference(request)
-        for model in [Lime.ErrorModel.posterior] {   // the default; `make calibrate` also measures the sandwich
+        for model in Lime.ErrorModel.allCases {
             var sampled = request
-            sampled.samples = 400
-            checkCalibrated(try Calibration.measure(method: "lime (\(model))", budget: 400, reference: limeTruth, seeds: Self.seeds, level: 0.95) { seed in
+            sampled.samples = 300
+            checkCalibrated(try Calibration.measure(method: "lime (\(model))", budget: 300, reference: limeTruth, seeds: Self.seeds, level: 0.95) { seed in
                 sampled.seed = seed
                 return try Lime(errorModel: model).explain(sampled)
             })
