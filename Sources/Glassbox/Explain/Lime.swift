@@ -128,7 +128,8 @@ public struct Lime: Explainer {
             weights[i] = Self.kernel(distance: Self.cosineDistanceToAllOnes(present: mask.nonzeroBitCount, of: m), width: kernelWidth)
         }
         return try RidgeRegression.fit(features: features, featureCount: m, targets: Array(outputs.prefix(count)),
-                                       weights: weights, alpha: ridgeAlpha, withErrors: withErrors, sandwich: errorModel == .sandwich)
+                                       weights: weights, alpha: ridgeAlpha, withErrors: withErrors,
+                                       sandwich: errorModel == .sandwich, posterior: errorModel == .posterior)
     }
 
     /// The cosine distance between a binary vector with `present` ones out of `m` and the

@@ -50,7 +50,8 @@ struct RidgeRegression {
     ///   every coefficient.
     /// - Complexity: O(n m^2 + m^3) for `n` samples and `m` features.
     static func fit(features: [Double], featureCount m: Int, targets y: [Double], weights w: [Double],
-                    alpha: Double, withErrors: Bool = true, sandwich withSandwich: Bool = true) throws -> RidgeRegression {
+                    alpha: Double, withErrors: Bool = true, sandwich withSandwich: Bool = true,
+                    posterior withPosterior: Bool = true) throws -> RidgeRegression {
         let n = y.count
         guard m >= 0, features.count == n * m, w.count == n, n >= 1 else {
             throw GlassboxError.invalidArgument(operation: "ridge regression",
@@ -112,7 +113,7 @@ struct RidgeRegression {
         var posterior: [Double]?, sandwich: [Double]?
         if withErrors, nu >= 1 {
             let s2 = (residual + alpha * beta.reduce(0) { $0 + $1 * $1 }) / Double(nu)
-            posterior = factor.inverseDiagonal.map { max($0 * s2, 0).squareRoot() }
+            if withPosterior { posterior = factor.inverseDiagonal.map { max($0 * s2, 0).squareRoot() } }
             if withSandwich, groups >= 2 {
                 // diag(V S V) = B / (B - 1) sum_g (V d_g)^2.
                 var mean = [Double](repeating: 0, count: m)
@@ -166,17 +167,25 @@ struct Cholesky {
         }
     }
 
-    /// `A^-1 b`, by forward and back substitution.
+    /// `A^-1 b`, by forward and back substitution (unchecked pointers: the standard errors solve
+    /// once per group of draws, and bounds checks would double their cost).
     func solve(_ b: [Double]) -> [Double] {
         let m = size
+        precondition(b.count == m, "a right-hand side of \(b.count) values for a \(m) x \(m) system")
         var x = b
-        for i in 0..<m {
-            for k in 0..<i { x[i] -= lower[i * m + k] * x[k] }
-            x[i] /= lower[i * m + i]
-        }
-        for i in stride(from: m - 1, through: 0, by: -1) {
-            for k in (i + 1)..<m { x[i] -= lower[k * m + i] * x[k] }
-            x[i] /= lower[i * m + i]
+        lower.withUnsafeBufferPointer { l in
+            x.withUnsafeMutableBufferPointer { x in
+                for i in 0..<m {
+                    var sum = x[i]
+                    for k in 0..<i { sum -= l[i * m + k] * x[k] }
+                    x[i] = sum / l[i * m + i]
+                }
+                for i in stride(from: m - 1, through: 0, by: -1) {
+                    var sum = x[i]
+                    for k in (i + 1)..<m { sum -= l[k * m + i] * x[k] }
+                    x[i] = sum / l[i * m + i]
+                }
+            }
         }
         return x
     }
