@@ -116,7 +116,14 @@ extension ExplainCommand {
                         explanations.append(explanation)
                     }
                 }
-                if global { continue }
+                if global {
+                    // --tolerance over rows: stop once every method's ranking is settled enough.
+                    if let tolerance, position + 1 < range.count, globals.values.allSatisfy({ $0.rankingConvergenceRatio <= tolerance }) {
+                        FileHandle.standardError.write(Data("explain: --global converged after \(position + 1) rows (tolerance \(tolerance))\n".utf8))
+                        break
+                    }
+                    continue
+                }
                 let label = labels.map { Self.labelName($0[index], classNames: classNames) }
                 let heading = "row \(index) of \(data): predicted \(classNames[predicted]) (\(String(format: "%.4f", probabilities[predicted])))"
                     + (label.map { ", label \($0)" } ?? "") + "; explaining \(classNames[targetClass]) over \(f) features"
@@ -184,7 +191,13 @@ extension ExplainCommand {
         if format == "json" {
             let objects = globals.map { g -> [String: Any] in [
                 "method": g.method, "rows": g.records.count, "features": g.featureNames ?? [],
-                "ranking": g.ranking.map { ["feature": g.segmentName($0.segment), "mean_abs_value": $0.meanAbsoluteValue] as [String: Any] },
+                "convergence": Self.globalConvergence(g, tolerance: tolerance, ceiling: count) as Any? ?? NSNull(),
+                "ranking": Self.rankingJSON(g, level: confidence).map { entry in
+                    var entry = entry
+                    entry["feature"] = g.segmentName(entry["segment"] as? Int ?? 0)
+                    entry["segment"] = nil
+                    return entry
+                },
             ] }
             let data = try JSONSerialization.data(withJSONObject: ["global": true, "methods": objects], options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
@@ -192,8 +205,10 @@ extension ExplainCommand {
             for g in globals {
                 let explained = g.records.first.map { " of \(Self.labelName(String($0.target), classNames: classNames))" } ?? ""
                 print("\(g.method) over \(g.records.count) rows, explaining the output\(explained): features by mean |value|")
+                let q = ConfidenceInterval.quantile(level: confidence, degreesOfFreedom: Double(g.records.count - 1))
                 for entry in g.ranking.prefix(numFeatures ?? 10) {
-                    print("  \(g.segmentName(entry.segment).padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%.5f", entry.meanAbsoluteValue))")
+                    print("  \(g.segmentName(entry.segment).padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%.5f", entry.meanAbsoluteValue))"
+                          + (entry.standardError.map { String(format: " ± %.5f", q * $0) } ?? ""))
                 }
             }
         }

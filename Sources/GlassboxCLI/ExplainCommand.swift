@@ -337,8 +337,21 @@ struct ExplainCommand: ParsableCommand {
                 body += ". Red raises the class's output, blue lowers it; one colour scale for all, saturated at the 99th percentile of |value|.</p>\n"
                 body += "<img alt=\"\" src=\"data:image/png;base64,\(gridPNG.base64EncodedString())\">\n"
                 body += "<h2>Summary plot</h2>\n" + SummaryPlot.beeswarmSVG(g)
-                body += "<h2>Segments by mean |value|</h2>\n<table><tr><th>segment</th><th>mean |value|</th></tr>\n"
-                body += g.ranking.map { "<tr><td>\($0.segment)</td><td>\(String(format: "%.5f", $0.meanAbsoluteValue))</td></tr>" }.joined(separator: "\n")
+                let q = ConfidenceInterval.quantile(level: confidence, degreesOfFreedom: Double(g.records.count - 1))
+                body += "<h2>Segments by mean |value|</h2>\n<p>With the \(Self.percent(confidence)) interval of each mean over the \(g.records.count) images "
+                    + "(another sample of as many images would move the means by about this much).</p>\n"
+                body += "<table><tr><th>segment</th><th>mean |value|</th><th>± half-width</th><th>bar</th></tr>\n"
+                let largest = g.ranking.map { $0.meanAbsoluteValue + q * ($0.standardError ?? 0) }.max() ?? 0
+                body += g.ranking.map { entry in
+                    let half = entry.standardError.map { q * $0 }
+                    // A bar to the mean, and a whisker over the interval, on one scale for all rows.
+                    func px(_ v: Double) -> Int { largest > 0 ? Int((max(v, 0) / largest * 200).rounded()) : 0 }
+                    let bar = "<svg width=\"210\" height=\"12\"><rect x=\"0\" y=\"2\" width=\"\(px(entry.meanAbsoluteValue))\" height=\"8\" fill=\"#ff0d57\"/>"
+                        + (half.map { "<line x1=\"\(px(entry.meanAbsoluteValue - $0))\" y1=\"6\" x2=\"\(px(entry.meanAbsoluteValue + $0))\" y2=\"6\" stroke=\"#222\"/>" } ?? "")
+                        + "</svg>"
+                    return "<tr><td>\(entry.segment)</td><td>\(String(format: "%.5f", entry.meanAbsoluteValue))</td><td>"
+                        + (half.map { String(format: "%.5f", $0) } ?? "-") + "</td><td>\(bar)</td></tr>"
+                }.joined(separator: "\n")
                 body += "</table>\n"
                 try AtomicFile.write(Data(Self.page("Glassbox global explanation", body).utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
             }

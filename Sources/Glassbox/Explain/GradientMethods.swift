@@ -219,6 +219,11 @@ public struct IntegratedGradients: Explainer {
 /// makes the attributions describe `x + e` rather than `x`, and Captum's tutorials use small
 /// values (0.09 or less) to smooth them, which is what `glassbox explain` uses unless `--noise`.
 ///
+/// The values are a mean over the n draws, so their standard errors are `sd / sqrt(n)` over the
+/// draws' per-segment attributions (n - 1 degrees of freedom); with
+/// ``ExplanationRequest/tolerance`` the draws come 50 at a time until the largest error is small
+/// enough (up to ten times the default 50 without `samples`).
+///
 /// - Complexity: n forward+backward passes (default 50; `request.samples` overrides) in one
 ///   batched call, plus one forward pass for the input and one per background image, and with
 ///   noise n forward passes of the noisy copies.

@@ -20,6 +20,13 @@ import Foundation
 /// linear model the coefficients are the per-segment contributions; alpha shrinks each by about
 /// `alpha / (sum of weights x variance of its bit)`.
 ///
+/// Standard errors (``ErrorModel``): by default the sandwich estimate of the fit's sampling error
+/// over the random masks (Huber 1967; White 1980; `RidgeRegression`'s header has the formula,
+/// with batch means over 64 groups of masks), or BayesLIME's posterior (Slack et al. 2021); the
+/// target of both is the fit over infinitely many masks, the weighted least squares over all 2^M
+/// coalitions. With ``ExplanationRequest/tolerance`` masks come in rounds until the largest error
+/// is small enough.
+///
 /// - Complexity: `samples + 1` model evaluations (default 1,000 + 1) in one batched sweep, and
 ///   O(samples M^2 + M^3) host operations for the regression.
 public struct Lime: Explainer {

@@ -11,17 +11,21 @@ public enum SummaryPlot {
     }
 
     /// Points of the beeswarm: for the `top` segments by mean |value|, each image's value as x
-    /// and a row offset that stacks points falling in the same x bin, with their colour.
+    /// and a row offset that stacks points falling in the same x bin, with their colour. The axis
+    /// ends at the 99th percentile of |value| over the plotted points, not their maximum, so that
+    /// a handful of extreme values (DeepSHAP's softmax rule gives a few) do not squeeze every
+    /// other point into the middle; points beyond it sit at the axis's ends.
     static func beeswarm(_ global: GlobalExplanation, top: Int, bins: Int) -> (rows: [Int], largest: Double,
                                                                                  points: [(row: Int, x: Double, offset: Int, colour: Double)]) {
         let rows = global.ranking.prefix(top).map(\.segment)
-        let largest = max(global.records.flatMap { record in rows.map { abs(record.values[$0]) } }.max() ?? 0, 1e-12)
+        let magnitudes = global.records.flatMap { record in rows.map { abs(record.values[$0]) } }.sorted()
+        let largest = max(magnitudes.isEmpty ? 0 : magnitudes[min(magnitudes.count - 1, magnitudes.count * 99 / 100)], 1e-12)
         var points: [(row: Int, x: Double, offset: Int, colour: Double)] = []
         let colours = global.colourValues
         for (row, segment) in rows.enumerated() {
             var stacked = [Int: Int]()
             for (index, record) in global.records.enumerated() {
-                let x = record.values[segment] / largest
+                let x = max(-1, min(1, record.values[segment] / largest))
                 let bin = Int(((x + 1) / 2 * Double(bins - 1)).rounded())
                 let count = stacked[bin, default: 0]
                 stacked[bin] = count + 1

@@ -35,6 +35,25 @@ final class GlobalExplanationTests: XCTestCase {
 
     /// Over table rows, the summary plot names features and colours dots by each feature's value
     /// between its 5th and 95th percentile (a wide column and a narrow one both span blue to red).
+    /// One extreme value among 200 does not set the summary plot's axis: it ends at the 99th
+    /// percentile of |value|, and the extreme point sits at its end.
+    func testSummaryAxisIgnoresAHandfulOfExtremeValues() throws {
+        let segmentation = try Segmentation.grid(1, width: 2, height: 1)
+        var global = GlobalExplanation(method: "deep", width: 2, height: 1, segmentCount: 1, classCount: 1)
+        var random = SeededGenerator(seed: 9)
+        for i in 0..<200 {
+            let value = i == 17 ? 7.8 : Double.random(in: -0.1...0.1, using: &random)
+            let e = Explanation(method: "deep", target: 0, baseValue: 0, prediction: value, values: [value], pixelMap: [value, 0],
+                                samples: 1, seconds: 0)
+            try global.add(e, input: [0.5, 0.5], segmentation: segmentation)
+        }
+        let (_, largest, points) = SummaryPlot.beeswarm(global, top: 1, bins: 120)
+        XCTAssertLessThanOrEqual(largest, 0.1)
+        XCTAssertGreaterThan(largest, 0.09)
+        XCTAssertEqual(points[17].x, 1, "the extreme value is drawn at the axis's end")
+        XCTAssertGreaterThan(points.filter { abs($0.x) > 0.5 }.count, 50, "the other points spread over the axis")
+    }
+
     func testTableSummaryColoursByFeatureValue() throws {
         var global = GlobalExplanation(method: "kernel", width: 2, height: 1, segmentCount: 2, classCount: 2)
         global.featureNames = ["age", "dose"]
