@@ -55,7 +55,7 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
-        guard let channels = model.imageChannels else {
+        guard model.imageChannels != nil else {
             throw CommandFailure(message: "calibrate takes models of gray or RGB images, not \(model.inputShape)")
         }
         let dataset = try dataOptions.load(for: model)
@@ -70,12 +70,11 @@ struct CalibrateCommand: ParsableCommand {
         let background = Array(pool.prefix(100))
         let slopeSeeds = max(20, seeds / 5)
         let shapleyBudget = KernelShap.defaultBudget(segments: segmentation.count)
-        print("| method | image | budget | seeds | coverage of \(ConfidenceInterval.percentLabel(level)) intervals | reported / actual error | slope of log error vs log budget | evaluations | ms per run |")
+        print("| method | image | budget | seeds | coverage of \(ExplainCommand.percent(level)) intervals | reported / actual error | slope of log error vs log budget | evaluations | ms per run |")
         print("|---|---|---|---|---|---|---|---|---|")
         for index in 0..<images {
             let size = dataset.imageSize
             let input = Array(dataset.testImages[(index * size)..<((index + 1) * size)])
-            _ = channels
             let probabilities = try session.predict(input)
             let target = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
             let request = try ExplanationRequest(session: session, input: input, baseline: [Float](repeating: 0, count: input.count),
@@ -164,9 +163,4 @@ struct CalibrateCommand: ParsableCommand {
             }
         }
     }
-}
-
-extension ConfidenceInterval {
-    /// `0.95` as `95%`.
-    static func percentLabel(_ level: Double) -> String { String(format: "%g%%", level * 100) }
 }

@@ -157,17 +157,15 @@ public struct DeepShap: Explainer {
             // Each background image's attribution per segment is one draw of the mean's distribution.
             let channels = size / (request.width * request.height)
             var segmentSums = [Double](repeating: 0, count: request.segmentation.count)
-            for i in 0..<n where !request.needsStandardErrors {
-                for e in 0..<size { phi[e] += Double(mValues[i * size + e]) * (Double(request.input[e]) - Double(background[i][e])) / Double(n) }
-            }
-            for i in 0..<n where request.needsStandardErrors {
+            let withErrors = request.needsStandardErrors
+            for i in 0..<n {
                 for s in segmentSums.indices { segmentSums[s] = 0 }
                 for e in 0..<size {
                     let value = Double(mValues[i * size + e]) * (Double(request.input[e]) - Double(background[i][e]))
                     phi[e] += value / Double(n)
-                    segmentSums[request.segmentation.segmentOfPixel[e / channels]] += value
+                    if withErrors { segmentSums[request.segmentation.segmentOfPixel[e / channels]] += value }
                 }
-                moments.add(segmentSums)
+                if withErrors { moments.add(segmentSums) }
             }
             return (phi, fx, fb)
         }
