@@ -1,8 +1,9 @@
-.PHONY: demo test docs calibrate bench bench-kernels bench-models bench-explain bench-tabular bench-peers
+.PHONY: demo test docs calibrate bench bench-kernels bench-models bench-explain bench-tabular bench-peers bench-mpi
 demo:
 	scripts/demo.sh
 test:
 	scripts/test.sh
+	scripts/test-mpi.sh
 docs:
 	scripts/docs.sh
 calibrate:
@@ -18,6 +19,8 @@ bench-tabular:
 	scripts/bench-tabular.sh
 bench-peers:
 	scripts/bench-peers.sh
+bench-mpi:
+	scripts/bench-mpi.sh
 .PHONY: fuzz
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)

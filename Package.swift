@@ -7,6 +7,13 @@ let package = Package(
         .library(name: "Glassbox", targets: ["Glassbox"]),
         .executable(name: "glassbox", targets: ["GlassboxCLI"]),
     ],
+    // `swift build --traits MPI` adds MPI (Open MPI, Debian: libopenmpi-dev): `mpirun -np N glassbox
+    // explain --global|--count ...` shards explanations and `mpirun -np N glassbox train` trains
+    // data-parallel. Without the trait nothing needs MPI; `--shard K/N` and `glassbox merge` work
+    // in every build.
+    traits: [
+        .trait(name: "MPI", description: "Run under mpirun: sharded explanations and data-parallel training (needs libopenmpi-dev)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // ONNX files are protobuf: the runtime library for the committed generated code
@@ -33,6 +40,14 @@ let package = Package(
             path: "Sources/CHDF5",
             providers: [.apt(["libhdf5-dev"])]
         ),
+        // Open MPI's C API with a shim for mpi.h's macros (Debian: libopenmpi-dev); only with the
+        // MPI trait.
+        .systemLibrary(
+            name: "CMPI",
+            path: "Sources/CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         // Turns Kernels/*.cl into Swift string constants at build time, so the binary carries
         // its kernels and Kernels/ stays their single source.
         .executableTarget(name: "EmbedKernels", path: "Sources/EmbedKernels"),
@@ -50,7 +65,8 @@ let package = Package(
         ),
         .target(
             name: "Glassbox",
-            dependencies: ["COpenCL", "CZlib", "GlassboxKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["COpenCL", "CZlib", "GlassboxKernels", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                           .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
             path: "Sources/Glassbox",
             exclude: ["IO/ONNX/Generated/README.md"]
         ),

@@ -81,7 +81,14 @@ extension DeviceOptions {
                 _ = try OpenCLBackend.memoryLimitFromEnvironment()   // a typo there is still an error
                 return CPUBackend()
             }
-            return try choice.makeBackend()
+            let cluster = Cluster.communicator
+            let backend = try choice.makeBackend(rankOnNode: cluster.localRank)
+            if cluster.size > 1 {
+                // Which process is which rank, for logs and for a `kill` of one rank.
+                DeviceChoice.printToStandardError("glassbox: rank \(cluster.rank) of \(cluster.size) (rank \(cluster.localRank) of \(cluster.localSize) on this machine): "
+                    + "pid \(getpid()), backend \(backend.name)")
+            }
+            return backend
         } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
     }
 }

@@ -43,6 +43,9 @@ struct ExplainCommand: ParsableCommand {
     var confidence = 0.95
     @Option(help: "Keep sampling until the largest standard error is at most this fraction of the values' spread (max - min), up to --samples (default: 10x each method's budget); with --global, add images until the segment ranking's errors are, up to --count.")
     var tolerance: Double?
+    @Option(help: "Explain only part K of N (counted from 0: 0/4 to 3/4) of the test images into --shard-file, for independent jobs (Slurm arrays, Kubernetes jobs); `glassbox merge` of the N parts writes what one run writes.")
+    var shard: String?
+    @Option(help: "Where --shard writes its part.") var shardFile: String?
     @Option(help: "gradient-shap's input noise, a standard deviation on [0, 1] pixels (default \(ExplanationMethods.defaultGradientShapNoise); 0 gives expected gradients).")
     var noise: Double?
 
@@ -55,7 +58,11 @@ struct ExplainCommand: ParsableCommand {
             try ConfidenceInterval.check(level: confidence)
             if let tolerance { try Convergence.check(tolerance: tolerance) }
         } catch let error as GlassboxError { throw ValidationError(error.description) }
-        if let data, TabularFile.isTable(data) { return try validateTable() }
+        try validateShard()
+        if let data, TabularFile.isTable(data) {
+            if shard != nil { throw ValidationError("--shard splits test images; a CSV table's rows are not sharded yet") }
+            return try validateTable()
+        }
         let tableFlags = [("--row", row != nil), ("--background", background != nil), ("--num-features", numFeatures != nil)].filter(\.1).map(\.0)
         if !tableFlags.isEmpty { throw ValidationError("\(tableFlags.joined(separator: ", ")) \(tableFlags.count == 1 ? "applies" : "apply") to a CSV table (--data file.csv or breast-cancer)") }
         if image != nil && index != nil { throw ValidationError("give either --image FILE or --index I (with --data DIR), not both") }
@@ -118,7 +125,12 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
-        if let data, TabularFile.isTable(data) { return try explainTable(model: model, data: data) }
+        if let data, TabularFile.isTable(data) {
+            guard Cluster.communicator.size == 1 else {
+                throw CommandFailure(message: "explain splits test images over mpirun's ranks; a CSV table's rows are not split yet: run it as one process")
+            }
+            return try explainTable(model: model, data: data)
+        }
         let methods = methodNames
         guard let channels = model.imageChannels else {
             throw CommandFailure(GlassboxError.invalidArgument(operation: "explain",
@@ -174,7 +186,9 @@ struct ExplainCommand: ParsableCommand {
             return "[" + position.map(String.init).joined(separator: ", ") + "] " + (knownNames.indices.contains(column) ? knownNames[column] : "class \(column)")
         }
         let suffixes = inputs.enumerated().map { position, item in inputs.count > 1 ? "-\(item.index ?? position)" : "" }
-        try checkOutputs(plannedOutputs(suffixes: suffixes, methods: methods), inputs: inputFiles(usesData: dataset != nil || needsBackground || meanImage != nil))
+        // A --shard job writes only its part; `glassbox merge` writes the PNG and HTML files.
+        let outputs = shardFile.map { [OutputFiles.Entry(flag: "--shard-file", path: $0)] } ?? plannedOutputs(suffixes: suffixes, methods: methods)
+        try checkOutputs(outputs, inputs: inputFiles(usesData: dataset != nil || needsBackground || meanImage != nil))
         let backend = try deviceOptions.backend()
         try reportingErrors {
             let session = try InferenceSession(model: model, backend: backend)
@@ -183,8 +197,11 @@ struct ExplainCommand: ParsableCommand {
             if samples != nil && methods.contains("deep") {
                 FileHandle.standardError.write(Data("explain: deep ignores --samples: its references are the \(background.count) background images\n".utf8))
             }
-            var globals: [String: GlobalExplanation] = [:]
-            for (position, item) in inputs.enumerated() {
+            // One image's outputs, in the order one process writes them; a sharded run hands these
+            // to rank 0 or to `glassbox merge`.
+            func explainImage(at position: Int) throws -> ExplainedImage {
+                let item = inputs[position]
+                var result = ExplainedImage(position: position)
                 // Progress on stderr: every image, or with --global over many, every 5 % of them.
                 let every = global ? max(1, inputs.count / 20) : 1
                 if inputs.count > 1, (position + 1) % every == 0 || position + 1 == inputs.count {
@@ -204,11 +221,9 @@ struct ExplainCommand: ParsableCommand {
                 for explainer in explainers {
                     var explanation = try explainer.explain(request)
                     if global {
-                        if globals[explanation.method] == nil {
-                            globals[explanation.method] = GlobalExplanation(method: explanation.method, width: width, height: height,
-                                                                            segmentCount: segmentation.count, classCount: model.outputCount)
-                        }
-                        try globals[explanation.method]!.add(explanation, input: item.pixels, segmentation: segmentation)
+                        result.records.append(.init(method: explanation.method, target: explanation.target, values: explanation.values,
+                                                    pixelMap: explanation.pixelMap,
+                                                    intensities: GlobalExplanation.segmentIntensities(item.pixels, segmentation: segmentation)))
                         continue
                     }
                     if explanation.values.count == segmentation.count {
@@ -234,14 +249,7 @@ struct ExplainCommand: ParsableCommand {
                     }
                     explanations.append(explanation)
                 }
-                if global {
-                    // --tolerance over images: stop once every method's ranking is settled enough.
-                    if let tolerance, position + 1 < inputs.count, globals.values.allSatisfy({ $0.rankingConvergenceRatio <= tolerance }) {
-                        FileHandle.standardError.write(Data("explain: --global converged after \(position + 1) images (tolerance \(tolerance))\n".utf8))
-                        break
-                    }
-                    continue
-                }
+                if global { return result }
                 var consistency: [String: Double] = [:]
                 for i in explanations.indices {
                     for j in explanations.indices where j > i && explanations[i].values.count == explanations[j].values.count && !explanations[i].values.isEmpty {
@@ -254,7 +262,7 @@ struct ExplainCommand: ParsableCommand {
                     let picture = AttributionImage.render(input: item.pixels, width: width, height: height,
                                                           panels: explanations.map { .init($0, segmentation: segmentation, level: confidence) },
                                                           intervalLevel: confidence)
-                    try AtomicFile.write(try AttributionImage.png(picture), to: URL(fileURLWithPath: Self.suffixed(png, suffix)))
+                    result.files.append(.init(path: Self.suffixed(png, suffix), data: try AttributionImage.png(picture)))
                 }
                 if let report {
                     var page = ExplanationReport(title: "Glassbox explanation: \(item.name)", input: item.pixels, width: width, height: height,
@@ -263,7 +271,7 @@ struct ExplainCommand: ParsableCommand {
                     page.outputName = model.endsInSoftmax ? "probability" : "score"
                     page.segmentation = segmentation
                     page.confidenceLevel = confidence
-                    try AtomicFile.write(Data(try page.html().utf8), to: URL(fileURLWithPath: Self.suffixed(report, suffix)))
+                    result.files.append(.init(path: Self.suffixed(report, suffix), data: Data(try page.html().utf8)))
                 }
                 if format == "json" {
                     let object: [String: Any] = [
@@ -273,16 +281,18 @@ struct ExplainCommand: ParsableCommand {
                         "methods": explanations.map { Self.json($0, width: width, level: confidence) }, "consistency": consistency,
                     ]
                     let data = try JSONSerialization.data(withJSONObject: object, options: inputs.count > 1 ? [.sortedKeys] : [.sortedKeys, .prettyPrinted])
-                    print(String(decoding: data, as: UTF8.self))
+                    result.output = String(decoding: data, as: UTF8.self)
                 } else {
-                    print("\(item.name): predicted \(className(predicted)) (\(String(format: "%.4f", probabilities[predicted])))"
-                          + (item.label.map { ", label \(outputShape.count > 1 ? (knownNames.indices.contains($0) ? knownNames[$0] : "class \($0)") : className($0))" } ?? "") + "; explaining \(className(targetClass)) over \(segmentation.count) segments")
-                    for explanation in explanations { print(Self.text(explanation, level: confidence)) }
-                    for key in consistency.keys.sorted() { print("  consistency (Spearman) \(key): \(String(format: "%.3f", consistency[key]!))") }
+                    var lines = ["\(item.name): predicted \(className(predicted)) (\(String(format: "%.4f", probabilities[predicted])))"
+                          + (item.label.map { ", label \(outputShape.count > 1 ? (knownNames.indices.contains($0) ? knownNames[$0] : "class \($0)") : className($0))" } ?? "") + "; explaining \(className(targetClass)) over \(segmentation.count) segments"]
+                    lines += explanations.map { Self.text($0, level: confidence) }
+                    lines += consistency.keys.sorted().map { "  consistency (Spearman) \($0): \(String(format: "%.3f", consistency[$0]!))" }
+                    result.output = lines.joined(separator: "\n")
                 }
-                fflush(stdout)
+                return result
             }
-            if global { try report(globals: methods.compactMap { globals[$0] }, classNames: classNames) }
+            let run = ExplainRun(classNames: classNames, width: width, height: height, images: inputs.count)
+            try runSharded(run, explainImage: explainImage)
             printProfile(backend)
         }
     }

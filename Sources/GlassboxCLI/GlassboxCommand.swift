@@ -8,13 +8,28 @@ struct GlassboxCommand: ParsableCommand {
         commandName: "glassbox",
         abstract: "Train and explain small convolutional networks on OpenCL devices or the CPU reference.",
         subcommands: [DevicesCommand.self, InitCommand.self, ImportCommand.self, ExportCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self,
-                      SummaryCommand.self, PlotCommand.self, ExplainCommand.self, CalibrateCommand.self, SurrogateCommand.self, BenchCommand.self, TuneCommand.self]
+                      SummaryCommand.self, PlotCommand.self, ExplainCommand.self, MergeCommand.self, CalibrateCommand.self, SurrogateCommand.self, BenchCommand.self, TuneCommand.self]
     )
 
     static func main() {
         // A write past the file-size limit then fails with EFBIG, like a full disk, and is reported
         // naming the file, instead of killing the process with SIGXFSZ mid-save.
         signal(SIGXFSZ, SIG_IGN)
-        main(Array(CommandLine.arguments.dropFirst()))
+        Cluster.start()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard Cluster.isMPI else { main(arguments); return }
+        // One rank of an MPI job: an error on any rank stops them all (Cluster.fail).
+        do {
+            var command = try parseAsRoot(arguments)
+            if Cluster.communicator.size > 1, !Cluster.parallelCommands.contains(type(of: command).configuration.commandName ?? "") {
+                throw CommandFailure(message: "\(type(of: command).configuration.commandName ?? "this command") does not run under mpirun with several ranks; "
+                    + "run it as one process (the commands that split their work over ranks: \(Cluster.parallelCommands.joined(separator: ", ")))")
+            }
+            try command.run()
+            Cluster.finish()
+            Foundation.exit(0)
+        } catch {
+            Cluster.fail(error, command: self)
+        }
     }
 }

@@ -93,17 +93,24 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if TabularFile.isTable(dataOptions.data) { return try trainOnTable() }
+        let cluster = Cluster.communicator
+        if TabularFile.isTable(dataOptions.data) {
+            guard cluster.size == 1 else {
+                throw CommandFailure(message: "train runs data-parallel over mpirun's ranks on image data; a CSV table trains as one process")
+            }
+            return try trainOnTable()
+        }
         // Before any work: --out must be writable and must not be one of the data files, and no
-        // other process may be writing it.
+        // other process may be writing it. Under mpirun, rank 0 alone writes it.
         try checkOutputs([OutputFiles.Entry(flag: "--out", path: out)],
                          inputs: InputFiles.data(dataOptions.data, classes: dataOptions.classes) + InputFiles.entry(architecture, flag: "--architecture"))
-        let lock = try reportingErrors { try WriterLock(for: out) }
-        defer { lock.release() }
+        let lock = cluster.isRoot ? try reportingErrors { try WriterLock(for: out) } : nil
+        defer { lock?.release() }
         let backend = try deviceOptions.backend()
         var dataset = try dataOptions.load()
         let outURL = URL(fileURLWithPath: out)
-        var model: Sequential = try reportingErrors {
+        // Rank 0 makes or loads the model and sends it to the others (which need no checkpoint).
+        var model: Sequential? = !cluster.isRoot ? nil : try reportingErrors {
             if resume {
                 guard FileManager.default.fileExists(atPath: outURL.path) else {
                     throw ValidationError("--resume: no checkpoint at \(out)")
@@ -123,6 +130,8 @@ struct TrainCommand: ParsableCommand {
             try model.compile(optimizer: chosen, loss: .sparseCategoricalCrossentropy, seed: seed)
             return model
         }
+        if cluster.size > 1 { model = try reportingErrors { try cluster.broadcast(model, from: 0) } }
+        guard var model else { throw CommandFailure(message: "train: no model") }
         if let channels = model.imageChannels, channels != dataset.channels { dataset = try dataOptions.load(for: model) }
         guard model.inputShape == dataset.imageShape else {
             throw CommandFailure(GlassboxError.invalidArgument(operation: "train",
@@ -143,6 +152,10 @@ struct TrainCommand: ParsableCommand {
         let x = limit == nil ? dataset.trainImages : Array(dataset.trainImages[..<(count * dataset.imageSize)])
         let y = limit == nil ? dataset.trainLabels : Array(dataset.trainLabels[..<count])
         let done = model.training?.epochsCompleted ?? 0
+        if !cluster.isRoot { quietStandardOutput() }
+        if cluster.size > 1 {
+            print("data-parallel over \(cluster.size) ranks: each step's \(model.training?.batchSize ?? batchSize ?? 32) samples split between them")
+        }
         if resume, let state = model.training {
             print("resuming \(out) after epoch \(done): its batch size \(state.batchSize ?? 32), seed \(state.seed) and optimizer \(state.optimizer.name) are kept")
         }
@@ -165,11 +178,15 @@ struct TrainCommand: ParsableCommand {
             try model.fit(x: x, y: y, epochs: epochs, batchSize: resume ? (model.training?.batchSize ?? 32) : (batchSize ?? 32),
                           validation: validationSplit > 0 ? .split(validationSplit) : .none, backend: backend,
                           checkNumerics: checkNumerics ? .always : checkNumericsSteps == 0 ? .off : .firstSteps(checkNumericsSteps),
+                          communicator: Cluster.communicator,
                           progress: { step in
+                              guard Cluster.communicator.isRoot else { return }
                               if step.epoch > announced { bar.epochStarted(step.epoch, of: epochs); announced = step.epoch }
                               bar.update(step)
                           },
                           onEpochEnd: { report, snapshot in
+                              // Checkpoints from rank 0 only (every rank holds the same weights).
+                              guard Cluster.communicator.isRoot else { return }
                               if report.epoch > announced { bar.epochStarted(report.epoch, of: epochs); announced = report.epoch }
                               bar.epochEnded(report)
                               try snapshot.save(to: outURL)
@@ -180,6 +197,7 @@ struct TrainCommand: ParsableCommand {
                 FileHandle.standardError.write(Data(String(format: "launches per training step: %.1f (%d launches over %d steps)\n",
                                                            Double(launches - launchesBefore) / Double(steps), launches - launchesBefore, steps).utf8))
             }
+            guard Cluster.communicator.isRoot else { return }
             let (loss, accuracy) = try model.evaluate(x: testX, y: testY, backend: backend)
             print("test accuracy: \(String(format: "%.4f", accuracy)) - test loss: \(String(format: "%.4f", loss))")
             try model.save(to: outURL)

@@ -33,6 +33,22 @@ enum GlassboxBinary {
         try run(executable: URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: extra)
     }
 
+    /// `mpirun`'s options and environment for a test job of `ranks` ranks on this machine, as root
+    /// too (Open MPI refuses root without `OMPI_ALLOW_RUN_AS_ROOT`): what `mpiRun` and tests that
+    /// start `mpirun` themselves use.
+    static func mpiCommand(ranks: Int, _ arguments: [String]) -> (executable: URL, arguments: [String], environment: [String: String]) {
+        (URL(fileURLWithPath: "/usr/bin/mpirun"), ["--oversubscribe", "-np", String(ranks), url.path] + arguments,
+         ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_btl_vader_single_copy_mechanism": "none"])
+    }
+
+    /// Runs `mpirun -np ranks glassbox arguments` on this machine.
+    /// - Throws: `XCTSkip` when `mpirun` or the binary is missing.
+    static func mpiRun(ranks: Int, _ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
+        let command = mpiCommand(ranks: ranks, arguments)
+        guard FileManager.default.isExecutableFile(atPath: command.executable.path) else { throw XCTSkip("no mpirun (Debian: openmpi-bin)") }
+        return try run(executable: command.executable, command.arguments, environment: command.environment.merging(extra) { $1 })
+    }
+
     private static func run(executable: URL, _ arguments: [String], environment extra: [String: String]) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw XCTSkip("glassbox binary not built at \(url.path); run `swift build` first")

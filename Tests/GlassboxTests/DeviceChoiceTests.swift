@@ -74,3 +74,24 @@ final class DeviceChoiceTests: XCTestCase {
         }
     }
 }
+
+extension DeviceChoiceTests {
+    /// Under mpirun, rank r of a node takes device r mod count for `auto` and `opencl`; explicit
+    /// choices are kept. Checked on a list holding the real devices twice.
+    func testRanksOfANodeSpreadOverItsDevices() throws {
+        let found = try Device.all()
+        guard !found.isEmpty else {
+            if TestBackends.openCLRequired { return XCTFail("GLASSBOX_REQUIRE_OPENCL=1 but no OpenCL device") }
+            throw XCTSkip("no OpenCL device")
+        }
+        let doubled = found + found
+        let gpus = doubled.indices.filter { doubled[$0].isGPU }
+        let candidates = gpus.isEmpty ? Array(doubled.indices) : gpus
+        for rank in 0..<5 {
+            XCTAssertEqual(try DeviceChoice.auto.resolve(devices: { doubled }, rankOnNode: rank).deviceIndex, candidates[rank % candidates.count])
+            XCTAssertEqual(try DeviceChoice.opencl.resolve(devices: { doubled }, rankOnNode: rank).deviceIndex, rank % doubled.count)
+            XCTAssertEqual(try DeviceChoice.openclIndex(1).resolve(devices: { doubled }, rankOnNode: rank).deviceIndex, 1)
+        }
+        XCTAssertNil(try DeviceChoice.cpu.resolve(devices: { doubled }, rankOnNode: 3).device)
+    }
+}

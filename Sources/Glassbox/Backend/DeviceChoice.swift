@@ -48,9 +48,14 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Decides which device the choice names, without opening it.
-    /// - Parameter devices: the OpenCL devices to choose among; by default every installed one.
+    /// - Parameters:
+    ///   - devices: the OpenCL devices to choose among; by default every installed one.
+    ///   - rankOnNode: this process's rank among the MPI ranks on its machine
+    ///     (``Communicator/localRank``): `auto` then takes GPU `rankOnNode mod GPUs` (else device
+    ///     `rankOnNode mod devices`), and `opencl` device `rankOnNode mod devices`, so the ranks of
+    ///     a node spread over its devices. Explicit `opencl:N` and name choices are kept as given.
     /// - Throws: ``GlassboxError/deviceUnavailable(_:)`` when an explicit OpenCL choice cannot be met.
-    public func resolve(devices: (() throws -> [Device])? = nil) throws -> DeviceSelection {
+    public func resolve(devices: (() throws -> [Device])? = nil, rankOnNode: Int = 0) throws -> DeviceSelection {
         if self == .cpu { return DeviceSelection(deviceIndex: nil, fallbackReason: nil, devices: []) }
         let found: [Device]
         do {
@@ -63,15 +68,17 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
         case .cpu:
             return DeviceSelection(deviceIndex: nil, fallbackReason: nil, devices: found)
         case .auto:
-            if let index = found.firstIndex(where: \.isGPU) ?? found.indices.first {
-                return DeviceSelection(deviceIndex: index, fallbackReason: nil, devices: found)
+            let gpus = found.indices.filter { found[$0].isGPU }
+            let candidates = gpus.isEmpty ? Array(found.indices) : gpus
+            if !candidates.isEmpty {
+                return DeviceSelection(deviceIndex: candidates[rankOnNode % candidates.count], fallbackReason: nil, devices: found)
             }
             return DeviceSelection(deviceIndex: nil, fallbackReason: "no OpenCL platform or device found", devices: found)
         case .opencl:
             guard !found.isEmpty else {
                 throw GlassboxError.deviceUnavailable("'opencl' was requested but no OpenCL platform or device was found")
             }
-            return DeviceSelection(deviceIndex: 0, fallbackReason: nil, devices: found)
+            return DeviceSelection(deviceIndex: rankOnNode % found.count, fallbackReason: nil, devices: found)
         case .openclIndex(let index):
             guard found.indices.contains(index) else {
                 throw GlassboxError.deviceUnavailable("'opencl:\(index)' was requested but there are \(found.count) OpenCL devices")
@@ -88,17 +95,21 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
 
     /// Resolves the choice and opens its backend. When `auto` finds no OpenCL device, or the
     /// device fails to open, it falls back to ``CPUBackend`` and passes one line to `warn`.
-    /// - Parameter warn: where the fallback line goes; standard error by default.
+    /// - Parameters:
+    ///   - rankOnNode: this process's rank among the MPI ranks on its machine (see
+    ///     ``resolve(devices:rankOnNode:)``).
+    ///   - warn: where the fallback line goes; standard error by default.
     /// - Throws: ``GlassboxError`` or ``OpenCLError`` when an explicit OpenCL choice cannot be met.
-    public func makeBackend(warn: (String) -> Void = DeviceChoice.printToStandardError) throws -> any Backend {
-        try makeBackend(warn: warn, devices: nil) { try OpenCLBackend(device: $0) }
+    public func makeBackend(rankOnNode: Int = 0, warn: (String) -> Void = DeviceChoice.printToStandardError) throws -> any Backend {
+        try makeBackend(warn: warn, devices: nil, rankOnNode: rankOnNode) { try OpenCLBackend(device: $0) }
     }
 
     /// `makeBackend` with the device list and the opening step replaceable, to test failures.
-    func makeBackend(warn: (String) -> Void, devices: (() throws -> [Device])?, open: (Device) throws -> any Backend) throws -> any Backend {
+    func makeBackend(warn: (String) -> Void, devices: (() throws -> [Device])?, rankOnNode: Int = 0,
+                     open: (Device) throws -> any Backend) throws -> any Backend {
         // Checked whatever the choice, so a bad value is an error rather than an `auto` fallback.
         _ = try OpenCLBackend.memoryLimitFromEnvironment()
-        let selection = try resolve(devices: devices)
+        let selection = try resolve(devices: devices, rankOnNode: rankOnNode)
         guard let device = selection.device else {
             if let reason = selection.fallbackReason {
                 warn("glassbox: \(reason); using the CPU reference backend (set GLASSBOX_DEVICE=cpu to silence this)")
@@ -120,7 +131,7 @@ public enum DeviceChoice: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The outcome of ``DeviceChoice/resolve(devices:)``.
+/// The outcome of ``DeviceChoice/resolve(devices:rankOnNode:)``.
 public struct DeviceSelection {
     /// The OpenCL device to use, or nil for the CPU reference.
     public var device: Device? { deviceIndex.map { devices[$0] } }

@@ -34,24 +34,46 @@ public struct GlobalExplanation: Sendable {
     /// Adds one image's explanation.
     /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when its sizes differ.
     public mutating func add(_ explanation: Explanation, input: [Float], segmentation: Segmentation) throws {
-        guard explanation.values.count == segmentCount, explanation.pixelMap.count == width * height,
-              (0..<classCount).contains(explanation.target), segmentation.count == segmentCount else {
+        guard segmentation.count == segmentCount, input.count >= segmentation.segmentOfPixel.count else {
             throw GlassboxError.invalidArgument(operation: "global explanation",
-                reason: "an explanation with \(explanation.values.count) values of class \(explanation.target) does not fit \(segmentCount) segments and \(classCount) classes")
+                reason: "a segmentation of \(segmentation.count) segments does not fit \(segmentCount) segments")
         }
-        let target = explanation.target
-        imagesPerClass[target] += 1
-        for p in 0..<(width * height) { pixelMapSums[target][p] += explanation.pixelMap[p] }
-        for s in 0..<segmentCount {
-            absoluteValueSums[target][s] += abs(explanation.values[s])
-            absoluteValueSquares[target][s] += explanation.values[s] * explanation.values[s]
-        }
-        var sums = [Double](repeating: 0, count: segmentCount), counts = [Double](repeating: 0, count: segmentCount)
+        try add(target: explanation.target, values: explanation.values, pixelMap: explanation.pixelMap,
+                intensities: Self.segmentIntensities(input, segmentation: segmentation))
+    }
+
+    /// The mean input value over each segment's pixels (the colour of the summary plot's dots).
+    public static func segmentIntensities(_ input: [Float], segmentation: Segmentation) -> [Double] {
+        var sums = [Double](repeating: 0, count: segmentation.count), counts = [Double](repeating: 0, count: segmentation.count)
         for (pixel, segment) in segmentation.segmentOfPixel.enumerated() {
             sums[segment] += Double(input[pixel])
             counts[segment] += 1
         }
-        records.append((target, explanation.values, zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }))
+        return zip(sums, counts).map { $1 > 0 ? $0 / $1 : 0 }
+    }
+
+    /// Adds one image's explanation given as its parts: what a shard of a sharded run hands
+    /// over (added in image order, the sums come out exactly as one process's).
+    /// - Parameters:
+    ///   - target: the explained class.
+    ///   - values: one value per segment.
+    ///   - pixelMap: one value per pixel.
+    ///   - intensities: ``segmentIntensities(_:segmentation:)`` of the image.
+    /// - Throws: ``GlassboxError/invalidArgument(operation:reason:)`` when the sizes differ.
+    public mutating func add(target: Int, values: [Double], pixelMap: [Double], intensities: [Double]) throws {
+        guard values.count == segmentCount, pixelMap.count == width * height, intensities.count == segmentCount,
+              (0..<classCount).contains(target) else {
+            throw GlassboxError.invalidArgument(operation: "global explanation",
+                reason: "an explanation with \(values.count) values, \(pixelMap.count) pixels and \(intensities.count) intensities of class \(target) "
+                    + "does not fit \(segmentCount) segments, \(width)x\(height) pixels and \(classCount) classes")
+        }
+        imagesPerClass[target] += 1
+        for p in 0..<(width * height) { pixelMapSums[target][p] += pixelMap[p] }
+        for s in 0..<segmentCount {
+            absoluteValueSums[target][s] += abs(values[s])
+            absoluteValueSquares[target][s] += values[s] * values[s]
+        }
+        records.append((target, values, intensities))
     }
 
     /// What a segment is called in plots and text: its feature name, or `segment N`.

@@ -66,6 +66,12 @@ extension Sequential {
         try load(try Safetensors.read(from: url), path: url.path)
     }
 
+    /// Reads a model from the bytes of a file written by ``save(to:)`` (as another rank sends it).
+    /// - Parameter source: where the bytes came from, for errors.
+    public static func load(safetensors data: Data, source: String) throws -> Sequential {
+        try load(try Safetensors.decode(data, path: source), path: source)
+    }
+
     static func load(_ file: Safetensors, path: String) throws -> Sequential {
         func malformed(_ reason: String) -> GlassboxError { .malformedFile(path: path, offset: nil, reason: reason) }
         guard let architectureText = file.metadata["architecture"] else {

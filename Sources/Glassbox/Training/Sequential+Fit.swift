@@ -47,6 +47,15 @@ extension Sequential {
     ///     last step (each call reads two numbers back from the device).
     ///   - onEpochEnd: called after each epoch with its report and the model as it is then (for
     ///     checkpoints); an error it throws stops training.
+    ///   - communicator: the ranks training together, data-parallel (Horovod's scheme): every
+    ///     rank must hold the same model (broadcast it from rank 0 first) and data, and draws the
+    ///     same shuffle; each step splits its global batch of `batchSize` samples over the ranks
+    ///     (``Shard/range(of:)``), each rank computes the gradient of its part scaled by
+    ///     `1 / batchSize`, an allreduce sums them, and every rank applies the same optimizer
+    ///     step, so the result does not depend on the number of ranks beyond summation order.
+    ///     Epoch losses and accuracies are summed over the ranks; validation runs on rank 0 only.
+    ///     Dropout masks and batch-normalization statistics are drawn per rank's part (so those
+    ///     layers differ with the rank count, as in Horovod without synchronised batch norm).
     ///   - checkNumerics: after which steps to check that the loss is finite; when it is not,
     ///     training stops with ``GlassboxError/nonFinite(_:)`` naming the step and the first
     ///     gradient or parameter tensor holding NaN or infinity. Inputs and starting parameters are
@@ -60,6 +69,7 @@ extension Sequential {
     public mutating func fit(x: [Float], y: [Float], epochs: Int, batchSize: Int = 32, validation: Validation = .none,
                              backend: any Backend, progressInterval: Double = 0.1,
                              checkNumerics: NumericsCheck = .firstSteps(100),
+                             communicator: any Communicator = SingleProcess(),
                              progress: ((StepProgress) -> Void)? = nil,
                              onEpochEnd: ((EpochReport, Sequential) throws -> Void)? = nil) throws -> [EpochReport] {
         guard var state = training else {
@@ -131,45 +141,57 @@ extension Sequential {
             try backend.fill(lossTotal, with: 0)
             try backend.fill(correctTotal, with: 0)
             let order = Self.shuffledOrder(count: samples, seed: state.seed, epoch: epoch)
+            var seen = 0
             for step in 0..<steps {
                 let first = step * batchSize
                 let rows = min(batchSize, samples - first)
-                let stack = try network.stack(batchSize: rows)
-                for row in 0..<rows {
-                    let sample = order[first + row]
-                    staging.withUnsafeMutableBufferPointer { target in
-                        trainX.withUnsafeBufferPointer { source in
-                            (target.baseAddress! + row * size).update(from: source.baseAddress! + sample * size, count: size)
-                        }
-                    }
-                    labelStaging[row] = trainY[sample]
-                }
-                try backend.write(rows == batchSize ? staging : Array(staging[..<(rows * size)]), into: stack.input)
-                try backend.write(rows == batchSize ? labelStaging : Array(labelStaging[..<rows]), into: stack.labels)
-
+                // This rank's part of the global batch (all of it in a one-rank job).
+                let part = communicator.share(of: rows)
                 state.step += 1
                 let seed = UInt32(truncatingIfNeeded: state.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(state.step))
-                let activations = try network.forward(stack, training: true, seed: seed)
-                try network.head.crossEntropy(logits: activations.outputs.last!, labels: stack.labels, batch: rows, losses: stack.losses,
-                                              gradient: stack.gradLogits, scale: 1 / Float(rows), lossTotal: lossTotal,
-                                              correctTotal: correctTotal, backend: backend)
-                try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: seed)
+                if part.isEmpty {
+                    for update in updates { try backend.fill(update.gradient, with: 0) }
+                } else {
+                    let local = part.count
+                    let stack = try network.stack(batchSize: local)
+                    for row in 0..<local {
+                        let sample = order[first + part.lowerBound + row]
+                        staging.withUnsafeMutableBufferPointer { target in
+                            trainX.withUnsafeBufferPointer { source in
+                                (target.baseAddress! + row * size).update(from: source.baseAddress! + sample * size, count: size)
+                            }
+                        }
+                        labelStaging[row] = trainY[sample]
+                    }
+                    try backend.write(local == batchSize ? staging : Array(staging[..<(local * size)]), into: stack.input)
+                    try backend.write(local == batchSize ? labelStaging : Array(labelStaging[..<local]), into: stack.labels)
+                    let activations = try network.forward(stack, training: true, seed: seed)
+                    try network.head.crossEntropy(logits: activations.outputs.last!, labels: stack.labels, batch: local, losses: stack.losses,
+                                                  gradient: stack.gradLogits, scale: 1 / Float(rows), lossTotal: lossTotal,
+                                                  correctTotal: correctTotal, backend: backend)
+                    try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: seed)
+                }
+                seen += part.count
+                if communicator.size > 1 { try Self.sumGradients(updates, over: communicator, backend: backend) }
                 try state.optimizer.update(backend, updates, step: state.step)
                 if checkNumerics.covers(step: state.step - runStartStep) {
                     try checkStep(state.step, epoch: epoch, loss: lossTotal, network: network, gradients: gradients, scratch: parameterSum)
                 }
                 if let progress, step == steps - 1 || Date().timeIntervalSince(lastProgress) >= progressInterval {
                     lastProgress = Date()
-                    let seen = Double(first + rows)
+                    // This rank's own samples so far (a collective here would tie ranks to timing).
+                    let seen = Double(max(seen, 1))
                     progress(StepProgress(epoch: epoch, epochs: epochs, step: step + 1, steps: steps,
                                           loss: Double(try backend.download(lossTotal)[0]) / seen,
                                           accuracy: Double(try backend.download(correctTotal)[0]) / seen,
                                           seconds: lastProgress.timeIntervalSince(start)))
                 }
             }
-            let loss = Double(try backend.download(lossTotal)[0]) / Double(samples)
+            var totals = [Double(try backend.download(lossTotal)[0]), Double(try backend.download(correctTotal)[0])]
+            try communicator.allreduceSum(&totals)
+            let loss = totals[0] / Double(samples)
             guard loss.isFinite else { throw try nonFiniteError(step: state.step, epoch: epoch, network: network, gradients: gradients) }
-            let accuracy = Double(try backend.download(correctTotal)[0]) / Double(samples)
+            let accuracy = totals[1] / Double(samples)
             let seconds = Date().timeIntervalSince(start)
             let trained = try network.downloadParameters()
             state.slots = try slots.map { try $0.map { try $0.map { try backend.download($0) } } }
@@ -182,7 +204,7 @@ extension Sequential {
             state.batchSize = batchSize
             training = state
             var validationResult: (loss: Double, accuracy: Double)?
-            if let validationData {
+            if let validationData, communicator.isRoot {
                 validationResult = try evaluate(x: validationData.x, y: validationData.y, batchSize: max(batchSize, 256),
                                                 network: network)
             }
@@ -192,6 +214,20 @@ extension Sequential {
             try onEpochEnd?(report, self)
         }
         return reports
+    }
+
+    /// Sums every trained tensor's gradient over the ranks, in place: one allreduce of all of
+    /// them back to back per step.
+    static func sumGradients(_ updates: [OptimizerTensors], over communicator: any Communicator, backend: any Backend) throws {
+        var flat: [Float] = []
+        for update in updates { flat += try backend.download(update.gradient) }
+        try communicator.allreduceSum(&flat)
+        var offset = 0
+        for update in updates {
+            let count = update.gradient.elementCount
+            try backend.write(Array(flat[offset..<(offset + count)]), into: update.gradient)
+            offset += count
+        }
     }
 
     /// The number of floats in one sample.
