@@ -25,16 +25,19 @@ enum Cluster {
 
     /// Joins the MPI job when `mpirun` started this process: initialises MPI and, before any
     /// OpenCL device opens, gives each PoCL rank its share of the machine's cores
-    /// (`POCL_CPU_MAX_CU_NUM`, unless set). A build without the trait under `mpirun -np N > 1`
-    /// stops with an error instead of running the whole job N times.
+    /// (`POCL_CPU_MAX_CU_NUM` and `POCL_MAX_PTHREAD_COUNT`, unless either is set). A build
+    /// without the trait under `mpirun -np N > 1` stops with an error instead of running the
+    /// whole job N times.
     static func start() {
         guard let ranks = launchedRanks() else { return }
         #if MPI
         let mpi = MPICommunicator()
         communicator = mpi
-        if getenv("POCL_CPU_MAX_CU_NUM") == nil, mpi.localSize > 1 {
-            let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / mpi.localSize)
-            setenv("POCL_CPU_MAX_CU_NUM", String(cores), 1)
+        // PoCL before 4.0 reads POCL_MAX_PTHREAD_COUNT, later ones POCL_CPU_MAX_CU_NUM.
+        if getenv("POCL_CPU_MAX_CU_NUM") == nil, getenv("POCL_MAX_PTHREAD_COUNT") == nil, mpi.localSize > 1 {
+            let cores = String(max(1, ProcessInfo.processInfo.activeProcessorCount / mpi.localSize))
+            setenv("POCL_CPU_MAX_CU_NUM", cores, 1)
+            setenv("POCL_MAX_PTHREAD_COUNT", cores, 1)
         }
         #else
         if ranks > 1 {

@@ -86,7 +86,8 @@ extension DeviceOptions {
             if cluster.size > 1 {
                 // Which process is which rank, for logs and for a `kill` of one rank.
                 DeviceChoice.printToStandardError("glassbox: rank \(cluster.rank) of \(cluster.size) (rank \(cluster.localRank) of \(cluster.localSize) on this machine): "
-                    + "pid \(getpid()), backend \(backend.name)")
+                    + "pid \(getpid()), backend \(backend.name)"
+                    + ((backend as? OpenCLBackend).map { ", \($0.device.computeUnits) compute units" } ?? ""))
             }
             return backend
         } catch let error as ValidationError { throw error } catch { throw CommandFailure(error) }
