@@ -13,6 +13,7 @@ static inline MPI_Datatype glassbox_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Datatype glassbox_mpi_int(void) { return MPI_INT; }
 static inline MPI_Datatype glassbox_mpi_long_long(void) { return MPI_LONG_LONG; }
 static inline MPI_Op glassbox_mpi_sum(void) { return MPI_SUM; }
+static inline void *glassbox_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Info glassbox_mpi_info_null(void) { return MPI_INFO_NULL; }
 static inline int glassbox_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
 static inline int glassbox_mpi_success(void) { return MPI_SUCCESS; }

@@ -189,6 +189,11 @@ struct TrainCommand: ParsableCommand {
                               guard Cluster.communicator.isRoot else { return }
                               if report.epoch > announced { bar.epochStarted(report.epoch, of: epochs); announced = report.epoch }
                               bar.epochEnded(report)
+                              if Cluster.communicator.size > 1 {
+                                  print(String(format: "epoch %d: %.1f of %.1f s summing gradients over %d ranks, waiting for the slowest included (%.2f ms per step)", report.epoch,
+                                               report.communicationSeconds, report.seconds, Cluster.communicator.size,
+                                               1000 * report.communicationSeconds / Double(max(report.steps, 1))))
+                              }
                               try snapshot.save(to: outURL)
                           })
             // With GLASSBOX_PROFILE=1: kernel launches per training step (forward, backward,

@@ -57,16 +57,12 @@ public final class MPICommunicator: Communicator {
 
     public func allreduceSum(_ values: inout [Double]) throws { try allreduceSum(&values, type: glassbox_mpi_double()) }
 
-    /// `MPI_Allreduce` with `MPI_SUM` of elements of `type` (the MPI datatype of `Element`).
+    /// `MPI_Allreduce` with `MPI_SUM`, in place, of elements of `type` (the MPI datatype of `Element`).
     private func allreduceSum<Element: Numeric>(_ values: inout [Element], type: MPI_Datatype) throws {
         let n = try Self.count(values.count, "an allreduce")
-        var sums = [Element](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { input in
-            sums.withUnsafeMutableBufferPointer { output in
-                _ = MPI_Allreduce(input.baseAddress, output.baseAddress, n, type, glassbox_mpi_sum(), world)
-            }
+        values.withUnsafeMutableBufferPointer { buffer in
+            _ = MPI_Allreduce(UnsafeRawPointer(glassbox_mpi_in_place()), buffer.baseAddress, n, type, glassbox_mpi_sum(), world)
         }
-        values = sums
     }
 
     public func broadcast(_ data: inout Data, from root: Int) throws {

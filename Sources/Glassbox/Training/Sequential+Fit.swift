@@ -133,6 +133,8 @@ extension Sequential {
         var labelStaging = [Float](repeating: 0, count: batchSize)
         var reports: [EpochReport] = []
         let runStartStep = state.step
+        // Every trained gradient back to back, for the allreduce of a data-parallel step.
+        var gradientBuffer = [Float](repeating: 0, count: communicator.size > 1 ? updates.reduce(0) { $0 + $1.gradient.elementCount } : 0)
 
         while state.epochsCompleted < epochs {
             let epoch = state.epochsCompleted + 1
@@ -142,6 +144,7 @@ extension Sequential {
             try backend.fill(correctTotal, with: 0)
             let order = Self.shuffledOrder(count: samples, seed: state.seed, epoch: epoch)
             var seen = 0
+            var communicationSeconds = 0.0
             for step in 0..<steps {
                 let first = step * batchSize
                 let rows = min(batchSize, samples - first)
@@ -172,7 +175,12 @@ extension Sequential {
                     try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: seed)
                 }
                 seen += part.count
-                if communicator.size > 1 { try Self.sumGradients(updates, over: communicator, backend: backend) }
+                if communicator.size > 1 {
+                    try backend.synchronize()   // the step's own compute ends here, not in the timed part
+                    let started = Date()
+                    try Self.sumGradients(updates, over: communicator, backend: backend, buffer: &gradientBuffer)
+                    communicationSeconds += Date().timeIntervalSince(started)
+                }
                 try state.optimizer.update(backend, updates, step: state.step)
                 if checkNumerics.covers(step: state.step - runStartStep) {
                     try checkStep(state.step, epoch: epoch, loss: lossTotal, network: network, gradients: gradients, scratch: parameterSum)
@@ -208,8 +216,9 @@ extension Sequential {
                 validationResult = try evaluate(x: validationData.x, y: validationData.y, batchSize: max(batchSize, 256),
                                                 network: network)
             }
-            let report = EpochReport(epoch: epoch, loss: loss, accuracy: accuracy, validationLoss: validationResult?.loss,
+            var report = EpochReport(epoch: epoch, loss: loss, accuracy: accuracy, validationLoss: validationResult?.loss,
                                      validationAccuracy: validationResult?.accuracy, seconds: seconds, steps: steps)
+            report.communicationSeconds = communicationSeconds
             reports.append(report)
             try onEpochEnd?(report, self)
         }
@@ -217,15 +226,20 @@ extension Sequential {
     }
 
     /// Sums every trained tensor's gradient over the ranks, in place: one allreduce of all of
-    /// them back to back per step.
-    static func sumGradients(_ updates: [OptimizerTensors], over communicator: any Communicator, backend: any Backend) throws {
-        var flat: [Float] = []
-        for update in updates { flat += try backend.download(update.gradient) }
-        try communicator.allreduceSum(&flat)
+    /// them back to back (in `buffer`, which holds as many floats) per step.
+    static func sumGradients(_ updates: [OptimizerTensors], over communicator: any Communicator, backend: any Backend,
+                             buffer: inout [Float]) throws {
         var offset = 0
         for update in updates {
+            let values = try backend.download(update.gradient)
+            buffer.replaceSubrange(offset..<(offset + values.count), with: values)
+            offset += values.count
+        }
+        try communicator.allreduceSum(&buffer)
+        offset = 0
+        for update in updates {
             let count = update.gradient.elementCount
-            try backend.write(Array(flat[offset..<(offset + count)]), into: update.gradient)
+            try backend.write(Array(buffer[offset..<(offset + count)]), into: update.gradient)
             offset += count
         }
     }

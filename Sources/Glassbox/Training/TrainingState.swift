@@ -33,6 +33,9 @@ public struct EpochReport: Sendable {
     public let validationAccuracy: Double?
     public let seconds: Double
     public let steps: Int
+    /// Of ``seconds``, the time spent summing gradients over the ranks (moving them off the
+    /// device, the allreduce, and back); 0 in a one-rank job.
+    public var communicationSeconds: Double = 0
 }
 
 /// Where training is inside an epoch, for progress bars.
