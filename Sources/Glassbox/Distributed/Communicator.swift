@@ -32,16 +32,11 @@ extension Communicator {
     /// Whether this rank writes the job's outputs.
     public var isRoot: Bool { rank == 0 }
 
-    /// Broadcasts a value encodable as JSON from `root` to every rank.
-    public func broadcast<Value: Codable>(_ value: Value, from root: Int) throws -> Value {
-        var data = rank == root ? try JSONEncoder().encode(value) : Data()
-        try broadcast(&data, from: root)
-        return try JSONDecoder().decode(Value.self, from: data)
-    }
-
     /// Sends rank `root`'s model, weights and optimizer state included, to every rank (the
     /// start of data-parallel training: all ranks begin from the same state).
-    /// - Parameter model: the model on `root`; ignored (may be nil) elsewhere.
+    /// - Parameters:
+    ///   - model: the model on `root`; ignored (may be nil) elsewhere.
+    ///   - root: the rank that sends.
     public func broadcast(_ model: Sequential?, from root: Int) throws -> Sequential {
         var data = Data()
         if rank == root {

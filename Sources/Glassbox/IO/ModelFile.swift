@@ -67,7 +67,9 @@ extension Sequential {
     }
 
     /// Reads a model from the bytes of a file written by ``save(to:)`` (as another rank sends it).
-    /// - Parameter source: where the bytes came from, for errors.
+    /// - Parameters:
+    ///   - data: the file's bytes.
+    ///   - source: where the bytes came from, for errors.
     public static func load(safetensors data: Data, source: String) throws -> Sequential {
         try load(try Safetensors.decode(data, path: source), path: source)
     }

@@ -67,7 +67,7 @@ public enum NumericsCheck: Equatable, Sendable {
     }
 }
 
-/// Validation data for ``Sequential/fit(x:y:epochs:batchSize:validation:backend:progressInterval:checkNumerics:progress:onEpochEnd:)``.
+/// Validation data for ``Sequential/fit(x:y:epochs:batchSize:validation:backend:progressInterval:checkNumerics:communicator:progress:onEpochEnd:)``.
 public enum Validation: Sendable {
     case none
     /// The last fraction of the training data, set aside before shuffling (as Keras's
