@@ -31,6 +31,18 @@ struct ExplainedImage: Codable, Equatable {
     }
 
     init(position: Int) { self.position = position }
+
+    /// Images as JSON, doubles exact (as rank 0 receives a round of them).
+    static func encode(_ images: [ExplainedImage]) throws -> Data {
+        try ExplainShardFile.encoder.encode(images)
+    }
+
+    /// - Parameter source: where the bytes came from, for errors.
+    static func decode(_ data: Data, source: String) throws -> [ExplainedImage] {
+        do { return try ExplainShardFile.decoder.decode([ExplainedImage].self, from: data) } catch let error as DecodingError {
+            throw GlassboxError.malformedFile(path: source, offset: nil, reason: "not a list of explained images: \(ExplainShardFile.describe(error))")
+        }
+    }
 }
 
 /// What every image of a run shares and the aggregate needs.
@@ -56,22 +68,29 @@ struct ExplainShardFile: Codable {
     var run: ExplainRun
     var results: [ExplainedImage]
 
-    func encoded() throws -> Data {
+    /// JSON with sorted keys; doubles round-trip exactly, non-finite ones as strings.
+    static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try encoder.encode(self)
+        return encoder
     }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+
+    func encoded() throws -> Data { try Self.encoder.encode(self) }
 
     /// Decodes and checks a part: its kind, version and that it holds exactly the images of its
     /// shard, in order.
     /// - Parameter source: the file (or rank) it came from, for errors.
     static func decode(_ data: Data, source: String) throws -> ExplainShardFile {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let file: ExplainShardFile
         do {
-            file = try decoder.decode(ExplainShardFile.self, from: data)
+            file = try Self.decoder.decode(ExplainShardFile.self, from: data)
         } catch let error as DecodingError {
             throw GlassboxError.malformedFile(path: source, offset: nil, reason: "not a glassbox explain shard file: \(Self.describe(error))")
         }
@@ -166,6 +185,9 @@ extension ExplainCommand {
         default: break
         }
         _ = try parsedShard()
+        if Cluster.communicator.size > 1 {
+            throw ValidationError("--shard K/N is for independent jobs; under mpirun the ranks already split the images (drop --shard and --shard-file)")
+        }
         if image != nil { throw ValidationError("--shard splits test images (--index I --count N, or --global), not --image") }
         try FlagRange.checkPath(shardFile, flag: "--shard-file")
     }
@@ -191,9 +213,6 @@ extension ExplainCommand {
     func runSharded(_ run: ExplainRun, explainImage: (Int) throws -> ExplainedImage) throws {
         let cluster = Cluster.communicator
         if let shard = try parsedShard(), let shardFile {
-            guard cluster.size == 1 else {
-                throw CommandFailure(message: "--shard K/N is for independent jobs; under mpirun the ranks already split the images (drop --shard)")
-            }
             let part = shard.range(of: run.images)
             let file = ExplainShardFile(arguments: Self.storedArguments(), shard: shard, run: run, results: try part.map(explainImage))
             try AtomicFile.write(try file.encoded(), to: URL(fileURLWithPath: shardFile))
@@ -206,12 +225,40 @@ extension ExplainCommand {
             return try emitter.finish()
         }
         let shard = Shard(index: cluster.rank, count: cluster.size)
-        let mine = ExplainShardFile(arguments: [], shard: shard, run: run, results: try shard.range(of: run.images).map(explainImage))
-        let parts = try cluster.gather(try mine.encoded(), to: 0)
-        guard cluster.isRoot else { return }
-        ranks: for (rank, data) in parts.enumerated() {
-            for image in try ExplainShardFile.decode(data, source: "rank \(rank)'s part").results where try emitter.emit(image) { break ranks }
+        guard global, tolerance != nil else {
+            let mine = ExplainShardFile(arguments: [], shard: shard, run: run, results: try shard.range(of: run.images).map(explainImage))
+            let parts = try cluster.gather(try mine.encoded(), to: 0)
+            guard cluster.isRoot else { return }
+            ranks: for (rank, data) in parts.enumerated() {
+                for image in try ExplainShardFile.decode(data, source: "rank \(rank)'s part").results where try emitter.emit(image) { break ranks }
+            }
+            return try emitter.finish()
         }
-        try emitter.finish()
+        // --global --tolerance: rounds of a few images per rank; after each, rank 0 writes them in
+        // order and tells every rank whether the ranking has settled (at the image where one
+        // process would stop).
+        var start = 0, stop = false
+        while start < run.images && !stop {
+            let round = start..<min(start + cluster.size * Self.imagesPerRankPerRound, run.images)
+            let mine = try shard.range(of: round.count).map { try explainImage(round.lowerBound + $0) }
+            let parts = try cluster.gather(try ExplainedImage.encode(mine), to: 0)
+            if cluster.isRoot {
+                ranks: for (rank, data) in parts.enumerated() {
+                    for image in try ExplainedImage.decode(data, source: "rank \(rank)'s part") where try emitter.emit(image) {
+                        stop = true
+                        break ranks
+                    }
+                }
+            }
+            var decision = Data([stop ? 1 : 0])
+            try cluster.broadcast(&decision, from: 0)
+            stop = decision.first == 1
+            start = round.upperBound
+        }
+        if cluster.isRoot { try emitter.finish() }
     }
+
+    /// Images each rank explains per round of a sharded `--global --tolerance` run: at most this
+    /// many minus one per rank are explained past the image where the run stops.
+    static let imagesPerRankPerRound = 2
 }

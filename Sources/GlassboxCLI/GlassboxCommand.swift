@@ -21,7 +21,10 @@ struct GlassboxCommand: ParsableCommand {
         // One rank of an MPI job: an error on any rank stops them all (Cluster.fail).
         do {
             var command = try parseAsRoot(arguments)
-            if Cluster.communicator.size > 1, !Cluster.parallelCommands.contains(type(of: command).configuration.commandName ?? "") {
+            let name = type(of: command).configuration.commandName ?? ""
+            // Help prints once, from rank 0.
+            if name == "help" && !Cluster.communicator.isRoot { quietStandardOutput() }
+            if Cluster.communicator.size > 1, name != "help", !Cluster.parallelCommands.contains(name) {
                 throw CommandFailure(message: "\(type(of: command).configuration.commandName ?? "this command") does not run under mpirun with several ranks; "
                     + "run it as one process (the commands that split their work over ranks: \(Cluster.parallelCommands.joined(separator: ", ")))")
             }

@@ -24,6 +24,19 @@ final class MPICommandTests: ShardedExplainTestCase {
         }
     }
 
+    /// `--global --tolerance` over 3 ranks runs in rounds and stops where one process stops:
+    /// the same outputs, and fewer images explained than `--count`.
+    func testGlobalToleranceStopsEarlyOverRanks() throws {
+        let arguments = ["--index", "0", "--count", "16", "--global", "--method", "saliency", "--tolerance", "0.5"]
+        let reference = try single(arguments)
+        let folder = try newFolder()
+        let result = try GlassboxBinary.mpiRun(ranks: 3, try explainArguments(arguments, folder: folder))
+        XCTAssertEqual(result.status, 0, result.transcript)
+        try assertSameOutputs(Outputs(standardOutput: result.standardOutput, files: try files(in: folder)), reference, sameHTML: true, "3 ranks")
+        let explained = result.standardError.components(separatedBy: "\n").filter { $0.hasPrefix("explaining test image") }.count
+        XCTAssertLessThan(explained, 16, "the ranks stop once the ranking settles:\n\(result.transcript)")
+    }
+
     /// `glassbox train` on N = 1 (no mpirun), 2 and 3 ranks: after an epoch of 6 steps (the
     /// last batch of 2 leaves the third rank without samples) the weights agree to 1e-4.
     func testDataParallelTrainingMatchesOneProcess() throws {
@@ -115,6 +128,16 @@ final class MPICommandTests: ShardedExplainTestCase {
         let result = try GlassboxBinary.mpiRun(ranks: 2, ["summary", "--model", trained.model.path])
         XCTAssertNotEqual(result.status, 0, result.transcript)
         XCTAssertTrue(result.standardError.contains("summary does not run under mpirun"), result.transcript)
+        // --shard is for jobs without mpirun: refused before any work.
+        let sharded = try GlassboxBinary.mpiRun(ranks: 2, ["explain", "--model", trained.model.path, "--data", trained.data.path, "--device", "cpu",
+                                                           "--index", "0", "--count", "2", "--global", "--shard", "0/2", "--shard-file", "part.json"])
+        XCTAssertNotEqual(sharded.status, 0, sharded.transcript)
+        XCTAssertTrue(sharded.standardError.contains("under mpirun the ranks already split the images"), sharded.transcript)
+        XCTAssertFalse(sharded.standardError.contains("pid "), "no device opened before the refusal:\n\(sharded.transcript)")
+        // Help prints once.
+        let help = try GlassboxBinary.mpiRun(ranks: 2, ["help", "train"])
+        XCTAssertEqual(help.status, 0, help.transcript)
+        XCTAssertEqual(help.standardOutput.components(separatedBy: "USAGE:").count, 2, help.transcript)
     }
 
     /// Standard error as it arrives, read on another thread.
