@@ -452,6 +452,28 @@ write("csv", "ragged.csv", "a,b,c\n1,2,0\n3,4\n")
 write("csv", "not-numeric.csv", "a,b,c\n1,x,0\n3,4,1\n")
 write("csv", "scikit-learn.csv", "4,3,malignant,benign\n1,2,3,0\n4,5,6,1\n7,8,9,0\n1,1,1,1\n")
 
+# ---- explain --shard parts (shard-file): a --global part, a --count part, broken ones ----
+
+def shard_part(index, count, images, records, output="", classes=("t-shirt", "trouser")):
+    part = range(images)[index * (images // count) + min(index, images % count):][: images // count + (1 if index < images % count else 0)]
+    results = []
+    for position in part:
+        results.append({"position": position, "output": output and output % position, "files": [],
+                         "records": [{"method": "kernel", "target": position % len(classes), "values": [0.5, -0.25, "nan"][:records],
+                                      "pixelMap": [0.125] * 4, "intensities": [0.0, 1.0, 0.5][:records]}] if records else []})
+    return json.dumps({"kind": "glassbox-explain-shard", "version": 1, "arguments": ["--global", "--count", str(images)],
+                       "shard": {"index": index, "count": count},
+                       "run": {"classNames": list(classes), "width": 2, "height": 2, "images": images},
+                       "results": results}, sort_keys=True)
+
+
+write("shard-file", "global-1of3.json", shard_part(1, 3, 5, 2))
+write("shard-file", "count-0of2.json", shard_part(0, 2, 3, 0, output="image %d: predicted t-shirt"))
+write("shard-file", "nan-values.json", shard_part(0, 1, 2, 3))
+write("shard-file", "wrong-positions.json", shard_part(1, 3, 5, 2).replace('"position": 2', '"position": 4'))
+write("shard-file", "huge-run.json", shard_part(0, 1, 1, 2).replace('"images": 1', '"images": 9223372036854775807'))
+write("shard-file", "not-json.json", "{\"kind\": \"glassbox-explain-shard\", ")
+
 if __name__ == "__main__":
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print("seed corpora: %d files, %d bytes" % (sum(len(fs) for _, _, fs in os.walk(ROOT)), total))

@@ -7,13 +7,18 @@
 # bench-explain.sh compares with shap and lime; a quick one is trained when it is missing)
 # with its weights copied into PyTorch, on test image INDEX (default 0).
 # The peers are benchmark peers, not dependencies: this installs them with pip when missing (torch
-# from $PIP_FIND_LINKS when set, e.g. a CPU-only wheel), and onnxruntime-training, which replaces
+# from $PIP_FIND_LINKS when it holds a CPU-only wheel), and onnxruntime-training, which replaces
 # the `onnxruntime` module, into a virtual environment of its own (ORT_TRAINING_VENV, default
 # .build/ort-training-venv) that sees the other packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-python3 -c "import torch" 2>/dev/null || pip install torch
+# A CPU-only torch wheel in $PIP_FIND_LINKS is taken as it is: a plain `pip install torch` would
+# prefer a newer CUDA build from PyPI (gigabytes of CUDA libraries a CPU run never loads).
+if ! python3 -c "import torch" 2>/dev/null; then
+    wheel=$(ls "${PIP_FIND_LINKS:-/nonexistent}"/torch-*+cpu-*.whl 2>/dev/null | sort -V | tail -1 || true)
+    if [ -n "$wheel" ]; then pip install "$wheel"; else pip install torch; fi
+fi
 python3 -c "import tensorflow, captum, onnxruntime, onnx, sklearn" 2>/dev/null || pip install tensorflow-cpu captum onnxruntime onnx scikit-learn
 venv=${ORT_TRAINING_VENV:-.build/ort-training-venv}
 if ! "$venv/bin/python" -c "import onnxruntime.training.api" 2>/dev/null; then

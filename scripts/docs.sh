@@ -4,7 +4,8 @@
 # Fails on any DocC warning (a broken symbol link, an undocumented parameter in a documented list).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# The symbol graph covers every trait, MPI's code (MPICommunicator) included, so it needs mpi.h.
+EXTRA_PACKAGES="libopenmpi-dev" scripts/setup.sh
 scratch=.build-docs
 mkdir -p "$scratch"
 # SwiftPM also tries the test runner modules, which only `swift build --build-tests` makes, and

@@ -218,12 +218,12 @@ struct ExplainCommand: ParsableCommand {
                 var explanations: [Explanation] = []
                 var curves: [String: ExplanationMetrics.Faithfulness] = [:]
                 let engine = try request.makeEngine()
+                let intensities = global ? GlobalExplanation.segmentIntensities(item.pixels, segmentation: segmentation) : []
                 for explainer in explainers {
                     var explanation = try explainer.explain(request)
                     if global {
                         result.records.append(.init(method: explanation.method, target: explanation.target, values: explanation.values,
-                                                    pixelMap: explanation.pixelMap,
-                                                    intensities: GlobalExplanation.segmentIntensities(item.pixels, segmentation: segmentation)))
+                                                    pixelMap: explanation.pixelMap, intensities: intensities))
                         continue
                     }
                     if explanation.values.count == segmentation.count {

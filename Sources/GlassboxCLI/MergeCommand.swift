@@ -17,15 +17,7 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let files = try reportingErrors {
-            try parts.map { path -> ExplainShardFile in
-                let data: Data
-                do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                    throw GlassboxError.invalidArgument(operation: "merge", reason: "cannot read \(path): \((error as NSError).localizedDescription)")
-                }
-                return try ExplainShardFile.decode(data, source: path)
-            }
-        }
+        let files = try reportingErrors { try parts.map(ExplainShardFile.read(path:)) }
         let first = files[0]
         for (path, file) in zip(parts, files).dropFirst() {
             guard file.arguments == first.arguments, file.run == first.run, file.shard.count == first.shard.count else {

@@ -65,6 +65,14 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
         try "a,b,y\n1,2,x\n3,4,z\n5,6,x\n7,8,z\n".write(toFile: csv, atomically: true, encoding: .utf8)
         try "a,b,y\n1,2,x\n3\n".write(toFile: ragged, atomically: true, encoding: .utf8)
         let huge = "9223372036854775807"
+        // A --shard part of a two-image --global run, whose image is then made to claim 2^63 - 1 images.
+        let part = folder.appendingPathComponent("part.json").path
+        let run = ExplainRun(classNames: ["a", "b"], width: 2, height: 2, images: 1)
+        var explained = ExplainedImage(position: 0)
+        explained.records = [.init(method: "kernel", target: 1, values: [0.5], pixelMap: [0, 0, 0, 0], intensities: [1])]
+        var hugeRun = ExplainShardFile(arguments: ["--global"], shard: Shard(index: 0, count: 1), run: run, results: [explained])
+        hugeRun.run.images = Int.max
+        try hugeRun.encoded().write(to: URL(fileURLWithPath: part))
 
         var rows: [Row] = [
             // 1. Special files and folders at --out
@@ -196,6 +204,16 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
             Row(input: "`predict --data t.csv --row 0 --device cpu` with a line that is short of cells",
                 arguments: ["predict", "--model", model, "--data", ragged, "--row", "0", "--device", "cpu"], expect: ["ragged.csv", "line 3"]),
             // 10. Kernel tuning
+            // --shard and merge
+            Row(input: "`explain --shard 3/3 --shard-file p`", arguments: explain + ["--global", "--shard", "3/3", "--shard-file", folder.path + "/p"],
+                expect: ["--shard", "part K of 3 must be 0 to 2"]),
+            Row(input: "`explain --shard 0/0 --shard-file p`", arguments: explain + ["--global", "--shard", "0/0", "--shard-file", folder.path + "/p"],
+                expect: ["--shard", "N must be 1 to 1048576"]),
+            Row(input: "`explain --shard 0/2` without `--shard-file`", arguments: explain + ["--global", "--shard", "0/2"], expect: ["add --shard-file"]),
+            Row(input: "`merge FIFO`", arguments: ["merge", fifo], expect: ["FIFO"]),
+            Row(input: "`merge` a part whose run claims 2^63-1 images", arguments: ["merge", part],
+                expect: [part, "should hold images 0..<9223372036854775807", "holds 1 images"]),
+            Row(input: "`merge` the model file as a part", arguments: ["merge", model], expect: [model, "not a glassbox explain shard file"]),
             Row(input: "`tune --device cpu` (the reference has no kernels)", arguments: ["tune", "--device", "cpu"], expect: ["no kernels to tune"]),
             Row(input: "`tune --batch-size 0`", arguments: ["tune", "--batch-size", "0"], expect: ["--batch-size"]),
             Row(input: "`GLASSBOX_TUNING_CACHE=none glassbox tune --quick`", arguments: ["tune", "--quick", "--model", model],
@@ -209,7 +227,7 @@ final class HostileInputCatalogTests: TrainedModelTestCase {
         if !openCLAvailable { rows.removeAll { $0.needsOpenCL } }
 
         // Every file given to a row must come out as it went in (the FIFO stays a FIFO).
-        let watched = [trained.model.path, labels, image.path, negativeRate.path, hugeBatch.path, nanState.path]
+        let watched = [trained.model.path, labels, image.path, part, negativeRate.path, hugeBatch.path, nanState.path]
             + (try FileManager.default.contentsOfDirectory(atPath: data).map { data + "/" + $0 })
         let before = try watched.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         var table = ["| hostile input | exit | error |", "|---|---|---|"]

@@ -143,7 +143,7 @@ final class ShardedExplainTests: ShardedExplainTestCase {
             (["merge", p0, three], ["another run", "3 parts"]),
             (["merge", p0, corrupt.path], [corrupt.path, "not a glassbox explain shard"]),
             (["merge", renamed.path, p1], [renamed.path, "kind 'something-else'"]),
-            (["merge", p0, folder.appendingPathComponent("absent.json").path], ["cannot read", "absent.json"]),
+            (["merge", p0, folder.appendingPathComponent("absent.json").path], ["absent.json", "no such file"]),
             (["merge"], ["--shard-file files"]),
             (base + ["--shard", "2/2", "--shard-file", "x.json"], ["--shard", "0 to 1"]),
             (base + ["--shard", "0/2"], ["--shard-file"]),

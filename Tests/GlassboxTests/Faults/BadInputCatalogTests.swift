@@ -71,6 +71,21 @@ final class BadInputCatalogTests: XCTestCase {
                 try Safetensors(tensors: ["layers.0.kernel": .init(shape: [1], values: [0])]).write(to: url)
                 _ = try Sequential.load(from: url)
             },
+            Row(input: "explain --shard part that is not JSON", expect: ["part.json", "not a glassbox explain shard file"]) { _ in
+                _ = try ExplainShardFile.decode(Data("{\"kind\": ".utf8), source: "part.json")
+            },
+            Row(input: "explain --shard part whose record has 3 pixel values for a 2x2 image", expect: ["image 0, method 'kernel'", "3 pixel values"]) { _ in
+                var image = ExplainedImage(position: 0)
+                image.records = [.init(method: "kernel", target: 0, values: [1], pixelMap: [0, 0, 0], intensities: [1])]
+                let run = ExplainRun(classNames: ["a"], width: 2, height: 2, images: 1)
+                _ = try ExplainShardFile.decode(try ExplainShardFile(arguments: [], shard: Shard(index: 0, count: 1), run: run, results: [image]).encoded(),
+                                                source: "part.json")
+            },
+            Row(input: "explain --shard part of 2^20 + 1 parts", expect: ["shard 0/1048577", "not a part of a run"]) { _ in
+                let text = try String(decoding: ExplainShardFile(arguments: [], shard: Shard(index: 0, count: 1),
+                    run: ExplainRun(classNames: ["a"], width: 1, height: 1, images: 0), results: []).encoded(), as: UTF8.self)
+                _ = try ExplainShardFile.decode(Data(text.replacingOccurrences(of: "\"count\":1", with: "\"count\":1048577").utf8), source: "part.json")
+            },
             Row(input: "PNG with a bad signature", expect: ["signature"]) { _ in
                 _ = try PNG.decodeGray(Data([0x89, 0x50, 0x4E, 0x48, 13, 10, 26, 10, 0, 0]), path: "bad.png")
             },

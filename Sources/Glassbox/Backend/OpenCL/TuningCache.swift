@@ -81,7 +81,7 @@ public struct TuningCache: Codable, Equatable, Sendable {
         }
         let cache: TuningCache
         do { cache = try JSONDecoder().decode(TuningCache.self, from: data) } catch {
-            throw GlassboxError.invalidArgument(operation: "tuning cache \(url.path)", reason: "is not a Glassbox tuning cache (\(Self.describe(error)))")
+            throw GlassboxError.invalidArgument(operation: "tuning cache \(url.path)", reason: "is not a Glassbox tuning cache (\(DecodingErrorText.describe(error)))")
         }
         guard cache.format == "glassbox-tuning" else {
             throw GlassboxError.invalidArgument(operation: "tuning cache \(url.path)", reason: "format is '\(cache.format)', not 'glassbox-tuning'")
@@ -111,19 +111,6 @@ public struct TuningCache: Codable, Equatable, Sendable {
     /// The entry that applies to `device` in `variant`, if any.
     public func entry(for device: Device, variant: KernelVariant) -> Entry? {
         entries.last { $0.matches(device, variant: variant) }
-    }
-
-    private static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, let context):
-            return "missing '\(key.stringValue)' at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong value at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        case DecodingError.dataCorrupted(let context):
-            return context.debugDescription
-        default:
-            return "\(error)"
-        }
     }
 }
 
