@@ -10,6 +10,9 @@
 #ifndef CONV_REDUCE_CHUNK
 #define CONV_REDUCE_CHUNK 256
 #endif
+#ifndef CONV_INPUT_PIXELS
+#define CONV_INPUT_PIXELS 4   // input pixels along a row per work-item of conv2d_backward_input_rows
+#endif
 
 #define CONV_SHAPE_ARGS const int N, const int H, const int W, const int CI, \
                         const int KH, const int KW, const int CO, const int OH, const int OW, \
@@ -136,6 +139,63 @@ __kernel void conv2d_backward_input(CONV_SHAPE_ARGS,
     const float4 quarter = halves.lo + halves.hi;
     const float2 eighth = quarter.lo + quarter.hi;
     gradInput[(((long)n * H + h) * W + w) * CI + ci] = acc + eighth.x + eighth.y;
+}
+
+// CPU variant of conv2d_backward_input for stride 1: one work-item gathers CONV_INPUT_PIXELS
+// adjacent input pixels of one input channel, so each kernel row (kh, kw) loads once for all of
+// them and no index needs a division; pixel p of the row takes output column w0 + p + PL - kw.
+// Global size: (CI, ceil(W / CONV_INPUT_PIXELS), N * H).
+__kernel void conv2d_backward_input_rows(CONV_SHAPE_ARGS,
+                                         __global const float* gradOutput, __global const float* weights,
+                                         __global float* gradInput) {
+    const int ci = get_global_id(0);
+    const int w0 = get_global_id(1) * CONV_INPUT_PIXELS;
+    const int nh = get_global_id(2);
+    if (ci >= CI || w0 >= W || nh >= N * H) return;
+    const int n = nh / H;
+    const int h = nh % H;
+    float16 vectorAcc[CONV_INPUT_PIXELS];
+    float acc[CONV_INPUT_PIXELS];
+    #pragma unroll
+    for (int p = 0; p < CONV_INPUT_PIXELS; ++p) {
+        vectorAcc[p] = (float16)(0.0f);
+        acc[p] = 0.0f;
+    }
+    const int vectorCO = CO & ~15;
+    for (int kh = 0; kh < KH; ++kh) {
+        const int oh = h + PT - kh;
+        if (oh < 0 || oh >= OH) continue;
+        __global const float* row = gradOutput + ((long)n * OH + oh) * OW * CO;
+        for (int kw = 0; kw < KW; ++kw) {
+            __global const float* k = weights + ((kh * KW + kw) * CI + ci) * CO;
+            const int firstColumn = w0 + PL - kw;
+            for (int co = 0; co < vectorCO; co += 16) {
+                const float16 kv = vload16(0, k + co);
+                #pragma unroll
+                for (int p = 0; p < CONV_INPUT_PIXELS; ++p) {
+                    const int ow = firstColumn + p;
+                    if (ow >= 0 && ow < OW) vectorAcc[p] = fma(vload16(0, row + (long)ow * CO + co), kv, vectorAcc[p]);
+                }
+            }
+            for (int co = vectorCO; co < CO; ++co) {
+                const float kc = k[co];
+                #pragma unroll
+                for (int p = 0; p < CONV_INPUT_PIXELS; ++p) {
+                    const int ow = firstColumn + p;
+                    if (ow >= 0 && ow < OW) acc[p] = fma(row[(long)ow * CO + co], kc, acc[p]);
+                }
+            }
+        }
+    }
+    __global float* out = gradInput + (((long)n * H + h) * W + w0) * CI + ci;
+    #pragma unroll
+    for (int p = 0; p < CONV_INPUT_PIXELS; ++p) {
+        if (w0 + p >= W) break;
+        const float8 halves = vectorAcc[p].lo + vectorAcc[p].hi;
+        const float4 quarter = halves.lo + halves.hi;
+        const float2 eighth = quarter.lo + quarter.hi;
+        out[p * CI] = acc[p] + eighth.x + eighth.y;
+    }
 }
 
 // Gradient with respect to kernel and bias, a reduction over P = N * OH * OW output positions in

@@ -163,11 +163,15 @@ __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
 
 // deeplift_maxpool for C % 16 == 0 and disjoint windows inside the input, as maxpool2d_backward16:
 // one work-item per output position and 16 channels; elements in no window are left to the host
-// (zeroed first). Global size: (N * OH * OW * C / 16).
+// (zeroed first). With `relu` set, each multiplier then takes the rescale rule of the relu whose
+// outputs the windows hold (deeplift_rescale with activation 1), `preactivation` and
+// `referencePreactivation` being the relu's inputs: the fused rule of a Conv2D + relu + MaxPool2D
+// block. Global size: (N * OH * OW * C / 16).
 __kernel void deeplift_maxpool16(POOL_SHAPE_ARGS, const int referenceBatch, __global const float* gradOutput,
                                  __global const float* input, __global const float* referenceInput,
                                  __global const float* output, __global const float* referenceOutput,
-                                 __global float* gradInput) {
+                                 const int relu, __global const float* preactivation,
+                                 __global const float* referencePreactivation, __global float* gradInput) {
     const int i = get_global_id(0);
     const int blocks = C / 16;
     if (i >= N * OH * OW * blocks) return;
@@ -192,11 +196,18 @@ __kernel void deeplift_maxpool16(POOL_SHAPE_ARGS, const int referenceBatch, __gl
     for (int ph = 0; ph < PH; ++ph)
         for (int pw = 0; pw < PW; ++pw) {
             const int p = ph * PW + pw;
+            const long element = (ph * W + pw) * C;
             const float16 routed = select((float16)(0.0f), towardX, bestIndex == (int16)(p))
                                  + select((float16)(0.0f), towardR, referenceBestIndex == (int16)(p));
-            const float16 delta = vload16(0, window + (ph * W + pw) * C) - vload16(0, referenceWindow + (ph * W + pw) * C);
-            vstore16(select(routed / delta, (float16)(0.0f), isless(fabs(delta), (float16)(1e-7f))), 0,
-                     gradInput + offset + (ph * W + pw) * C);
+            const float16 delta = vload16(0, window + element) - vload16(0, referenceWindow + element);
+            float16 multiplier = select(routed / delta, (float16)(0.0f), isless(fabs(delta), (float16)(1e-7f)));
+            if (relu) {
+                const float16 z = vload16(0, preactivation + offset + element);
+                const float16 dz = z - vload16(0, referencePreactivation + referenceOffset + element);
+                const float16 derivative = select((float16)(0.0f), (float16)(1.0f), isgreater(z, (float16)(0.0f)));
+                multiplier *= select(delta / dz, derivative, isless(fabs(dz), (float16)(1e-6f)));
+            }
+            vstore16(multiplier, 0, gradInput + offset + element);
         }
 }
 

@@ -119,6 +119,14 @@ public protocol Backend: AnyObject {
     /// of the batch, repeated over it; the rule is symmetric in the two sides.
     func deepLiftMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, output: Tensor, referenceOutput: Tensor,
                          geometry: Pool2DGeometry, into gradInput: Tensor) throws
+    /// ``deepLiftMaxPool(gradOutput:input:referenceInput:output:referenceOutput:geometry:into:)``
+    /// followed by ``deepLiftRescale(gradOutput:preactivation:referencePreactivation:output:referenceOutput:activation:into:)``
+    /// for the relu whose outputs the pooling read (`input`, `referenceInput`) and whose inputs
+    /// are `preactivation` and `referencePreactivation`: the multipliers of the relu's input.
+    /// DeepSHAP's Conv2D + relu + MaxPool2D block; one pass where a backend can fuse it.
+    func deepLiftMaxPoolRelu(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
+                             referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor,
+                             geometry: Pool2DGeometry, into gradInput: Tensor) throws
 
     // MARK: Perturbations
 
@@ -198,6 +206,25 @@ public protocol Backend: AnyObject {
 }
 
 extension Backend {
+    public func deepLiftMaxPoolRelu(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
+                                    referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor,
+                                    geometry: Pool2DGeometry, into gradInput: Tensor) throws {
+        try deepLiftMaxPoolReluUnfused(gradOutput: gradOutput, input: input, referenceInput: referenceInput, preactivation: preactivation,
+                                       referencePreactivation: referencePreactivation, output: output, referenceOutput: referenceOutput,
+                                       geometry: geometry, into: gradInput)
+    }
+
+    /// ``deepLiftMaxPoolRelu(gradOutput:input:referenceInput:preactivation:referencePreactivation:output:referenceOutput:geometry:into:)``
+    /// as its two rules, the rescale in place.
+    public func deepLiftMaxPoolReluUnfused(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
+                                           referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor,
+                                           geometry: Pool2DGeometry, into gradInput: Tensor) throws {
+        try deepLiftMaxPool(gradOutput: gradOutput, input: input, referenceInput: referenceInput, output: output,
+                            referenceOutput: referenceOutput, geometry: geometry, into: gradInput)
+        try deepLiftRescale(gradOutput: gradInput, preactivation: preactivation, referencePreactivation: referencePreactivation,
+                            output: input, referenceOutput: referenceInput, activation: .relu, into: gradInput)
+    }
+
     public func denseForward(_ x: Tensor, weights: Tensor, bias: Tensor?, activation: Activation, into y: Tensor) throws {
         try gemm(x, weights, into: y, bias: bias)
         try activation.apply(self, y, into: y)

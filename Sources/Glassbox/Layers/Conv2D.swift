@@ -67,7 +67,7 @@ public struct Conv2D: Layer {
                       activation: isOutputLayer && activation == .softmax ? .linear : activation)
     }
 
-    final class Runner: DeepLiftRule, FusingRunner {
+    final class Runner: PreactivationRule, FusingRunner {
         let backend: any Backend
         let geometry: Conv2DGeometry
         let output: Tensor
@@ -102,6 +102,10 @@ public struct Conv2D: Layer {
                               referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor {
             try preactivation.rescale(m, output: output, reference: (reference as! Runner).preactivation, referenceOutput: referenceOutput,
                                       activation: activation, backend: backend)
+            return try deepLiftLinearBackward(m, parameters: parameters)
+        }
+
+        func deepLiftLinearBackward(_ m: Tensor, parameters: [Tensor]) throws -> Tensor {
             if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
             try backend.conv2dBackwardInput(gradOutput: m, kernel: parameters[0], geometry: geometry, into: gradInput!)
             return gradInput!

@@ -15,6 +15,17 @@ protocol DeepLiftRule: LayerRunner {
                           referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor
 }
 
+/// A rule that is a linear op followed by an element-wise activation (Conv2D, Dense): the
+/// rescale rule of the activation, then the linear op's input gradient. A following max pooling
+/// may apply the rescale step itself (``Backend/deepLiftMaxPoolRelu(gradOutput:input:referenceInput:preactivation:referencePreactivation:output:referenceOutput:geometry:into:)``)
+/// and hand over the multipliers of the pre-activation.
+protocol PreactivationRule: DeepLiftRule {
+    var activation: Activation { get }
+    var preactivation: PreactivationStore { get }
+    /// The multipliers of the layer's input given those of its pre-activation (the linear rule).
+    func deepLiftLinearBackward(_ m: Tensor, parameters: [Tensor]) throws -> Tensor
+}
+
 /// Pre-activations kept beside the output, for the rescale rule of a layer's activation.
 final class PreactivationStore {
     private(set) var tensor: Tensor?

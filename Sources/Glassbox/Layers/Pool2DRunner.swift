@@ -51,6 +51,22 @@ final class Pool2DRunner: DeepLiftRule {
         return result
     }
 
+    /// Max pooling after a relu (`producer`, whose outputs this pooled; `reference` is its runner
+    /// on the other side): the max-pool rule and the relu's rescale rule in one op, giving the
+    /// multipliers of the relu's input.
+    /// - Returns: nil when this is not a max pooling or the relu kept no pre-activations.
+    func deepLiftBackward(_ m: Tensor, input: Tensor, output: Tensor, referenceInput: Tensor, referenceOutput: Tensor,
+                          throughReluOf producer: any PreactivationRule, reference: any PreactivationRule) throws -> Tensor? {
+        guard kind == .max, producer.activation == .relu, let z = producer.preactivation.tensor,
+              let zr = reference.preactivation.tensor else { return nil }
+        let result = try gradientBuffer()
+        // The reference side keeps its own shape when it is one sample of the batch.
+        try backend.deepLiftMaxPoolRelu(gradOutput: m, input: input, referenceInput: referenceInput, preactivation: try z.reshaped(input.shape),
+                                        referencePreactivation: try zr.reshaped(referenceInput.shape), output: output,
+                                        referenceOutput: referenceOutput, geometry: geometry, into: result)
+        return result
+    }
+
     private func gradientBuffer() throws -> Tensor {
         if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
         return gradInput!

@@ -101,6 +101,45 @@ final class DeepShapTests: XCTestCase {
         }
     }
 
+    /// The Conv2D + relu + MaxPool2D rule in one op (OpenCL's `deeplift_maxpool_relu16` at 16
+    /// channels, the two rules' launches at 3) against the reference's two rules, with a one-sample
+    /// reference side and pre-activations equal to the reference's (the derivative fallback) and
+    /// ties inside windows.
+    func testFusedMaxPoolReluRuleAgreesWithItsTwoRules() throws {
+        var random = SeededGenerator(seed: 74)
+        let cpu = TestBackends.reference
+        for (batch, height, width, channels) in [(5, 6, 8, 16), (3, 5, 7, 3), (2, 26, 26, 32)] {
+            let pool = try Pool2DGeometry(inputShape: [batch, height, width, channels])
+            let one = try Pool2DGeometry(inputShape: [1, height, width, channels])
+            let sample = one.inputShape.elementCount
+            let z1 = random.floats(sample, in: -1...1)
+            var zb = random.floats(pool.inputShape.elementCount, in: -1...1)
+            for i in stride(from: 0, to: zb.count, by: 11) { zb[i] = z1[i % sample] }
+            for i in stride(from: 5, to: zb.count, by: 13) { zb[i] = 0 }   // ties at zero inside windows
+            func relu(_ z: [Float]) -> [Float] { z.map { max($0, 0) } }
+            func pooled(_ values: [Float], _ geometry: Pool2DGeometry) throws -> [Float] {
+                let y = try cpu.makeTensor(shape: geometry.outputShape)
+                try cpu.maxPool2dForward(input: try cpu.upload(values, shape: geometry.inputShape), geometry: geometry, into: y)
+                return try cpu.download(y)
+            }
+            // The default parameters, then the tuned ones (another pool work-group size).
+            for backends in [nil, try TestBackends.tunedOpenCLBackends()] {
+                let fused = try assertBackendsAgree("deeplift maxpool + relu \(pool.inputShape)", [
+                    .input("m", pool.outputShape, random.floats(pool.outputShape.elementCount)),
+                    .input("yb", pool.inputShape, relu(zb)), .input("y1", one.inputShape, relu(z1)),
+                    .input("zb", pool.inputShape, zb), .input("z1", one.inputShape, z1),
+                    .input("ob", pool.outputShape, try pooled(relu(zb), pool)), .input("o1", one.outputShape, try pooled(relu(z1), one)),
+                    .output("g", pool.inputShape),
+                ], tolerance: 1e-5, backends: backends) { backend, t in
+                    try backend.deepLiftMaxPoolRelu(gradOutput: t["m"]!, input: t["yb"]!, referenceInput: t["y1"]!, preactivation: t["zb"]!,
+                                                    referencePreactivation: t["z1"]!, output: t["ob"]!, referenceOutput: t["o1"]!,
+                                                    geometry: pool, into: t["g"]!)
+                }
+                XCTAssertGreaterThan(fused["g"]!.filter { $0 != 0 }.count, fused["g"]!.count / 8, "most windows route a multiplier")
+            }
+        }
+    }
+
     /// Without nonlinearities DeepSHAP is exact: with one background image b it equals exact
     /// Shapley values with baseline b; with several, their average.
     func testLinearModelEqualsExactShapley() throws {

@@ -43,6 +43,9 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     public var convReduceChunk = 256
     /// Work-items per work-group along the chunks of `conv2d_backward_kernel_partial`.
     public var convBackwardGroup = 4
+    /// Input pixels per work-item in `conv2d_backward_input_rows` (`CONV_INPUT_PIXELS`), the CPU
+    /// variant's input gradient at stride 1.
+    public var convInputPixels = 4
     /// Work-group size of the max-pooling kernels.
     public var poolGroup = 4
     /// Work-group size of `expand_masks` (the perturbation sweep's batch builder).
@@ -81,7 +84,7 @@ public struct KernelTuning: Hashable, Sendable, Codable {
             // GEMM_ROWS comes with each gemm_blocked launch (one program per row count in use).
             return "-D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
         case "conv2d":
-            return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk)"
+            return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk) -D CONV_INPUT_PIXELS=\(convInputPixels)"
         case "perturb":
             return "-D SWEEP_VECTORS=\(tableVectors)"
         default:
@@ -174,6 +177,8 @@ public struct TunableParameter: Sendable {
                          candidates: [.cpu: [64, 128, 256, 512, 1024], .gpu: [64, 128, 256, 512]], allowed: 16...8192),
         TunableParameter(name: "convBackwardGroup", group: .convBackward, keyPath: \.convBackwardGroup,
                          candidates: [.cpu: [1, 4, 16], .gpu: [16, 32, 64]], allowed: 1...256),
+        TunableParameter(name: "convInputPixels", group: .convBackward, keyPath: \.convInputPixels,
+                         candidates: [.cpu: [1, 2, 4, 8]], allowed: 1...8),
         TunableParameter(name: "poolGroup", group: .pool, keyPath: \.poolGroup,
                          candidates: [.cpu: [1, 4, 16, 64], .gpu: [16, 32, 64]], allowed: 1...256),
         TunableParameter(name: "perturbGroup", group: .perturbation, keyPath: \.perturbGroup,

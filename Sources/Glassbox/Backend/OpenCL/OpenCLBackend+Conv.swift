@@ -77,12 +77,17 @@ extension OpenCLBackend {
 
     public func conv2dBackwardInput(gradOutput: Tensor, kernel: Tensor, geometry g: Conv2DGeometry, into gradInput: Tensor) throws {
         try ShapeChecks.conv2dBackwardInput(gradOutput, kernel, g, gradInput)
-        try launch("conv2d_backward_input", file: "conv2d",
-                   global: [g.inputChannels, g.inputWidth, g.batch * g.inputHeight],
-                   local: variant == .gpu ? [1, 32, 1] : [1, 1, 8],
-                   shapeArguments(g) + [.buffer(try buffer(gradOutput, "conv2d backward")),
-                                        .buffer(try buffer(kernel, "conv2d backward")),
-                                        .buffer(try buffer(gradInput, "conv2d backward"))])
+        let arguments = shapeArguments(g) + [.buffer(try buffer(gradOutput, "conv2d backward")),
+                                             .buffer(try buffer(kernel, "conv2d backward")),
+                                             .buffer(try buffer(gradInput, "conv2d backward"))]
+        if variant == .cpu && g.strideHeight == 1 && g.strideWidth == 1 {
+            let pixels = tuning.convInputPixels
+            try launch("conv2d_backward_input_rows", file: "conv2d",
+                       global: [g.inputChannels, (g.inputWidth + pixels - 1) / pixels, g.batch * g.inputHeight], local: [1, 1, 8], arguments)
+        } else {
+            try launch("conv2d_backward_input", file: "conv2d", global: [g.inputChannels, g.inputWidth, g.batch * g.inputHeight],
+                       local: variant == .gpu ? [1, 32, 1] : [1, 1, 8], arguments)
+        }
     }
 
     public func conv2dBackwardKernel(input: Tensor, gradOutput: Tensor, geometry g: Conv2DGeometry,

@@ -14,20 +14,49 @@ extension OpenCLBackend {
                     .buffer(try buffer(gradInput, "deeplift"))])
     }
 
+    /// The max-pool rule and the rescale rule of the relu before it in one launch of
+    /// `deeplift_maxpool16` where the windows are disjoint and inside the input and the
+    /// channels come in sixteens; the two rules' launches otherwise.
+    public func deepLiftMaxPoolRelu(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
+                                    referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor,
+                                    geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
+        try ShapeChecks.deepLiftMaxPool(gradOutput, input, referenceInput, output, referenceOutput, g, gradInput)
+        try ShapeChecks.deepLiftRescale(gradInput, preactivation, referencePreactivation, input, referenceInput, .relu, gradInput)
+        guard try vectorPoolBackward(g, zeroing: gradInput) else {
+            try deepLiftMaxPoolReluUnfused(gradOutput: gradOutput, input: input, referenceInput: referenceInput, preactivation: preactivation,
+                                           referencePreactivation: referencePreactivation, output: output, referenceOutput: referenceOutput,
+                                           geometry: g, into: gradInput)
+            return
+        }
+        try launchVectorDeepLiftMaxPool(gradOutput: gradOutput, input: input, referenceInput: referenceInput, output: output,
+                                        referenceOutput: referenceOutput, relu: (preactivation, referencePreactivation), geometry: g, into: gradInput)
+    }
+
+    /// `deeplift_maxpool16`, with the relu's rescale rule when `relu` gives its pre-activations.
+    private func launchVectorDeepLiftMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, output: Tensor, referenceOutput: Tensor,
+                                             relu: (Tensor, Tensor)?, geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
+        let referenceBatch = referenceInput.elementCount == input.elementCount ? g.batch : 1
+        func buffers(_ tensors: [Tensor]) throws -> [KernelArgument] { try tensors.map { .buffer(try buffer($0, "deeplift_maxpool")) } }
+        try launch1D("deeplift_maxpool16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16, local: tuning.poolGroup,
+                     poolArguments(g) + [.int(referenceBatch)] + (try buffers([gradOutput, input, referenceInput, output, referenceOutput]))
+                        + [.flag(relu != nil)] + (try relu.map { try buffers([$0.0, $0.1]) } ?? [.buffer(placeholder), .buffer(placeholder)])
+                        + (try buffers([gradInput])))
+    }
+
     /// One launch of `deeplift_maxpool` (Kernels/pool.cl), or of its float16 form where the
     /// windows are disjoint and inside the input (as the max-pool backward pass chooses); a
     /// one-sample reference is repeated over the batch inside the kernel.
     public func deepLiftMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, output: Tensor, referenceOutput: Tensor,
                                 geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
         try ShapeChecks.deepLiftMaxPool(gradOutput, input, referenceInput, output, referenceOutput, g, gradInput)
-        let referenceBatch = referenceInput.elementCount == input.elementCount ? g.batch : 1
-        let arguments = poolArguments(g) + [.int(referenceBatch)] + (try [gradOutput, input, referenceInput, output, referenceOutput, gradInput].map {
-            KernelArgument.buffer(try buffer($0, "deeplift_maxpool"))
-        })
         if try vectorPoolBackward(g, zeroing: gradInput) {
-            try launch1D("deeplift_maxpool16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
-                         local: tuning.poolGroup, arguments)
+            try launchVectorDeepLiftMaxPool(gradOutput: gradOutput, input: input, referenceInput: referenceInput, output: output,
+                                            referenceOutput: referenceOutput, relu: nil, geometry: g, into: gradInput)
         } else {
+            let referenceBatch = referenceInput.elementCount == input.elementCount ? g.batch : 1
+            let arguments = poolArguments(g) + [.int(referenceBatch)] + (try [gradOutput, input, referenceInput, output, referenceOutput, gradInput].map {
+                KernelArgument.buffer(try buffer($0, "deeplift_maxpool"))
+            })
             try launch("deeplift_maxpool", file: "pool", global: [g.channels, g.inputWidth, g.batch * g.inputHeight],
                        local: [min(g.channels, variant == .gpu ? tuning.poolGroup : 16), 1, 1], arguments)
         }

@@ -2,7 +2,7 @@
 ///
 /// Taken from the model's layers: every Dense's forward GEMM (at the training and the inference
 /// batch), weight-gradient GEMM, input-gradient GEMM and whole backward pass; every Conv2D's forward (both batches)
-/// and weight gradient; every MaxPool2D's forward and backward; the perturbation batch builder on
+/// and weight and input gradients; every MaxPool2D's forward and backward; the perturbation batch builder on
 /// the model's input with a 7x7 grid of segments; a segment-table sweep with the first Dense's
 /// units over 100 groups of 1-4 segments; and the element-wise kernels and sums at the first layer's output size.
 struct TuningWorkload {
@@ -155,7 +155,11 @@ struct TuningWorkload {
                     try backend.conv2dBackwardKernel(input: try tensor(key + ".in", g.inputShape.dimensions),
                                                      gradOutput: try tensor(key + ".dy", g.outputShape.dimensions), geometry: g,
                                                      kernelGradient: kernelGradient, biasGradient: biasGradient)
-                    outputs += [kernelGradient, biasGradient]
+                    // The input gradient: gradient methods and DeepSHAP take it down to the image.
+                    let inputGradient = try tensor(key + ".dx", g.inputShape.dimensions)
+                    try backend.conv2dBackwardInput(gradOutput: try tensor(key + ".dy", g.outputShape.dimensions),
+                                                    kernel: try tensor(key + ".kernel", g.kernelShape.dimensions), geometry: g, into: inputGradient)
+                    outputs += [kernelGradient, biasGradient, inputGradient]
                 }
             case .pool:
                 for (index, g) in w.poolForwards.enumerated() where wanted(index) {
