@@ -124,13 +124,21 @@ __kernel void maxpool2d_forward16(POOL_SHAPE_ARGS, __global const float* input, 
     vstore16(best, 0, output + (long)position * C + c);
 }
 
-// The position (ph * PW + pw) of each of 16 channels' first maximum in the window at `window`.
-inline int16 window_argmax16(__global const float* window, int W, int C, int PH, int PW) {
-    float16 best = vload16(0, window);
+// 16 channels of a pooling's input at `p`; with `relu`, `p` holds the inputs of the relu that made
+// it, applied here as relu_forward does (NaN passes through).
+inline float16 pool_input16(__global const float* p, int relu) {
+    const float16 value = vload16(0, p);
+    return relu ? select(fmax(value, (float16)(0.0f)), value, isnan(value)) : value;
+}
+
+// The position (ph * PW + pw) of each of 16 channels' first maximum in the window at `window`
+// (read through pool_input16).
+inline int16 window_argmax16(__global const float* window, int W, int C, int PH, int PW, int relu) {
+    float16 best = pool_input16(window, relu);
     int16 bestIndex = (int16)(0);
     for (int ph = 0; ph < PH; ++ph)
         for (int pw = 0; pw < PW; ++pw) {
-            const float16 value = vload16(0, window + (ph * W + pw) * C);
+            const float16 value = pool_input16(window + (ph * W + pw) * C, relu);
             const int16 larger = isgreater(value, best);
             best = select(best, value, larger);
             bestIndex = select(bestIndex, (int16)(ph * PW + pw), larger);
@@ -153,7 +161,7 @@ __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
     const int oh = (position / OW) % OH;
     const int n = position / (OW * OH);
     const long offset = (((long)n * H + oh * SH) * W + ow * SW) * C + c;
-    const int16 bestIndex = window_argmax16(input + offset, W, C, PH, PW);
+    const int16 bestIndex = window_argmax16(input + offset, W, C, PH, PW, 0);
     const float16 gradient = vload16(0, gradOutput + (long)position * C + c);
     for (int ph = 0; ph < PH; ++ph)
         for (int pw = 0; pw < PW; ++pw)
@@ -166,7 +174,8 @@ __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
 // (zeroed first). With `relu` set, each multiplier then takes the rescale rule of the relu whose
 // outputs the windows hold (deeplift_rescale with activation 1), `preactivation` and
 // `referencePreactivation` being the relu's inputs: the fused rule of a Conv2D + relu + MaxPool2D
-// block. Global size: (N * OH * OW * C / 16).
+// block (reading the relu's inputs in place of `input` and `referenceInput`). Global size:
+// (N * OH * OW * C / 16).
 __kernel void deeplift_maxpool16(POOL_SHAPE_ARGS, const int referenceBatch, __global const float* gradOutput,
                                  __global const float* input, __global const float* referenceInput,
                                  __global const float* output, __global const float* referenceOutput,
@@ -183,10 +192,11 @@ __kernel void deeplift_maxpool16(POOL_SHAPE_ARGS, const int referenceBatch, __gl
     const int nr = referenceBatch == 1 ? 0 : n;
     const long offset = (((long)n * H + oh * SH) * W + ow * SW) * C + c;
     const long referenceOffset = (((long)nr * H + oh * SH) * W + ow * SW) * C + c;
-    __global const float* window = input + offset;
-    __global const float* referenceWindow = referenceInput + referenceOffset;
-    const int16 bestIndex = window_argmax16(window, W, C, PH, PW);
-    const int16 referenceBestIndex = window_argmax16(referenceWindow, W, C, PH, PW);
+    // With the relu, its inputs are read and the relu applied here: one stream fewer.
+    __global const float* window = (relu ? preactivation : input) + offset;
+    __global const float* referenceWindow = (relu ? referencePreactivation : referenceInput) + referenceOffset;
+    const int16 bestIndex = window_argmax16(window, W, C, PH, PW, relu);
+    const int16 referenceBestIndex = window_argmax16(referenceWindow, W, C, PH, PW, relu);
     const long referencePosition = ((long)nr * OH + oh) * OW + ow;
     const float16 outX = vload16(0, output + (long)position * C + c);
     const float16 outR = vload16(0, referenceOutput + referencePosition * C + c);
@@ -199,11 +209,11 @@ __kernel void deeplift_maxpool16(POOL_SHAPE_ARGS, const int referenceBatch, __gl
             const long element = (ph * W + pw) * C;
             const float16 routed = select((float16)(0.0f), towardX, bestIndex == (int16)(p))
                                  + select((float16)(0.0f), towardR, referenceBestIndex == (int16)(p));
-            const float16 delta = vload16(0, window + element) - vload16(0, referenceWindow + element);
+            const float16 delta = pool_input16(window + element, relu) - pool_input16(referenceWindow + element, relu);
             float16 multiplier = select(routed / delta, (float16)(0.0f), isless(fabs(delta), (float16)(1e-7f)));
             if (relu) {
-                const float16 z = vload16(0, preactivation + offset + element);
-                const float16 dz = z - vload16(0, referencePreactivation + referenceOffset + element);
+                const float16 z = vload16(0, window + element);
+                const float16 dz = z - vload16(0, referenceWindow + element);
                 const float16 derivative = select((float16)(0.0f), (float16)(1.0f), isgreater(z, (float16)(0.0f)));
                 multiplier *= select(delta / dz, derivative, isless(fabs(dz), (float16)(1e-6f)));
             }
