@@ -15,7 +15,7 @@ protocol DeepLiftRule: LayerRunner {
                           referenceOutput: Tensor, parameters: [Tensor]) throws -> Tensor
 }
 
-/// A rule that is a linear op followed by an element-wise activation (Conv2D, Dense): the
+/// A rule that is a linear op followed by an element-wise activation (Conv2D's runner): the
 /// rescale rule of the activation, then the linear op's input gradient. A following max pooling
 /// may apply the rescale step itself (``Backend/deepLiftMaxPoolRelu(gradOutput:input:referenceInput:preactivation:referencePreactivation:output:referenceOutput:geometry:into:)``)
 /// and hand over the multipliers of the pre-activation.
