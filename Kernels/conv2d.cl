@@ -10,6 +10,9 @@
 #ifndef CONV_REDUCE_CHUNK
 #define CONV_REDUCE_CHUNK 256
 #endif
+#ifndef CONV_GRAD_ROWS
+#define CONV_GRAD_ROWS 10   // kernel-gradient rows (taps, and the bias) per work-item
+#endif
 #ifndef CONV_INPUT_PIXELS
 #define CONV_INPUT_PIXELS 4   // input pixels along a row per work-item of conv2d_backward_input_rows
 #endif
@@ -202,46 +205,65 @@ __kernel void conv2d_backward_input_rows(CONV_SHAPE_ARGS,
 // two stages (split-K): partial sums over chunks of CONV_REDUCE_CHUNK positions, then a sum over
 // chunks. Row r < KH*KW*CI of the partials is kernel weight row r; row KH*KW*CI is the bias.
 //   partials [chunks, KH*KW*CI + 1, CO]
-// Each work-item sums 16 output channels of one row over one chunk, walking the chunk's positions
-// in order (gradOutput rows are contiguous in CO).
-// Global size: (ceil(CO / 16), KH*KW*CI + 1, chunks).
+// Each work-item sums 16 output channels of CONV_GRAD_ROWS consecutive rows over one chunk,
+// walking the chunk's positions in order: it loads each position's 16 gradOutput values once
+// (rows of gradOutput are contiguous in CO) for all its rows, so a first layer's 3x3 kernel and
+// bias (10 rows) read gradOutput once instead of ten times.
+// Global size: (ceil(CO / 16), ceil((KH*KW*CI + 1) / CONV_GRAD_ROWS), chunks).
 __kernel void conv2d_backward_kernel_partial(CONV_SHAPE_ARGS,
                                              __global const float* input, __global const float* gradOutput,
                                              __global float* partials) {
     const int co0 = get_global_id(0) * 16;
-    const int row = get_global_id(1);
+    const int row0 = get_global_id(1) * CONV_GRAD_ROWS;
     const int chunk = get_global_id(2);
     const int rows = KH * KW * CI + 1;
     const int positions = N * OH * OW;
-    if (co0 >= CO || row >= rows || chunk * CONV_REDUCE_CHUNK >= positions) return;
+    if (co0 >= CO || row0 >= rows || chunk * CONV_REDUCE_CHUNK >= positions) return;
     const int first = chunk * CONV_REDUCE_CHUNK;
     const int last = min(first + CONV_REDUCE_CHUNK, positions);
-    const bool isBias = row == rows - 1;
-    const int ci = row % CI;
-    const int kw = (row / CI) % KW;
-    const int kh = row / (CI * KW);
+    const int width = min(16, CO - co0);
+    // Per row: the input offset of its kernel tap relative to the output position, and its channel.
+    int tapH[CONV_GRAD_ROWS], tapW[CONV_GRAD_ROWS], tapC[CONV_GRAD_ROWS];
+    float16 acc[CONV_GRAD_ROWS];
+    for (int r = 0; r < CONV_GRAD_ROWS; ++r) {
+        const int row = min(row0 + r, rows - 1);
+        tapC[r] = row % CI;
+        tapW[r] = (row / CI) % KW - PL;
+        tapH[r] = row / (CI * KW) - PT;
+        acc[r] = (float16)(0.0f);
+    }
     int ow = first % OW;
     int oh = (first / OW) % OH;
     int n = first / (OW * OH);
-    const int width = min(16, CO - co0);
-    float16 acc = (float16)(0.0f);
-    float tail[16];
-    for (int j = 0; j < 16; ++j) tail[j] = 0.0f;
+    float lanes[16];
     for (int p = first; p < last; ++p) {
-        float x = 1.0f;
-        if (!isBias) {
-            const int ih = oh * SH + kh - PT;
-            const int iw = ow * SW + kw - PL;
-            x = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? input[(((long)n * H + ih) * W + iw) * CI + ci] : 0.0f;
-        }
         __global const float* g = gradOutput + (long)p * CO + co0;
-        if (width == 16) acc = fma((float16)(x), vload16(0, g), acc);
-        else for (int j = 0; j < width; ++j) tail[j] = fma(x, g[j], tail[j]);
+        float16 gv;
+        if (width == 16) gv = vload16(0, g);
+        else {
+            for (int j = 0; j < 16; ++j) lanes[j] = j < width ? g[j] : 0.0f;
+            gv = vload16(0, lanes);
+        }
+        const int ih0 = oh * SH, iw0 = ow * SW;
+        __global const float* image = input + (long)n * H * W * CI;
+        for (int r = 0; r < CONV_GRAD_ROWS; ++r) {
+            float x = 1.0f;   // the bias row
+            if (row0 + r < rows - 1) {
+                const int ih = ih0 + tapH[r], iw = iw0 + tapW[r];
+                x = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? image[((long)ih * W + iw) * CI + tapC[r]] : 0.0f;
+            }
+            acc[r] = fma((float16)(x), gv, acc[r]);
+        }
         if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; ++n; } }
     }
-    __global float* out = partials + ((long)chunk * rows + row) * CO + co0;
-    if (width == 16) vstore16(acc, 0, out);
-    else for (int j = 0; j < width; ++j) out[j] = tail[j];
+    for (int r = 0; r < CONV_GRAD_ROWS && row0 + r < rows; ++r) {
+        __global float* out = partials + ((long)chunk * rows + row0 + r) * CO + co0;
+        if (width == 16) vstore16(acc[r], 0, out);
+        else {
+            vstore16(acc[r], 0, lanes);
+            for (int j = 0; j < width; ++j) out[j] = lanes[j];
+        }
+    }
 }
 
 // Global size: (CO, KH*KW*CI + 1).
@@ -268,10 +290,24 @@ __kernel void conv2d_backward_kernel_reduce(const int rows, const int CO, const 
 //   S_PH, S_PW, S_QSH, S_QSW, S_QH, S_QW: the pooling window, its stride, the final output size
 //   S_ACTIVATION: 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 leaky relu (slope S_LEAKY_MILLI / 1000)
 //   S_BOUNDS: 1 when some window reaches into the zero padding (then reads are checked)
+//   S_KEEP: 1 to also write every convolution output, activated, to `activations` (training,
+//     whose backward passes read them), for pooling windows that tile the S_OH x S_OW output
 // Global size: (N * S_QH * S_QW * S_CO / 16).
 #ifdef S_CO
+#if S_ACTIVATION == 1
+#define S_ACTIVATE(v) fmax(v, 0.0f)
+#elif S_ACTIVATION == 2
+#define S_ACTIVATE(v) (1.0f / (1.0f + exp(-(v))))
+#elif S_ACTIVATION == 3
+#define S_ACTIVATE(v) tanh(v)
+#elif S_ACTIVATION == 4
+#define S_ACTIVATE(v) select((v) * (S_LEAKY_MILLI / 1000.0f), (v), (v) > 0.0f)
+#else
+#define S_ACTIVATE(v) (v)
+#endif
 __kernel void conv2d_pool_forward_specialized(const int N, __global const float* input, __global const float* weights,
-                                              __global const float* bias, const int hasBias, __global float* output) {
+                                              __global const float* bias, const int hasBias, __global float* output,
+                                              __global float* activations) {
     const int i = get_global_id(0);
     const int blocks = S_CO / 16;
     if (i >= N * S_QH * S_QW * blocks) return;
@@ -309,19 +345,24 @@ __kernel void conv2d_pool_forward_specialized(const int N, __global const float*
             }
         }
     }
+#if S_KEEP
+    // Training: every convolution output of the window too, with bias and activation (the
+    // windows tile the convolution's output, S_OH x S_OW, so each is written once).
+    const float16 shift = hasBias ? vload16(0, bias + co0) : (float16)(0.0f);
+    #pragma unroll
+    for (int ph = 0; ph < S_PH; ++ph) {
+        #pragma unroll
+        for (int pw = 0; pw < S_PW; ++pw) {
+            const long pixel = ((long)n * S_OH + qh * S_PH + ph) * S_OW + qw * S_PW + pw;
+            vstore16(S_ACTIVATE(acc[ph * S_PW + pw] + shift), 0, activations + pixel * S_CO + co0);
+        }
+    }
+#endif
     float16 best = acc[0];
     #pragma unroll
     for (int p = 1; p < S_PH * S_PW; ++p) best = fmax(best, acc[p]);
     if (hasBias) best += vload16(0, bias + co0);
-#if S_ACTIVATION == 1
-    best = fmax(best, 0.0f);
-#elif S_ACTIVATION == 2
-    best = 1.0f / (1.0f + exp(-best));
-#elif S_ACTIVATION == 3
-    best = tanh(best);
-#elif S_ACTIVATION == 4
-    best = select(best * (S_LEAKY_MILLI / 1000.0f), best, best > 0.0f);
-#endif
+    best = S_ACTIVATE(best);
     vstore16(best, 0, output + (long)position * S_CO + co0);
 }
 #endif

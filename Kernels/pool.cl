@@ -149,9 +149,11 @@ inline int16 window_argmax16(__global const float* window, int W, int C, int PH,
 // Scatter for windows that do not overlap (SH >= PH and SW >= PW): each output position writes
 // its whole window, the gradient at the first maximum and 0 elsewhere. Input elements outside
 // every window must be zeroed beforehand (the host fills when the windows do not tile the input).
+// With `relu` set, `input` holds a relu's outputs and the gradient passes only where the maximum
+// is positive: the relu's backward pass too, giving the gradient of its input.
 // Global size: (N * OH * OW * C / 16).
 __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
-                                   __global const float* gradOutput, __global float* gradInput) {
+                                   __global const float* gradOutput, __global float* gradInput, const int relu) {
     const int i = get_global_id(0);
     const int blocks = C / 16;
     if (i >= N * OH * OW * blocks) return;
@@ -164,9 +166,12 @@ __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
     const int16 bestIndex = window_argmax16(input + offset, W, C, PH, PW, 0);
     const float16 gradient = vload16(0, gradOutput + (long)position * C + c);
     for (int ph = 0; ph < PH; ++ph)
-        for (int pw = 0; pw < PW; ++pw)
-            vstore16(select((float16)(0.0f), gradient, bestIndex == (int16)(ph * PW + pw)), 0,
-                     gradInput + offset + (ph * W + pw) * C);
+        for (int pw = 0; pw < PW; ++pw) {
+            __global const float* element = input + offset + (ph * W + pw) * C;
+            int16 passes = bestIndex == (int16)(ph * PW + pw);
+            if (relu) passes &= isgreater(vload16(0, element), (float16)(0.0f));
+            vstore16(select((float16)(0.0f), gradient, passes), 0, gradInput + offset + (ph * W + pw) * C);
+        }
 }
 
 // deeplift_maxpool for C % 16 == 0 and disjoint windows inside the input, as maxpool2d_backward16:

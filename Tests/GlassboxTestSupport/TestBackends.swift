@@ -55,10 +55,12 @@ public enum TestBackends {
         (cpu.poolGroup, cpu.perturbGroup, cpu.tableGroup, cpu.tableVectors, cpu.sumChunk, cpu.elementwiseGroup) = (64, 256, 4, 3, 1024, 16)
         cpu.denseBackwardFused = 1
         cpu.convInputPixels = 3
+        cpu.convGradRows = 3
         var gpu = KernelTuning.defaults(for: .gpu)
         (gpu.gemmTile, gpu.convGroup, gpu.convReduceChunk, gpu.convBackwardGroup) = (8, 128, 512, 64)
         (gpu.poolGroup, gpu.perturbGroup, gpu.tableGroup, gpu.tableVectors, gpu.sumChunk, gpu.elementwiseGroup) = (32, 128, 64, 2, 1024, 128)
         gpu.denseBackwardFused = 0
+        gpu.convGradRows = 4
         return [cpu, gpu]
     }()
 

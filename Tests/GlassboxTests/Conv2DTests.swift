@@ -90,6 +90,45 @@ final class Conv2DTests: XCTestCase {
             bias: nil, geometry: g, pool: nil, activation: .softmax, into: try TestBackends.reference.makeTensor(shape: g.outputShape)))
     }
 
+    /// Training's fused block, which also writes the activations, against the reference's three
+    /// steps: 16, 32 and 48 filters take the specialised kernel, 7 the separate ops; pooling
+    /// windows of 2 and 3 that tile the convolution's output, every monotonic activation.
+    func testTrainingConvPoolBlockKeepsActivations() throws {
+        var random = SeededGenerator(seed: 15)
+        let cases: [(Case, pool: Int, Activation)] = [
+            (Case(n: 3, h: 28, w: 28, ci: 1, co: 32, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), 2, .relu),
+            (Case(n: 2, h: 12, w: 10, ci: 3, co: 16, kh: 3, kw: 3, sh: 1, sw: 1, padding: .same), 2, .leakyRelu),
+            (Case(n: 1, h: 9, w: 9, ci: 2, co: 16, kh: 2, kw: 2, sh: 1, sw: 1, padding: .valid), 4, .sigmoid),
+            (Case(n: 2, h: 13, w: 13, ci: 1, co: 48, kh: 2, kw: 2, sh: 1, sw: 1, padding: .valid), 3, .tanh),
+            (Case(n: 3, h: 11, w: 12, ci: 2, co: 16, kh: 3, kw: 3, sh: 2, sw: 2, padding: .same), 2, .linear),
+            (Case(n: 5, h: 10, w: 10, ci: 2, co: 7, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), 2, .relu),
+        ]
+        for (c, size, activation) in cases {
+            let g = try geometry(c)
+            let pool = try Pool2DGeometry(inputShape: g.outputShape, poolHeight: size, poolWidth: size)
+            XCTAssertTrue(pool.windowsTileInput, "\(g.outputShape) pool \(size)")
+            try assertBackendsAgree("training conv2d+pool \(g.inputShape) k\(g.kernelShape) \(c.padding) pool \(size) \(activation)", [
+                .input("x", g.inputShape, random.floats(g.inputShape.elementCount)),
+                .input("k", g.kernelShape, random.floats(g.kernelShape.elementCount)),
+                .input("b", [c.co], random.floats(c.co)), .output("a", g.outputShape), .output("y", pool.outputShape),
+            ], tolerance: 1e-5) { backend, t in
+                try backend.conv2dActivationPoolForward(input: t["x"]!, kernel: t["k"]!, bias: t["b"], geometry: g, pool: pool,
+                                                        activation: activation, activations: t["a"]!, into: t["y"]!)
+            }
+        }
+        // Windows that leave the last row and column of a 26x26 output out cannot keep every activation.
+        let g = try geometry(cases[0].0)
+        let pool = try Pool2DGeometry(inputShape: g.outputShape, poolHeight: 3, poolWidth: 3)
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            XCTAssertThrowsError(try backend.conv2dActivationPoolForward(
+                input: try backend.makeTensor(shape: g.inputShape), kernel: try backend.makeTensor(shape: g.kernelShape), bias: nil,
+                geometry: g, pool: pool, activation: .relu, activations: try backend.makeTensor(shape: g.outputShape),
+                into: try backend.makeTensor(shape: pool.outputShape))) { error in
+                XCTAssertTrue("\(error)".contains("tile"), "\(backend.name): \(error)")
+            }
+        }
+    }
+
     /// A 3x3 image, a 2x2 kernel, worked by hand:
     ///   x = 1 2 3    k = 1 0    y = 1*1+5*-1 = -4   2*1+6*-1 = -4     (+ bias 0.5)
     ///       4 5 6        0 -1       4*1+8*-1 = -4   5*1+9*-1 = -4

@@ -150,6 +150,25 @@ final class FiniteDifferenceTests: XCTestCase {
         }
     }
 
+    /// `maxpool(relu(z))`: the pooling's backward pass through the relu, given the relu's
+    /// outputs, is the gradient of z (half of the values negative).
+    func testMaxPoolThroughReluGradient() throws {
+        var random = SeededGenerator(seed: 24)
+        for (pool, stride) in [(2, 2), (3, 2)] {
+            let g = try Pool2DGeometry(inputShape: [2, 7, 6, 3], poolHeight: pool, poolWidth: pool, strideHeight: stride, strideWidth: stride)
+            let z = separatedValues(g.inputShape.elementCount, &random), w = random.floats(g.outputShape.elementCount)
+            func relu(_ z: [Float]) throws -> Tensor { try backend.upload(z.map { max($0, 0) }, shape: g.inputShape) }
+            let gz = try backend.makeTensor(shape: g.inputShape)
+            try backend.maxPool2dReluBackward(input: try relu(z), gradOutput: try backend.upload(w, shape: g.outputShape), geometry: g, into: gz)
+            let numeric = try numericGradient(z, step: 1e-2, weights: w) { input in
+                let y = try backend.makeTensor(shape: g.outputShape)
+                try backend.maxPool2dForward(input: try relu(input), geometry: g, into: y)
+                return try backend.download(y)
+            }
+            XCTAssertLessThan(relativeError(try backend.download(gz), numeric), tolerance, "pool \(pool) stride \(stride)")
+        }
+    }
+
     func testSoftmaxGradient() throws {
         var random = SeededGenerator(seed: 24)
         let z = random.floats(3 * 5, in: -3...3), w = random.floats(15)

@@ -26,6 +26,45 @@ final class PoolTests: XCTestCase {
         }
     }
 
+    /// The pooling's backward pass through the relu before it, on relu outputs (about half
+    /// zeros, some windows all zero): vector kernels on tiling windows, on windows that leave a
+    /// row and a column or leave gaps, and the general kernels (overlapping windows, 3 channels).
+    func testBackwardThroughReluAgreesWithReference() throws {
+        var random = SeededGenerator(seed: 16)
+        let cases: [(Shape, Int, Int)] = [([33, 26, 26, 32], 2, 2), ([2, 7, 9, 16], 2, 2), ([3, 11, 10, 32], 2, 3),
+                                          ([1, 9, 9, 16], 3, 2), ([3, 7, 9, 3], 2, 2)]
+        for (shape, pool, stride) in cases {
+            let g = try Pool2DGeometry(inputShape: shape, poolHeight: pool, poolWidth: pool, strideHeight: stride, strideWidth: stride)
+            var x = random.floats(shape.elementCount).map { max($0, 0) }
+            for c in 0..<shape[3] { x[c] = 0; x[shape[3] + c] = 0; x[shape[2] * shape[3] + c] = 0; x[(shape[2] + 1) * shape[3] + c] = 0 }
+            try assertBackendsAgree("maxpool2d relu backward \(shape) pool \(pool) stride \(stride)", [
+                .input("x", shape, x), .input("gy", g.outputShape, random.floats(g.outputShape.elementCount)),
+                .output("gx", shape),
+            ], tolerance: 1e-6) { backend, t in
+                try backend.maxPool2dReluBackward(input: t["x"]!, gradOutput: t["gy"]!, geometry: g, into: t["gx"]!)
+            }
+        }
+    }
+
+    /// relu outputs x = 0 0 3 1    a window of zeros passes no gradient through the relu; plain
+    ///                  0 0 2 1    max pooling's backward pass sends it to the first zero.
+    func testBackwardThroughReluByHand() throws {
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            for channels in [1, 16] {
+                let x = try backend.upload([0, 0, 3, 1, 0, 0, 2, 1].flatMap { [Float](repeating: $0, count: channels) }, shape: [1, 2, 4, channels])
+                let g = try Pool2DGeometry(inputShape: x.shape)
+                let gy = try backend.upload([Float](repeating: 10, count: channels) + [Float](repeating: 20, count: channels), shape: g.outputShape)
+                let gx = try backend.makeTensor(shape: x.shape)
+                try backend.maxPool2dReluBackward(input: x, gradOutput: gy, geometry: g, into: gx)
+                let expected: [Float] = [0, 0, 20, 0, 0, 0, 0, 0]
+                XCTAssertEqual(try backend.download(gx), expected.flatMap { [Float](repeating: $0, count: channels) }, "\(backend.name) c\(channels)")
+                try backend.maxPool2dBackward(input: x, gradOutput: gy, geometry: g, into: gx)
+                XCTAssertEqual(try backend.download(gx), [10, 0, 20, 0, 0, 0, 0, 0].flatMap { [Float](repeating: $0, count: channels) },
+                               "\(backend.name) c\(channels)")
+            }
+        }
+    }
+
     /// x = 1 5 2 0     max 2x2: 5 3     the gradient goes to the 5, the 3, the 9 and the first 4.
     ///     3 4 3 1          9 4
     ///     9 2 4 4

@@ -73,6 +73,16 @@ final class TunedKernelTests: XCTestCase {
             try backend.conv2dPoolForward(input: t["x"]!, kernel: t["k"]!, bias: t["bias"], geometry: g, pool: pool,
                                           activation: .relu, into: t["y"]!)
         }
+        let trainingGeometry = try Conv2DGeometry(inputShape: [3, 10, 10, 1], kernelShape: [3, 3, 1, 32])
+        let trainingPool = try Pool2DGeometry(inputShape: trainingGeometry.outputShape)
+        try assertBackendsAgree("tuned training conv + pool fused", [
+            .input("x", trainingGeometry.inputShape, random.floats(trainingGeometry.inputShape.elementCount)),
+            .input("k", trainingGeometry.kernelShape, random.floats(trainingGeometry.kernelShape.elementCount)),
+            .input("bias", [32], random.floats(32)), .output("a", trainingGeometry.outputShape), .output("y", trainingPool.outputShape),
+        ], tolerance: 1e-5, backends: try backends()) { backend, t in
+            try backend.conv2dActivationPoolForward(input: t["x"]!, kernel: t["k"]!, bias: t["bias"], geometry: trainingGeometry,
+                                                    pool: trainingPool, activation: .relu, activations: t["a"]!, into: t["y"]!)
+        }
     }
 
     func testPoolingAgrees() throws {
@@ -87,6 +97,12 @@ final class TunedKernelTests: XCTestCase {
             ], tolerance: 1e-6, backends: try backends()) { backend, t in
                 try backend.maxPool2dForward(input: t["x"]!, geometry: g, into: t["y"]!)
                 try backend.maxPool2dBackward(input: t["x"]!, gradOutput: t["dy"]!, geometry: g, into: t["dx"]!)
+            }
+            try assertBackendsAgree("tuned maxpool through relu c\(channels)", [
+                .input("x", g.inputShape, random.floats(g.inputShape.elementCount).map { max($0, 0) }),
+                .input("dy", g.outputShape, random.floats(g.outputShape.elementCount)), .output("dx", g.inputShape),
+            ], tolerance: 1e-6, backends: try backends()) { backend, t in
+                try backend.maxPool2dReluBackward(input: t["x"]!, gradOutput: t["dy"]!, geometry: g, into: t["dx"]!)
             }
         }
     }

@@ -89,6 +89,13 @@ public protocol Backend: AnyObject {
     /// monotonic (linear, relu, sigmoid or tanh), so that pooling and activation commute.
     func conv2dPoolForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry: Conv2DGeometry, pool: Pool2DGeometry?,
                            activation: Activation, into output: Tensor) throws
+    /// Training's fused convolution block: `activations = activation(conv2d(input) + bias)` and
+    /// `output = maxpool(activations)` in one op, keeping the activations that the pooling's and
+    /// the activation's backward passes read. `pool` must tile the convolution's output (stride =
+    /// window, no remainder) and the activation be monotonic, as for
+    /// ``conv2dPoolForward(input:kernel:bias:geometry:pool:activation:into:)``.
+    func conv2dActivationPoolForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry: Conv2DGeometry, pool: Pool2DGeometry,
+                                     activation: Activation, activations: Tensor, into output: Tensor) throws
     /// The gradient of the convolution's input.
     func conv2dBackwardInput(gradOutput: Tensor, kernel: Tensor, geometry: Conv2DGeometry, into gradInput: Tensor) throws
     /// The gradients of the kernel and (when given) of the bias, summed over the batch.
@@ -98,6 +105,10 @@ public protocol Backend: AnyObject {
     func maxPool2dForward(input: Tensor, geometry: Pool2DGeometry, into output: Tensor) throws
     /// Routes each window's gradient to its first maximal input element (row-major window order).
     func maxPool2dBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws
+    /// ``maxPool2dBackward(input:gradOutput:geometry:into:)`` followed by the backward pass of the
+    /// relu whose outputs `input` holds: the gradient reaches the first maximal element only where
+    /// that element is positive, which gives the gradient of the relu's input.
+    func maxPool2dReluBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws
     /// Average pooling over `valid` windows, NHWC: each output is its window's mean.
     func averagePool2dForward(input: Tensor, geometry: Pool2DGeometry, into output: Tensor) throws
     /// Spreads each output gradient evenly over its window (summing where windows overlap).
@@ -206,6 +217,33 @@ public protocol Backend: AnyObject {
 }
 
 extension Backend {
+    public func conv2dActivationPoolForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry: Conv2DGeometry, pool: Pool2DGeometry,
+                                            activation: Activation, activations: Tensor, into output: Tensor) throws {
+        try conv2dActivationPoolForwardUnfused(input: input, kernel: kernel, bias: bias, geometry: geometry, pool: pool,
+                                               activation: activation, activations: activations, into: output)
+    }
+
+    /// ``conv2dActivationPoolForward(input:kernel:bias:geometry:pool:activation:activations:into:)``
+    /// as three ops: convolution, activation in place, max pooling.
+    public func conv2dActivationPoolForwardUnfused(input: Tensor, kernel: Tensor, bias: Tensor?, geometry: Conv2DGeometry,
+                                                   pool: Pool2DGeometry, activation: Activation, activations: Tensor,
+                                                   into output: Tensor) throws {
+        try ShapeChecks.conv2dActivationPool(geometry, pool, activation, activations, output)
+        try conv2dForward(input: input, kernel: kernel, bias: bias, geometry: geometry, into: activations)
+        try activation.apply(self, activations, into: activations)
+        try maxPool2dForward(input: activations, geometry: pool, into: output)
+    }
+
+    public func maxPool2dReluBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws {
+        try maxPool2dReluBackwardUnfused(input: input, gradOutput: gradOutput, geometry: geometry, into: gradInput)
+    }
+
+    /// ``maxPool2dReluBackward(input:gradOutput:geometry:into:)`` as its two ops, the relu's in place.
+    public func maxPool2dReluBackwardUnfused(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws {
+        try maxPool2dBackward(input: input, gradOutput: gradOutput, geometry: geometry, into: gradInput)
+        try reluBackward(gradOutput: gradInput, input: input, into: gradInput)
+    }
+
     public func deepLiftMaxPoolRelu(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
                                     referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor,
                                     geometry: Pool2DGeometry, into gradInput: Tensor) throws {

@@ -149,6 +149,13 @@ public struct Pool2DGeometry: Equatable, Sendable {
         padTop == 0 && padLeft == 0 && (outputHeight - 1) * strideHeight + poolHeight <= inputHeight
             && (outputWidth - 1) * strideWidth + poolWidth <= inputWidth
     }
+
+    /// Whether the windows tile the input: disjoint (stride = window), inside it, and covering
+    /// every element.
+    public var windowsTileInput: Bool {
+        padding == .valid && strideHeight == poolHeight && strideWidth == poolWidth
+            && outputHeight * poolHeight == inputHeight && outputWidth * poolWidth == inputWidth
+    }
 }
 
 /// Adam's settings; the defaults are Keras's.

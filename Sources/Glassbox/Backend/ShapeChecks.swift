@@ -88,6 +88,16 @@ enum ShapeChecks {
         try same("conv2d_pool output", pool?.outputShape ?? g.outputShape, output)
     }
 
+    static func conv2dActivationPool(_ g: Conv2DGeometry, _ pool: Pool2DGeometry, _ activation: Activation, _ activations: Tensor,
+                                     _ output: Tensor) throws {
+        try conv2dPool(g, pool, activation, output)
+        try same("conv2d_pool activations", g.outputShape, activations)
+        guard pool.windowsTileInput else {
+            throw GlassboxError.invalidArgument(operation: "conv2d_pool",
+                reason: "training's fused block needs pooling windows that tile the convolution's output \(g.outputShape), not \(pool.poolHeight)x\(pool.poolWidth) windows at stride \(pool.strideHeight)x\(pool.strideWidth)")
+        }
+    }
+
     /// Returns the number of channels per pixel and the number of baseline rows.
     static func expandMasks(_ masks: [UInt64], _ input: Tensor, _ baseline: Tensor, _ segments: Tensor,
                             _ output: Tensor) throws -> (channels: Int, references: Int) {

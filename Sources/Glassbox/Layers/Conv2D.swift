@@ -67,7 +67,7 @@ public struct Conv2D: Layer {
                       activation: isOutputLayer && activation == .softmax ? .linear : activation)
     }
 
-    final class Runner: PreactivationRule, FusingRunner {
+    final class Runner: PreactivationRule, FusingRunner, ActivationSplitRunner {
         let backend: any Backend
         let geometry: Conv2DGeometry
         let output: Tensor
@@ -81,6 +81,12 @@ public struct Conv2D: Layer {
 
         func forward(_ input: Tensor, parameters: [Tensor], training: Bool, seed: UInt32) throws -> Tensor {
             let z = try preactivation.target(for: output, activation: activation, backend: backend)
+            if z === output && activation == .relu {
+                // Nothing keeps the pre-activation: the relu runs in the convolution's kernel.
+                try backend.conv2dPoolForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry, pool: nil,
+                                              activation: activation, into: output)
+                return output
+            }
             try backend.conv2dForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry, into: z)
             try activation.apply(backend, z, into: output)
             return output
@@ -95,6 +101,17 @@ public struct Conv2D: Layer {
             try backend.conv2dPoolForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry, pool: pool.geometry,
                                           activation: activation, into: pool.output)
             return pool.output
+        }
+
+        /// Convolution, bias, activation and a following max pooling whose windows tile the
+        /// convolution's output, in one op that keeps the activations for the backward passes
+        /// (``Backend/conv2dActivationPoolForward(input:kernel:bias:geometry:pool:activation:activations:into:)``).
+        func fusedTrainingForward(_ input: Tensor, parameters: [Tensor], next: any LayerRunner) throws -> (own: Tensor, next: Tensor)? {
+            guard !preactivation.keeps, let pool = next as? Pool2DRunner, pool.kind == .max, pool.geometry.windowsTileInput,
+                  activation != .softmax else { return nil }
+            try backend.conv2dActivationPoolForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry,
+                                                    pool: pool.geometry, activation: activation, activations: output, into: pool.output)
+            return (output, pool.output)
         }
 
         /// The rescale rule through the activation, then the linear rule (the input gradient).
@@ -114,11 +131,17 @@ public struct Conv2D: Layer {
         func backward(input: Tensor, output: Tensor, gradOutput: Tensor, parameters: [Tensor],
                       parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor? {
             try activation.backward(backend, output: output, gradient: gradOutput)
-            try backend.conv2dBackwardKernel(input: input, gradOutput: gradOutput, geometry: geometry,
+            return try backward(input: input, gradPreactivation: gradOutput, parameters: parameters, parameterGradients: parameterGradients,
+                                needInputGradient: needInputGradient)
+        }
+
+        func backward(input: Tensor, gradPreactivation: Tensor, parameters: [Tensor], parameterGradients: [Tensor],
+                      needInputGradient: Bool) throws -> Tensor? {
+            try backend.conv2dBackwardKernel(input: input, gradOutput: gradPreactivation, geometry: geometry,
                                              kernelGradient: parameterGradients[0], biasGradient: parameterGradients[1])
             guard needInputGradient else { return nil }
             if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
-            try backend.conv2dBackwardInput(gradOutput: gradOutput, kernel: parameters[0], geometry: geometry, into: gradInput!)
+            try backend.conv2dBackwardInput(gradOutput: gradPreactivation, kernel: parameters[0], geometry: geometry, into: gradInput!)
             return gradInput
         }
     }

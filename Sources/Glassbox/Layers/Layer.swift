@@ -84,12 +84,26 @@ public protocol LayerRunner: AnyObject {
                   parameterGradients: [Tensor], needInputGradient: Bool, seed: UInt32) throws -> Tensor?
 }
 
-/// A runner with an inference fast path: it computes the output of the layer after it together
-/// with its own, as one op (Conv2D with the max pooling that follows it).
+/// A runner with a fast path: it computes the output of the layer after it together with its
+/// own, as one op (Conv2D with the max pooling that follows it).
 protocol FusingRunner: LayerRunner {
-    /// Runs this layer and `next` as one op and returns `next`'s output, or nil when they do not
-    /// fuse (then each runs on its own).
+    /// Inference: runs this layer and `next` as one op and returns `next`'s output, or nil when
+    /// they do not fuse (then each runs on its own). This layer's own output is not computed.
     func fusedForward(_ input: Tensor, parameters: [Tensor], next: any LayerRunner) throws -> Tensor?
+    /// Training: as ``fusedForward(_:parameters:next:)``, also writing this layer's output (the
+    /// backward passes read it); returns both outputs, or nil when they do not fuse.
+    func fusedTrainingForward(_ input: Tensor, parameters: [Tensor], next: any LayerRunner) throws -> (own: Tensor, next: Tensor)?
+}
+
+/// A runner whose layer ends in an element-wise activation, and whose backward pass can start
+/// from the gradient of the pre-activation when the layer after it applied the activation's
+/// derivative (a max pooling after a relu: ``Backend/maxPool2dReluBackward(input:gradOutput:geometry:into:)``).
+protocol ActivationSplitRunner: LayerRunner {
+    var activation: Activation { get }
+    /// ``LayerRunner/backward(input:output:gradOutput:parameters:parameterGradients:needInputGradient:seed:)``
+    /// given the gradient of the pre-activation instead of the output's.
+    func backward(input: Tensor, gradPreactivation: Tensor, parameters: [Tensor], parameterGradients: [Tensor],
+                  needInputGradient: Bool) throws -> Tensor?
 }
 
 /// Glorot (Xavier) uniform initialisation: `U(-limit, limit)`, `limit = sqrt(6 / (fanIn + fanOut))`

@@ -34,6 +34,16 @@ final class Pool2DRunner: DeepLiftRule {
         return result
     }
 
+    /// A max pooling's backward pass through the relu whose outputs `input` holds, in one op
+    /// (``Backend/maxPool2dReluBackward(input:gradOutput:geometry:into:)``): the gradient of the
+    /// relu's input. Nil for average pooling.
+    func backwardThroughRelu(input: Tensor, gradOutput: Tensor) throws -> Tensor? {
+        guard kind == .max else { return nil }
+        let result = try gradientBuffer()
+        try backend.maxPool2dReluBackward(input: input, gradOutput: gradOutput, geometry: geometry, into: result)
+        return result
+    }
+
     func prepareForDeepLift() throws {}
 
     /// Max pooling: shap DeepExplainer's rule

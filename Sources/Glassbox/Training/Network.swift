@@ -91,15 +91,23 @@ final class Network {
         while index < stack.runners.count {
             let sources = model.layerInputs[index].map { $0 < 0 ? stack.input : outputs[$0] }
             inputs.append(sources)
-            if !training, fuse, index + 1 < stack.runners.count, consumers[index] == 1, model.layerInputs[index + 1] == [index],
+            if fuse, index + 1 < stack.runners.count, consumers[index] == 1, model.layerInputs[index + 1] == [index],
                case .single(let first) = stack.runners[index], case .single(let second) = stack.runners[index + 1],
-               let fusing = first as? FusingRunner,
-               let fused = try fusing.fusedForward(sources[0], parameters: parameters[index], next: second) {
-                outputs.append(fused)
-                inputs.append([fused])
-                outputs.append(fused)
-                index += 2
-                continue
+               let fusing = first as? FusingRunner {
+                if !training, let fused = try fusing.fusedForward(sources[0], parameters: parameters[index], next: second) {
+                    outputs.append(fused)
+                    inputs.append([fused])
+                    outputs.append(fused)
+                    index += 2
+                    continue
+                }
+                if training, let fused = try fusing.fusedTrainingForward(sources[0], parameters: parameters[index], next: second) {
+                    outputs.append(fused.own)
+                    inputs.append([fused.own])
+                    outputs.append(fused.next)
+                    index += 2
+                    continue
+                }
             }
             switch stack.runners[index] {
             case .single(let runner):
@@ -125,9 +133,20 @@ final class Network {
     @discardableResult
     func backward(_ stack: Stack, activations: Activations, gradient: Tensor, gradients: [[Tensor]], seed: UInt32,
                   inputGradient: Bool = false) throws -> Tensor? {
-        try propagate(stack, activations: activations, gradient: gradient, inputGradient: inputGradient) { index, gradOutput, needInput in
+        // Layers whose activation's derivative the max pooling after them already applied.
+        var activationApplied: Set<Int> = []
+        return try propagate(stack, activations: activations, gradient: gradient, inputGradient: inputGradient) { index, gradOutput, needInput in
             switch stack.runners[index] {
             case .single(let runner):
+                if activationApplied.contains(index), let split = runner as? ActivationSplitRunner {
+                    return [try split.backward(input: activations.inputs[index][0], gradPreactivation: gradOutput, parameters: parameters[index],
+                                               parameterGradients: gradients[index], needInputGradient: needInput)]
+                }
+                if let producer = reluBeforeMaxPool(index, stack), let pool = runner as? Pool2DRunner,
+                   let gradient = try pool.backwardThroughRelu(input: activations.inputs[index][0], gradOutput: gradOutput) {
+                    activationApplied.insert(producer)
+                    return [gradient]
+                }
                 return [try runner.backward(input: activations.inputs[index][0], output: activations.outputs[index], gradOutput: gradOutput,
                                             parameters: parameters[index], parameterGradients: gradients[index],
                                             needInputGradient: needInput, seed: Self.layerSeed(seed, layer: index))]
@@ -135,6 +154,16 @@ final class Network {
                 return try runner.backward(gradOutput: gradOutput)
             }
         }
+    }
+
+    /// The layer whose relu outputs the max pooling at `index` alone reads, where that layer's
+    /// runner can start its backward pass from the pre-activation's gradient; else nil.
+    private func reluBeforeMaxPool(_ index: Int, _ stack: Stack) -> Int? {
+        guard case .single(let runner) = stack.runners[index], let pool = runner as? Pool2DRunner, pool.kind == .max,
+              model.layerInputs[index].count == 1, let producer = model.layerInputs[index].first, producer >= 0,
+              consumers[producer] == 1, case .single(let producerRunner) = stack.runners[producer],
+              let split = producerRunner as? ActivationSplitRunner, split.activation == .relu else { return nil }
+        return producer
     }
 
     /// Walks the graph from the output back to the input: `step(index, g, needInput)` turns the

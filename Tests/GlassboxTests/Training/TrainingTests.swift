@@ -19,18 +19,25 @@ final class TrainingTests: XCTestCase {
         return (x, y)
     }
 
-    static func smallCNN(seed: UInt64, dropout: Bool = false) throws -> Sequential {
-        var layers: [any Layer] = [try Conv2D(filters: 6, kernelSize: 3, activation: .relu), try MaxPool2D(2), Flatten()]
+    static func smallCNN(seed: UInt64, dropout: Bool = false, filters: Int = 6) throws -> Sequential {
+        var layers: [any Layer] = [try Conv2D(filters: filters, kernelSize: 3, activation: .relu), try MaxPool2D(2), Flatten()]
         if dropout { layers.append(try Dropout(rate: 0.2)) }
         layers += [try Dense(units: 16, activation: .relu), try Dense(units: 4, activation: .softmax)]
         return try Sequential(inputShape: [12, 12, 1], seed: seed, layers: layers)
     }
 
+    /// 6 filters take OpenCL's separate conv, relu and pooling ops; 16 take the fused training
+    /// block (convolution, relu and pooling in one kernel that keeps the activations, and the
+    /// pooling's backward pass through the relu in one kernel).
     func testTrainingLowersLossAndBackendsAgree() throws {
+        for filters in [6, 16] { try checkTrainingLowersLossAndBackendsAgree(filters: filters) }
+    }
+
+    func checkTrainingLowersLossAndBackendsAgree(filters: Int) throws {
         let (x, y) = Self.blobs(count: 200, seed: 1)
         var results: [(String, [EpochReport], Sequential)] = []
         for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
-            var model = try Self.smallCNN(seed: 3, dropout: true)
+            var model = try Self.smallCNN(seed: 3, dropout: true, filters: filters)
             try model.compile(optimizer: .adam(AdamHyperparameters(learningRate: 0.01)), seed: 5)
             let reports = try model.fit(x: x, y: y, epochs: 4, batchSize: 16, backend: backend)   // 52 steps
             XCTAssertLessThan(reports.last!.loss, reports.first!.loss * 0.7, "\(backend.name): \(reports.map(\.loss))")
@@ -39,11 +46,11 @@ final class TrainingTests: XCTestCase {
         }
         let reference = results[0]
         for (name, reports, model) in results.dropFirst() {
-            for (a, b) in zip(reports, reference.1) { XCTAssertEqual(a.loss, b.loss, accuracy: 1e-3 * b.loss, name) }
+            for (a, b) in zip(reports, reference.1) { XCTAssertEqual(a.loss, b.loss, accuracy: 1e-3 * b.loss, "\(name), \(filters) filters") }
             for layer in model.parameters.indices {
                 for index in model.parameters[layer].indices {
                     let error = relativeError(model.parameters[layer][index], reference.2.parameters[layer][index])
-                    XCTAssertLessThan(error, 1e-3, "\(name): layer \(layer) parameter \(index) after training")
+                    XCTAssertLessThan(error, 1e-3, "\(name), \(filters) filters: layer \(layer) parameter \(index) after training")
                 }
             }
         }

@@ -43,6 +43,10 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     public var convReduceChunk = 256
     /// Work-items per work-group along the chunks of `conv2d_backward_kernel_partial`.
     public var convBackwardGroup = 4
+    /// Kernel-gradient rows (kernel taps, and the bias row) per work-item of
+    /// `conv2d_backward_kernel_partial` (`CONV_GRAD_ROWS`): each position's output gradient is
+    /// loaded once for all of them.
+    public var convGradRows = 10
     /// Input pixels per work-item in `conv2d_backward_input_rows` (`CONV_INPUT_PIXELS`), the CPU
     /// variant's input gradient at stride 1.
     public var convInputPixels = 4
@@ -71,7 +75,7 @@ public struct KernelTuning: Hashable, Sendable, Codable {
         case .cpu:
             return KernelTuning(variant: .cpu)
         case .gpu:
-            return KernelTuning(variant: .gpu, convGroup: 64, convBackwardGroup: 32, poolGroup: 16, perturbGroup: 64,
+            return KernelTuning(variant: .gpu, convGroup: 64, convBackwardGroup: 32, convGradRows: 1, poolGroup: 16, perturbGroup: 64,
                                 tableGroup: 16, tableVectors: 1, denseBackwardFused: 1, sumChunk: 256, elementwiseGroup: 256)
         }
     }
@@ -84,7 +88,7 @@ public struct KernelTuning: Hashable, Sendable, Codable {
             // GEMM_ROWS comes with each gemm_blocked launch (one program per row count in use).
             return "-D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
         case "conv2d":
-            return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk) -D CONV_INPUT_PIXELS=\(convInputPixels)"
+            return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk) -D CONV_GRAD_ROWS=\(convGradRows) -D CONV_INPUT_PIXELS=\(convInputPixels)"
         case "perturb":
             return "-D SWEEP_VECTORS=\(tableVectors)"
         default:
@@ -177,6 +181,8 @@ public struct TunableParameter: Sendable {
                          candidates: [.cpu: [64, 128, 256, 512, 1024], .gpu: [64, 128, 256, 512]], allowed: 16...8192),
         TunableParameter(name: "convBackwardGroup", group: .convBackward, keyPath: \.convBackwardGroup,
                          candidates: [.cpu: [1, 4, 16], .gpu: [16, 32, 64]], allowed: 1...256),
+        TunableParameter(name: "convGradRows", group: .convBackward, keyPath: \.convGradRows,
+                         candidates: [.cpu: [1, 4, 10, 16], .gpu: [1, 2, 4]], allowed: 1...16),
         TunableParameter(name: "convInputPixels", group: .convBackward, keyPath: \.convInputPixels,
                          candidates: [.cpu: [1, 2, 4, 8]], allowed: 1...8),
         TunableParameter(name: "poolGroup", group: .pool, keyPath: \.poolGroup,

@@ -20,9 +20,25 @@ extension OpenCLBackend {
         try launchSpecialized(input: input, kernel: kernel, bias: bias, geometry: g, pool: pool, activation: activation, into: output)
     }
 
-    /// `conv2d_pool_forward_specialized` with the geometry as compile-time constants.
+    /// One launch of `conv2d_pool_forward_specialized` that also writes the activations
+    /// (`S_KEEP`) when the output channels come in 16s; else the three ops.
+    public func conv2dActivationPoolForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, pool: Pool2DGeometry,
+                                            activation: Activation, activations: Tensor, into output: Tensor) throws {
+        try ShapeChecks.conv2dOperands(input, kernel, bias, g)
+        try ShapeChecks.conv2dActivationPool(g, pool, activation, activations, output)
+        guard g.outputChannels % 16 == 0 else {
+            try conv2dActivationPoolForwardUnfused(input: input, kernel: kernel, bias: bias, geometry: g, pool: pool,
+                                                   activation: activation, activations: activations, into: output)
+            return
+        }
+        try launchSpecialized(input: input, kernel: kernel, bias: bias, geometry: g, pool: pool, activation: activation,
+                              activations: activations, into: output)
+    }
+
+    /// `conv2d_pool_forward_specialized` with the geometry as compile-time constants; with
+    /// `activations`, the pooling windows tile the convolution's output.
     private func launchSpecialized(input: Tensor, kernel: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, pool: Pool2DGeometry?,
-                                   activation: Activation, into output: Tensor) throws {
+                                   activation: Activation, activations: Tensor? = nil, into output: Tensor) throws {
         let activationCode: Int
         switch activation {
         case .linear: activationCode = 0
@@ -43,13 +59,15 @@ extension OpenCLBackend {
             ("S_QH", pool?.outputHeight ?? g.outputHeight), ("S_QW", pool?.outputWidth ?? g.outputWidth),
             ("S_ACTIVATION", activationCode), ("S_BOUNDS", bounds ? 1 : 0),
             ("S_LEAKY_MILLI", Int((Activation.leakyReluSlope * 1000).rounded())),
+            ("S_KEEP", activations == nil ? 0 : 1), ("S_OH", g.outputHeight), ("S_OW", g.outputWidth),
         ]
         let positions = g.batch * (pool?.outputHeight ?? g.outputHeight) * (pool?.outputWidth ?? g.outputWidth)
         try launch("conv2d_pool_forward_specialized", file: "conv2d", defines: defines,
                    global: [positions * g.outputChannels / 16], local: [tuning.convGroup],
                    [.int(g.batch), .buffer(try buffer(input, "conv2d")), .buffer(try buffer(kernel, "conv2d")),
                     .buffer(try bias.map { try buffer($0, "conv2d") } ?? placeholder), .flag(bias != nil),
-                    .buffer(try buffer(output, "conv2d"))])
+                    .buffer(try buffer(output, "conv2d")),
+                    .buffer(try activations.map { try buffer($0, "conv2d") } ?? placeholder)])
     }
 
     public func conv2dForward(input: Tensor, kernel: Tensor, bias: Tensor?, geometry g: Conv2DGeometry, into output: Tensor) throws {
@@ -97,7 +115,8 @@ extension OpenCLBackend {
         let positions = g.batch * g.outputHeight * g.outputWidth
         let chunks = (positions + tuning.convReduceChunk - 1) / tuning.convReduceChunk
         let partials = try scratch("conv2d.kernelPartials", floats: chunks * rows * g.outputChannels)
-        try launch("conv2d_backward_kernel_partial", file: "conv2d", global: [(g.outputChannels + 15) / 16, rows, chunks],
+        let rowBlocks = (rows + tuning.convGradRows - 1) / tuning.convGradRows
+        try launch("conv2d_backward_kernel_partial", file: "conv2d", global: [(g.outputChannels + 15) / 16, rowBlocks, chunks],
                    local: [1, 1, tuning.convBackwardGroup],
                    shapeArguments(g) + [.buffer(try buffer(input, "conv2d backward")),
                                         .buffer(try buffer(gradOutput, "conv2d backward")), .buffer(partials)])
@@ -127,11 +146,25 @@ extension OpenCLBackend {
                                             .buffer(try buffer(gradInput, "maxpool2d backward"))]
         if try vectorPoolBackward(g, zeroing: gradInput) {
             try launch1D("maxpool2d_backward16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
-                         local: tuning.poolGroup, arguments)
+                         local: tuning.poolGroup, arguments + [.flag(false)])
         } else {
             try launch("maxpool2d_backward", file: "pool", global: [g.channels, g.inputWidth, g.batch * g.inputHeight],
                        local: [min(g.channels, variant == .gpu ? tuning.poolGroup : 16), 1, 1], arguments)
         }
+    }
+
+    /// One launch of `maxpool2d_backward16` with its relu mask where that kernel applies; else the two ops.
+    public func maxPool2dReluBackward(input: Tensor, gradOutput: Tensor, geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
+        try ShapeChecks.poolBackward(input, gradOutput, g, gradInput)
+        guard try vectorPoolBackward(g, zeroing: gradInput) else {
+            try maxPool2dReluBackwardUnfused(input: input, gradOutput: gradOutput, geometry: g, into: gradInput)
+            return
+        }
+        try launch1D("maxpool2d_backward16", file: "pool", count: g.batch * g.outputHeight * g.outputWidth * g.channels / 16,
+                     local: tuning.poolGroup,
+                     poolArguments(g) + [.buffer(try buffer(input, "maxpool2d relu backward")),
+                                         .buffer(try buffer(gradOutput, "maxpool2d relu backward")),
+                                         .buffer(try buffer(gradInput, "maxpool2d relu backward")), .flag(true)])
     }
 
     /// Whether a pooling backward pass takes its float16 kernel (CPU variant, 16-channel blocks,
