@@ -290,9 +290,11 @@ __kernel void conv2d_backward_kernel_reduce(const int rows, const int CO, const 
 //   S_PH, S_PW, S_QSH, S_QSW, S_QH, S_QW: the pooling window, its stride, the final output size
 //   S_ACTIVATION: 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 leaky relu (slope S_LEAKY_MILLI / 1000)
 //   S_BOUNDS: 1 when some window reaches into the zero padding (then reads are checked)
+//   S_BLOCKS: 16-channel blocks per work-item (S_CO a multiple of 16 x S_BLOCKS), each input value
+//     loaded once for all of them
 //   S_KEEP: 1 to also write every convolution output, activated, to `activations` (training,
 //     whose backward passes read them), for pooling windows that tile the S_OH x S_OW output
-// Global size: (N * S_QH * S_QW * S_CO / 16).
+// Global size: (N * S_QH * S_QW * S_CO / (16 * S_BLOCKS)).
 #ifdef S_CO
 #if S_ACTIVATION == 1
 #define S_ACTIVATE(v) fmax(v, 0.0f)
@@ -309,24 +311,29 @@ __kernel void conv2d_pool_forward_specialized(const int N, __global const float*
                                               __global const float* bias, const int hasBias, __global float* output,
                                               __global float* activations) {
     const int i = get_global_id(0);
-    const int blocks = S_CO / 16;
-    if (i >= N * S_QH * S_QW * blocks) return;
-    const int co0 = (i % blocks) * 16;
-    const int position = i / blocks;
+    const int groups = S_CO / (16 * S_BLOCKS);
+    if (i >= N * S_QH * S_QW * groups) return;
+    const int co0 = (i % groups) * 16 * S_BLOCKS;
+    const int position = i / groups;
     const int qw = position % S_QW;
     const int qh = (position / S_QW) % S_QH;
     const int n = position / (S_QW * S_QH);
     __global const float* image = input + (long)n * S_H * S_W * S_CI;
-    float16 acc[S_PH * S_PW];
+    float16 acc[S_PH * S_PW][S_BLOCKS];
     #pragma unroll
-    for (int p = 0; p < S_PH * S_PW; ++p) acc[p] = (float16)(0.0f);
+    for (int p = 0; p < S_PH * S_PW; ++p) {
+        #pragma unroll
+        for (int b = 0; b < S_BLOCKS; ++b) acc[p][b] = (float16)(0.0f);
+    }
     #pragma unroll
     for (int kh = 0; kh < S_KH; ++kh) {
         #pragma unroll
         for (int kw = 0; kw < S_KW; ++kw) {
             #pragma unroll
             for (int ci = 0; ci < S_CI; ++ci) {
-                const float16 w = vload16(0, weights + ((kh * S_KW + kw) * S_CI + ci) * S_CO + co0);
+                float16 w[S_BLOCKS];
+                #pragma unroll
+                for (int b = 0; b < S_BLOCKS; ++b) w[b] = vload16(0, weights + ((kh * S_KW + kw) * S_CI + ci) * S_CO + co0 + 16 * b);
                 #pragma unroll
                 for (int ph = 0; ph < S_PH; ++ph) {
                     #pragma unroll
@@ -339,30 +346,35 @@ __kernel void conv2d_pool_forward_specialized(const int N, __global const float*
                         } else {
                             x = image[(ih * S_W + iw) * S_CI + ci];
                         }
-                        acc[ph * S_PW + pw] = fma((float16)(x), w, acc[ph * S_PW + pw]);
+                        #pragma unroll
+                        for (int b = 0; b < S_BLOCKS; ++b) acc[ph * S_PW + pw][b] = fma((float16)(x), w[b], acc[ph * S_PW + pw][b]);
                     }
                 }
             }
         }
     }
+    #pragma unroll
+    for (int b = 0; b < S_BLOCKS; ++b) {
+        const int c = co0 + 16 * b;
 #if S_KEEP
-    // Training: every convolution output of the window too, with bias and activation (the
-    // windows tile the convolution's output, S_OH x S_OW, so each is written once).
-    const float16 shift = hasBias ? vload16(0, bias + co0) : (float16)(0.0f);
-    #pragma unroll
-    for (int ph = 0; ph < S_PH; ++ph) {
+        // Training: every convolution output of the window too, with bias and activation (the
+        // windows tile the convolution's output, S_OH x S_OW, so each is written once).
+        const float16 shift = hasBias ? vload16(0, bias + c) : (float16)(0.0f);
         #pragma unroll
-        for (int pw = 0; pw < S_PW; ++pw) {
-            const long pixel = ((long)n * S_OH + qh * S_PH + ph) * S_OW + qw * S_PW + pw;
-            vstore16(S_ACTIVATE(acc[ph * S_PW + pw] + shift), 0, activations + pixel * S_CO + co0);
+        for (int ph = 0; ph < S_PH; ++ph) {
+            #pragma unroll
+            for (int pw = 0; pw < S_PW; ++pw) {
+                const long pixel = ((long)n * S_OH + qh * S_PH + ph) * S_OW + qw * S_PW + pw;
+                vstore16(S_ACTIVATE(acc[ph * S_PW + pw][b] + shift), 0, activations + pixel * S_CO + c);
+            }
         }
-    }
 #endif
-    float16 best = acc[0];
-    #pragma unroll
-    for (int p = 1; p < S_PH * S_PW; ++p) best = fmax(best, acc[p]);
-    if (hasBias) best += vload16(0, bias + co0);
-    best = S_ACTIVATE(best);
-    vstore16(best, 0, output + (long)position * S_CO + co0);
+        float16 best = acc[0][b];
+        #pragma unroll
+        for (int p = 1; p < S_PH * S_PW; ++p) best = fmax(best, acc[p][b]);
+        if (hasBias) best += vload16(0, bias + c);
+        best = S_ACTIVATE(best);
+        vstore16(best, 0, output + (long)position * S_CO + c);
+    }
 }
 #endif

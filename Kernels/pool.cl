@@ -263,3 +263,91 @@ __kernel void avgpool2d_backward(POOL_SHAPE_ARGS, __global const float* gradOutp
         }
     gradInput[(((long)n * H + h) * W + w) * C + c] = acc;
 }
+
+// DeepLIFT through a whole Conv2D + relu + MaxPool2D block (CPU variant), one work-item per sample
+// of the batch: deeplift_maxpool16's rule with the relu (the multipliers of the convolution's
+// output), then the convolution's linear rule (its input gradient at stride 1), without writing
+// the convolution-sized multipliers out. Each output pixel's multipliers are dotted with the
+// kernel's taps (kh, kw, ci) into `taps` (local memory, one work-item per work-group), which the
+// input pixels then gather from. Every size but the batch is a compile-time constant:
+//   D_H, D_W, D_CI: the convolution's input   D_KH, D_KW, D_PT, D_PL: its kernel and padding
+//   D_CO, D_OH, D_OW: its output, which the D_PH x D_PW pooling windows tile (D_QH x D_QW of them)
+// Global size: (N), local size (1).
+#ifdef D_CO
+#define D_TAPS (D_KH * D_KW * D_CI)
+inline float sum16(float16 v) {
+    const float8 a = v.lo + v.hi;
+    const float4 b = a.lo + a.hi;
+    const float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+__kernel void deeplift_conv_block(const int N, const int referenceBatch, __global const float* gradOutput,
+                                  __global const float* preactivation, __global const float* referencePreactivation,
+                                  __global const float* output, __global const float* referenceOutput,
+                                  __global const float* weights, __global float* gradInput) {
+    __local float taps[D_OH * D_OW * D_TAPS];
+    const int n = get_global_id(0);
+    if (n >= N) return;
+    const int nr = referenceBatch == 1 ? 0 : n;
+    for (int qh = 0; qh < D_QH; ++qh) {
+        for (int qw = 0; qw < D_QW; ++qw) {
+            float16 multipliers[D_PH * D_PW][D_CO / 16];
+            for (int block = 0; block < D_CO / 16; ++block) {
+                const int c = block * 16;
+                const long offset = (((long)n * D_OH + qh * D_PH) * D_OW + qw * D_PW) * D_CO + c;
+                const long referenceOffset = (((long)nr * D_OH + qh * D_PH) * D_OW + qw * D_PW) * D_CO + c;
+                __global const float* window = preactivation + offset;
+                __global const float* referenceWindow = referencePreactivation + referenceOffset;
+                const int16 bestIndex = window_argmax16(window, D_OW, D_CO, D_PH, D_PW, 1);
+                const int16 referenceBestIndex = window_argmax16(referenceWindow, D_OW, D_CO, D_PH, D_PW, 1);
+                const float16 outX = vload16(0, output + (((long)n * D_QH + qh) * D_QW + qw) * D_CO + c);
+                const float16 outR = vload16(0, referenceOutput + (((long)nr * D_QH + qh) * D_QW + qw) * D_CO + c);
+                const float16 m = vload16(0, gradOutput + (((long)n * D_QH + qh) * D_QW + qw) * D_CO + c);
+                const float16 top = fmax(outX, outR);
+                const float16 towardX = m * (top - outR), towardR = m * (outX - top);
+                for (int ph = 0; ph < D_PH; ++ph)
+                    for (int pw = 0; pw < D_PW; ++pw) {
+                        const int p = ph * D_PW + pw;
+                        const long element = (ph * D_OW + pw) * D_CO;
+                        const float16 routed = select((float16)(0.0f), towardX, bestIndex == (int16)(p))
+                                             + select((float16)(0.0f), towardR, referenceBestIndex == (int16)(p));
+                        const float16 z = vload16(0, window + element), zr = vload16(0, referenceWindow + element);
+                        const float16 delta = pool_input16(window + element, 1) - pool_input16(referenceWindow + element, 1);
+                        float16 multiplier = select(routed / delta, (float16)(0.0f), isless(fabs(delta), (float16)(1e-7f)));
+                        const float16 dz = z - zr;
+                        const float16 derivative = select((float16)(0.0f), (float16)(1.0f), isgreater(z, (float16)(0.0f)));
+                        multipliers[p][block] = multiplier * select(delta / dz, derivative, isless(fabs(dz), (float16)(1e-6f)));
+                    }
+            }
+            for (int ph = 0; ph < D_PH; ++ph)
+                for (int pw = 0; pw < D_PW; ++pw) {
+                    const int pixel = (qh * D_PH + ph) * D_OW + qw * D_PW + pw;
+                    for (int t = 0; t < D_TAPS; ++t) {
+                        float16 acc = multipliers[ph * D_PW + pw][0] * vload16(0, weights + t * D_CO);
+                        for (int block = 1; block < D_CO / 16; ++block)
+                            acc = fma(multipliers[ph * D_PW + pw][block], vload16(0, weights + t * D_CO + block * 16), acc);
+                        taps[pixel * D_TAPS + t] = sum16(acc);
+                    }
+                }
+        }
+    }
+    // The input gradient: input pixel (h, w) takes tap (kh, kw) of output pixel (h + PT - kh, w + PL - kw).
+    __global float* image = gradInput + (long)n * D_H * D_W * D_CI;
+    for (int h = 0; h < D_H; ++h)
+        for (int w = 0; w < D_W; ++w)
+            for (int ci = 0; ci < D_CI; ++ci) {
+                float total = 0.0f;
+                for (int kh = 0; kh < D_KH; ++kh) {
+                    const int oh = h + D_PT - kh;
+                    if (oh < 0 || oh >= D_OH) continue;
+                    for (int kw = 0; kw < D_KW; ++kw) {
+                        const int ow = w + D_PL - kw;
+                        if (ow < 0 || ow >= D_OW) continue;
+                        total += taps[(oh * D_OW + ow) * D_TAPS + (kh * D_KW + kw) * D_CI + ci];
+                    }
+                }
+                image[(h * D_W + w) * D_CI + ci] = total;
+            }
+}
+#endif

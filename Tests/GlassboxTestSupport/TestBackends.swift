@@ -56,11 +56,13 @@ public enum TestBackends {
         cpu.denseBackwardFused = 1
         cpu.convInputPixels = 3
         cpu.convGradRows = 3
+        cpu.convBlocks = 4
         var gpu = KernelTuning.defaults(for: .gpu)
         (gpu.gemmTile, gpu.convGroup, gpu.convReduceChunk, gpu.convBackwardGroup) = (8, 128, 512, 64)
         (gpu.poolGroup, gpu.perturbGroup, gpu.tableGroup, gpu.tableVectors, gpu.sumChunk, gpu.elementwiseGroup) = (32, 128, 64, 2, 1024, 128)
         gpu.denseBackwardFused = 0
         gpu.convGradRows = 4
+        gpu.convBlocks = 2
         return [cpu, gpu]
     }()
 

@@ -40,8 +40,9 @@ final class TunedKernelTests: XCTestCase {
 
     func testConvolutionForwardBackwardAndFusedPoolAgree() throws {
         var random = SeededGenerator(seed: 72)
-        // 32 output channels take the shape-specialised kernel, 5 the general one.
-        for (channelsOut, stride, padding) in [(32, 1, Padding.valid), (5, 2, Padding.same), (16, 1, Padding.same)] {
+        // 16, 32 and 64 output channels take the shape-specialised kernel (64: four 16-channel
+        // blocks per work-item under the tuned parameters), 5 the general one.
+        for (channelsOut, stride, padding) in [(32, 1, Padding.valid), (5, 2, Padding.same), (16, 1, Padding.same), (64, 1, Padding.valid)] {
             let g = try Conv2DGeometry(inputShape: [3, 11, 13, 2], kernelShape: [3, 3, 2, channelsOut],
                                        strideHeight: stride, strideWidth: stride, padding: padding)
             let label = "tuned conv co\(channelsOut) s\(stride) \(padding)"

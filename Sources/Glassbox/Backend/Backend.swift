@@ -138,6 +138,14 @@ public protocol Backend: AnyObject {
     func deepLiftMaxPoolRelu(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
                              referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor,
                              geometry: Pool2DGeometry, into gradInput: Tensor) throws
+    /// DeepSHAP's whole Conv2D + relu + MaxPool2D block:
+    /// ``deepLiftMaxPoolRelu(gradOutput:input:referenceInput:preactivation:referencePreactivation:output:referenceOutput:geometry:into:)``
+    /// into `scratch` (the convolution's output shape), then the convolution's linear rule (its
+    /// input gradient with `kernel`) into `gradInput`, the multipliers of the convolution's input.
+    /// A backend that fuses the two may leave `scratch` untouched.
+    func deepLiftConvReluMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
+                                 referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor, pool: Pool2DGeometry,
+                                 kernel: Tensor, convolution: Conv2DGeometry, scratch: Tensor, into gradInput: Tensor) throws
 
     // MARK: Perturbations
 
@@ -261,6 +269,25 @@ extension Backend {
                             referenceOutput: referenceOutput, geometry: geometry, into: gradInput)
         try deepLiftRescale(gradOutput: gradInput, preactivation: preactivation, referencePreactivation: referencePreactivation,
                             output: input, referenceOutput: referenceInput, activation: .relu, into: gradInput)
+    }
+
+    public func deepLiftConvReluMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
+                                        referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor, pool: Pool2DGeometry,
+                                        kernel: Tensor, convolution: Conv2DGeometry, scratch: Tensor, into gradInput: Tensor) throws {
+        try deepLiftConvReluMaxPoolUnfused(gradOutput: gradOutput, input: input, referenceInput: referenceInput, preactivation: preactivation,
+                                           referencePreactivation: referencePreactivation, output: output, referenceOutput: referenceOutput,
+                                           pool: pool, kernel: kernel, convolution: convolution, scratch: scratch, into: gradInput)
+    }
+
+    /// ``deepLiftConvReluMaxPool(gradOutput:input:referenceInput:preactivation:referencePreactivation:output:referenceOutput:pool:kernel:convolution:scratch:into:)``
+    /// as its two ops.
+    public func deepLiftConvReluMaxPoolUnfused(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
+                                               referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor, pool: Pool2DGeometry,
+                                               kernel: Tensor, convolution: Conv2DGeometry, scratch: Tensor, into gradInput: Tensor) throws {
+        try deepLiftMaxPoolRelu(gradOutput: gradOutput, input: input, referenceInput: referenceInput, preactivation: preactivation,
+                                referencePreactivation: referencePreactivation, output: output, referenceOutput: referenceOutput,
+                                geometry: pool, into: scratch)
+        try conv2dBackwardInput(gradOutput: scratch, kernel: kernel, geometry: convolution, into: gradInput)
     }
 
     public func denseForward(_ x: Tensor, weights: Tensor, bias: Tensor?, activation: Activation, into y: Tensor) throws {

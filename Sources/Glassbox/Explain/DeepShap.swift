@@ -131,27 +131,36 @@ public struct DeepShap: Explainer {
             }
             let m = try backend.upload(values, shape: b.outputs[last].shape)
             var scratch: [Int: [Tensor]] = [:]
-            // Layers whose activation's rule a max pooling after them already applied.
-            var rescaled: Set<Int> = []
+            // Layers whose activation's rule a max pooling after them already applied, and
+            // layers whose every rule it applied (its multipliers are those of their input).
+            var rescaled: Set<Int> = [], applied: Set<Int> = []
             // The rules are symmetric in their two sides: the background's runner (batch n) is
             // `self`, the explained input's (batch 1) the reference.
             let multipliers = try network.propagate(bs, activations: b, gradient: m, inputGradient: true) { index, g, _ in
                 switch (bs.runners[index], xs.runners[index]) {
                 case (.single(let runner), .single(let explained)):
+                    if applied.contains(index) { return [g] }
                     if rescaled.contains(index), let rule = runner as? PreactivationRule {
                         return [try rule.deepLiftLinearBackward(g, parameters: network.parameters[index])]
                     }
-                    // Conv2D + relu + MaxPool2D: the pool's rule and the relu's in one op.
+                    // Conv2D + relu + MaxPool2D: the three rules in one op, else the pool's and the relu's.
                     let sources = model.layerInputs[index]
                     if let pool = runner as? Pool2DRunner, sources.count == 1, let producer = sources.first, producer >= 0,
                        network.consumers[producer] == 1,
                        case .single(let producerRunner) = bs.runners[producer], let rule = producerRunner as? PreactivationRule,
-                       case .single(let producerReference) = xs.runners[producer], let referenceRule = producerReference as? PreactivationRule,
-                       let fused = try pool.deepLiftBackward(g, input: b.inputs[index][0], output: b.outputs[index],
-                                                             referenceInput: x.inputs[index][0], referenceOutput: x.outputs[index],
-                                                             throughReluOf: rule, reference: referenceRule) {
-                        rescaled.insert(producer)
-                        return [fused]
+                       case .single(let producerReference) = xs.runners[producer], let referenceRule = producerReference as? PreactivationRule {
+                        if let block = try rule.deepLiftBackward(g, through: pool, poolInput: b.inputs[index][0], poolOutput: b.outputs[index],
+                                                                 referencePoolInput: x.inputs[index][0], referencePoolOutput: x.outputs[index],
+                                                                 reference: referenceRule, parameters: network.parameters[producer]) {
+                            applied.insert(producer)
+                            return [block]
+                        }
+                        if let fused = try pool.deepLiftBackward(g, input: b.inputs[index][0], output: b.outputs[index],
+                                                                 referenceInput: x.inputs[index][0], referenceOutput: x.outputs[index],
+                                                                 throughReluOf: rule, reference: referenceRule) {
+                            rescaled.insert(producer)
+                            return [fused]
+                        }
                     }
                     if let rule = runner as? DeepLiftRule {
                         return [try rule.deepLiftBackward(g, input: b.inputs[index][0], output: b.outputs[index], reference: explained,

@@ -122,6 +122,20 @@ public struct Conv2D: Layer {
             return try deepLiftLinearBackward(m, parameters: parameters)
         }
 
+        /// Conv2D + relu + max pooling: ``Backend/deepLiftConvReluMaxPool(gradOutput:input:referenceInput:preactivation:referencePreactivation:output:referenceOutput:pool:kernel:convolution:scratch:into:)``.
+        func deepLiftBackward(_ m: Tensor, through pool: Pool2DRunner, poolInput: Tensor, poolOutput: Tensor, referencePoolInput: Tensor,
+                              referencePoolOutput: Tensor, reference: any PreactivationRule, parameters: [Tensor]) throws -> Tensor? {
+            guard pool.kind == .max, activation == .relu, let z = preactivation.tensor, let zr = reference.preactivation.tensor else { return nil }
+            if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
+            // The reference side keeps its own shape when it is one sample of the batch.
+            try backend.deepLiftConvReluMaxPool(gradOutput: m, input: poolInput, referenceInput: referencePoolInput,
+                                                preactivation: try z.reshaped(poolInput.shape),
+                                                referencePreactivation: try zr.reshaped(referencePoolInput.shape), output: poolOutput,
+                                                referenceOutput: referencePoolOutput, pool: pool.geometry, kernel: parameters[0],
+                                                convolution: geometry, scratch: try pool.gradientBuffer(), into: gradInput!)
+            return gradInput!
+        }
+
         func deepLiftLinearBackward(_ m: Tensor, parameters: [Tensor]) throws -> Tensor {
             if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
             try backend.conv2dBackwardInput(gradOutput: m, kernel: parameters[0], geometry: geometry, into: gradInput!)

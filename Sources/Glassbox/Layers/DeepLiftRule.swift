@@ -24,6 +24,17 @@ protocol PreactivationRule: DeepLiftRule {
     var preactivation: PreactivationStore { get }
     /// The multipliers of the layer's input given those of its pre-activation (the linear rule).
     func deepLiftLinearBackward(_ m: Tensor, parameters: [Tensor]) throws -> Tensor
+    /// The multipliers of the layer's input given those of the output of `pool`, the max
+    /// pooling that alone reads this layer's output: the pooling's rule, the activation's and the
+    /// linear rule in one op; nil where the layer does not fuse them (then each rule runs).
+    /// `poolInput` and `poolOutput` are this runner's side, the reference's side is `reference`'s.
+    func deepLiftBackward(_ m: Tensor, through pool: Pool2DRunner, poolInput: Tensor, poolOutput: Tensor, referencePoolInput: Tensor,
+                          referencePoolOutput: Tensor, reference: any PreactivationRule, parameters: [Tensor]) throws -> Tensor?
+}
+
+extension PreactivationRule {
+    func deepLiftBackward(_ m: Tensor, through pool: Pool2DRunner, poolInput: Tensor, poolOutput: Tensor, referencePoolInput: Tensor,
+                          referencePoolOutput: Tensor, reference: any PreactivationRule, parameters: [Tensor]) throws -> Tensor? { nil }
 }
 
 /// Pre-activations kept beside the output, for the rescale rule of a layer's activation.

@@ -77,7 +77,8 @@ final class Pool2DRunner: DeepLiftRule {
         return result
     }
 
-    private func gradientBuffer() throws -> Tensor {
+    /// The buffer of the gradient (or multipliers) of the pooling's input, made on first use.
+    func gradientBuffer() throws -> Tensor {
         if gradInput == nil { gradInput = try backend.makeTensor(shape: geometry.inputShape) }
         return gradInput!
     }

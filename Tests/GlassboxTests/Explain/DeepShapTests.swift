@@ -105,37 +105,82 @@ final class DeepShapTests: XCTestCase {
     /// channels, the two rules' launches at 3) against the reference's two rules, with a one-sample
     /// reference side and pre-activations equal to the reference's (the derivative fallback) and
     /// ties inside windows.
+    /// The operands of the max-pool and relu rule over `pool` (the background's side) and `one`
+    /// (the reference's): multipliers `m`, pre-activations `zb`, `z1` (some equal across the
+    /// sides, some ties at zero inside windows), their relus `yb`, `y1` and pooled relus `ob`, `o1`.
+    func poolReluOperands(_ pool: Pool2DGeometry, _ one: Pool2DGeometry, _ random: inout SeededGenerator) throws -> [NamedTensor] {
+        let cpu = TestBackends.reference
+        let z1 = random.floats(one.inputShape.elementCount, in: -1...1)
+        var zb = random.floats(pool.inputShape.elementCount, in: -1...1)
+        for i in stride(from: 0, to: zb.count, by: 11) { zb[i] = z1[i % z1.count] }
+        for i in stride(from: 5, to: zb.count, by: 13) { zb[i] = 0 }
+        func relu(_ z: [Float]) -> [Float] { z.map { max($0, 0) } }
+        func pooled(_ values: [Float], _ geometry: Pool2DGeometry) throws -> [Float] {
+            let y = try cpu.makeTensor(shape: geometry.outputShape)
+            try cpu.maxPool2dForward(input: try cpu.upload(values, shape: geometry.inputShape), geometry: geometry, into: y)
+            return try cpu.download(y)
+        }
+        return [.input("m", pool.outputShape, random.floats(pool.outputShape.elementCount)),
+                .input("yb", pool.inputShape, relu(zb)), .input("y1", one.inputShape, relu(z1)),
+                .input("zb", pool.inputShape, zb), .input("z1", one.inputShape, z1),
+                .input("ob", pool.outputShape, try pooled(relu(zb), pool)), .input("o1", one.outputShape, try pooled(relu(z1), one))]
+    }
+
     func testFusedMaxPoolReluRuleAgreesWithItsTwoRules() throws {
         var random = SeededGenerator(seed: 74)
-        let cpu = TestBackends.reference
         for (batch, height, width, channels) in [(5, 6, 8, 16), (3, 5, 7, 3), (2, 26, 26, 32)] {
             let pool = try Pool2DGeometry(inputShape: [batch, height, width, channels])
             let one = try Pool2DGeometry(inputShape: [1, height, width, channels])
-            let sample = one.inputShape.elementCount
-            let z1 = random.floats(sample, in: -1...1)
-            var zb = random.floats(pool.inputShape.elementCount, in: -1...1)
-            for i in stride(from: 0, to: zb.count, by: 11) { zb[i] = z1[i % sample] }
-            for i in stride(from: 5, to: zb.count, by: 13) { zb[i] = 0 }   // ties at zero inside windows
-            func relu(_ z: [Float]) -> [Float] { z.map { max($0, 0) } }
-            func pooled(_ values: [Float], _ geometry: Pool2DGeometry) throws -> [Float] {
-                let y = try cpu.makeTensor(shape: geometry.outputShape)
-                try cpu.maxPool2dForward(input: try cpu.upload(values, shape: geometry.inputShape), geometry: geometry, into: y)
-                return try cpu.download(y)
-            }
             // The default parameters, then the tuned ones (another pool work-group size).
             for backends in [nil, try TestBackends.tunedOpenCLBackends()] {
-                let fused = try assertBackendsAgree("deeplift maxpool + relu \(pool.inputShape)", [
-                    .input("m", pool.outputShape, random.floats(pool.outputShape.elementCount)),
-                    .input("yb", pool.inputShape, relu(zb)), .input("y1", one.inputShape, relu(z1)),
-                    .input("zb", pool.inputShape, zb), .input("z1", one.inputShape, z1),
-                    .input("ob", pool.outputShape, try pooled(relu(zb), pool)), .input("o1", one.outputShape, try pooled(relu(z1), one)),
-                    .output("g", pool.inputShape),
-                ], tolerance: 1e-5, backends: backends) { backend, t in
+                let fused = try assertBackendsAgree("deeplift maxpool + relu \(pool.inputShape)",
+                                                    try poolReluOperands(pool, one, &random) + [.output("g", pool.inputShape)],
+                                                    tolerance: 1e-5, backends: backends) { backend, t in
                     try backend.deepLiftMaxPoolRelu(gradOutput: t["m"]!, input: t["yb"]!, referenceInput: t["y1"]!, preactivation: t["zb"]!,
                                                     referencePreactivation: t["z1"]!, output: t["ob"]!, referenceOutput: t["o1"]!,
                                                     geometry: pool, into: t["g"]!)
                 }
                 XCTAssertGreaterThan(fused["g"]!.filter { $0 != 0 }.count, fused["g"]!.count / 8, "most windows route a multiplier")
+            }
+        }
+    }
+
+    /// The whole Conv2D + relu + MaxPool2D rule in one op against the reference's separate rules:
+    /// shapes the fused kernel takes (1 to 3 input channels, 16 to 48 filters, `valid` and `same`,
+    /// 2x2 and 3x3 windows, the reference CNN's block; a one-sample and a whole-batch reference)
+    /// and ones that take the two ops (17 filters, stride 2, windows that do not tile).
+    func testConvBlockRuleAgreesWithItsRules() throws {
+        var random = SeededGenerator(seed: 75)
+        struct Block { let batch, height, width, channels, kernel, filters, stride, pool: Int; let padding: Padding; let wholeReference: Bool }
+        let blocks = [
+            Block(batch: 3, height: 8, width: 8, channels: 1, kernel: 3, filters: 32, stride: 1, pool: 2, padding: .valid, wholeReference: false),
+            Block(batch: 2, height: 9, width: 9, channels: 2, kernel: 2, filters: 48, stride: 1, pool: 3, padding: .same, wholeReference: false),
+            Block(batch: 2, height: 6, width: 10, channels: 3, kernel: 3, filters: 16, stride: 1, pool: 2, padding: .same, wholeReference: true),
+            Block(batch: 4, height: 28, width: 28, channels: 1, kernel: 3, filters: 32, stride: 1, pool: 2, padding: .valid, wholeReference: false),
+            Block(batch: 2, height: 10, width: 10, channels: 1, kernel: 3, filters: 17, stride: 1, pool: 2, padding: .valid, wholeReference: false),
+            Block(batch: 2, height: 13, width: 13, channels: 1, kernel: 3, filters: 16, stride: 2, pool: 2, padding: .valid, wholeReference: false),
+            Block(batch: 2, height: 7, width: 9, channels: 3, kernel: 3, filters: 16, stride: 1, pool: 3, padding: .same, wholeReference: false),
+        ]
+        for block in blocks {
+            let conv = try Conv2DGeometry(inputShape: [block.batch, block.height, block.width, block.channels],
+                                          kernelShape: [block.kernel, block.kernel, block.channels, block.filters],
+                                          strideHeight: block.stride, strideWidth: block.stride, padding: block.padding)
+            let pool = try Pool2DGeometry(inputShape: conv.outputShape, poolHeight: block.pool, poolWidth: block.pool)
+            let referenceBatch = block.wholeReference ? block.batch : 1
+            var referenceShape = conv.outputShape.dimensions
+            referenceShape[0] = referenceBatch
+            let one = try Pool2DGeometry(inputShape: try Shape(referenceShape), poolHeight: block.pool, poolWidth: block.pool)
+            let label = "deeplift conv block \(conv.inputShape) k\(conv.kernelShape) s\(block.stride) \(block.padding) pool \(block.pool) reference \(referenceBatch)"
+            for backends in [nil, try TestBackends.tunedOpenCLBackends()] {
+                let result = try assertBackendsAgree(label, try poolReluOperands(pool, one, &random) + [
+                    .input("k", conv.kernelShape, random.floats(conv.kernelShape.elementCount)),
+                    .output("scratch", conv.outputShape), .output("g", conv.inputShape),
+                ], compare: ["g"], tolerance: 1e-5, backends: backends) { backend, t in
+                    try backend.deepLiftConvReluMaxPool(gradOutput: t["m"]!, input: t["yb"]!, referenceInput: t["y1"]!, preactivation: t["zb"]!,
+                                                        referencePreactivation: t["z1"]!, output: t["ob"]!, referenceOutput: t["o1"]!,
+                                                        pool: pool, kernel: t["k"]!, convolution: conv, scratch: t["scratch"]!, into: t["g"]!)
+                }
+                XCTAssertGreaterThan(result["g"]!.filter { $0 != 0 }.count, result["g"]!.count / 2, label)
             }
         }
     }

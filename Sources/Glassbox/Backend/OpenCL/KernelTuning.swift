@@ -37,8 +37,11 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     public var gemmTile = 16
     /// Output pixels per work-item in `conv2d_forward_blocked` (`CONV_PIXELS`).
     public var convPixels = 4
-    /// Work-group size of the shape-specialised convolution (16 output channels per work-item).
+    /// Work-group size of the shape-specialised convolution.
     public var convGroup = 16
+    /// 16-channel blocks of output channels per work-item of the shape-specialised convolution
+    /// (`S_BLOCKS`; where the channels do not divide, 1): each input value loads once for all.
+    public var convBlocks = 2
     /// Output positions summed per partial in the conv weight gradient (`CONV_REDUCE_CHUNK`).
     public var convReduceChunk = 256
     /// Work-items per work-group along the chunks of `conv2d_backward_kernel_partial`.
@@ -75,7 +78,7 @@ public struct KernelTuning: Hashable, Sendable, Codable {
         case .cpu:
             return KernelTuning(variant: .cpu)
         case .gpu:
-            return KernelTuning(variant: .gpu, convGroup: 64, convBackwardGroup: 32, convGradRows: 1, poolGroup: 16, perturbGroup: 64,
+            return KernelTuning(variant: .gpu, convGroup: 64, convBlocks: 1, convBackwardGroup: 32, convGradRows: 1, poolGroup: 16, perturbGroup: 64,
                                 tableGroup: 16, tableVectors: 1, denseBackwardFused: 1, sumChunk: 256, elementwiseGroup: 256)
         }
     }
@@ -177,6 +180,8 @@ public struct TunableParameter: Sendable {
         TunableParameter(name: "convGroup", group: .convForward, keyPath: \.convGroup,
                          candidates: [.cpu: [4, 16, 64], .gpu: [32, 64, 128, 256]],
                          allowed: 1...1024),
+        TunableParameter(name: "convBlocks", group: .convForward, keyPath: \.convBlocks,
+                         candidates: [.cpu: [1, 2, 4], .gpu: [1, 2]], allowed: 1...4),
         TunableParameter(name: "convReduceChunk", group: .convBackward, keyPath: \.convReduceChunk,
                          candidates: [.cpu: [64, 128, 256, 512, 1024], .gpu: [64, 128, 256, 512]], allowed: 16...8192),
         TunableParameter(name: "convBackwardGroup", group: .convBackward, keyPath: \.convBackwardGroup,

@@ -32,6 +32,37 @@ extension OpenCLBackend {
                                         referenceOutput: referenceOutput, relu: (preactivation, referencePreactivation), geometry: g, into: gradInput)
     }
 
+    /// One launch of `deeplift_conv_block` (CPU variant: stride-1 convolution, 16-channel
+    /// blocks, pooling windows that tile its output, at most 64 kernel taps); else the two ops.
+    public func deepLiftConvReluMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
+                                        referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor, pool g: Pool2DGeometry,
+                                        kernel: Tensor, convolution c: Conv2DGeometry, scratch: Tensor, into gradInput: Tensor) throws {
+        try ShapeChecks.deepLiftMaxPool(gradOutput, input, referenceInput, output, referenceOutput, g, scratch)
+        try ShapeChecks.deepLiftRescale(scratch, preactivation, referencePreactivation, input, referenceInput, .relu, scratch)
+        try ShapeChecks.conv2dBackwardInput(scratch, kernel, c, gradInput)
+        let taps = c.kernelHeight * c.kernelWidth * c.inputChannels
+        guard variant == .cpu, c.strideHeight == 1, c.strideWidth == 1, c.outputChannels % 16 == 0, g.windowsTileInput, taps <= 64,
+              c.outputHeight * c.outputWidth * taps <= Self.convBlockTapsLimit else {
+            try deepLiftConvReluMaxPoolUnfused(gradOutput: gradOutput, input: input, referenceInput: referenceInput, preactivation: preactivation,
+                                               referencePreactivation: referencePreactivation, output: output, referenceOutput: referenceOutput,
+                                               pool: g, kernel: kernel, convolution: c, scratch: scratch, into: gradInput)
+            return
+        }
+        let referenceBatch = referenceInput.elementCount == input.elementCount ? g.batch : 1
+        let defines: [(String, Int)] = [
+            ("D_H", c.inputHeight), ("D_W", c.inputWidth), ("D_CI", c.inputChannels), ("D_KH", c.kernelHeight), ("D_KW", c.kernelWidth),
+            ("D_PT", c.padTop), ("D_PL", c.padLeft), ("D_CO", c.outputChannels), ("D_OH", c.outputHeight), ("D_OW", c.outputWidth),
+            ("D_PH", g.poolHeight), ("D_PW", g.poolWidth), ("D_QH", g.outputHeight), ("D_QW", g.outputWidth),
+        ]
+        func buffers(_ tensors: [Tensor]) throws -> [KernelArgument] { try tensors.map { .buffer(try buffer($0, "deeplift_conv_block")) } }
+        try launch("deeplift_conv_block", file: "pool", defines: defines, global: [g.batch], local: [1],
+                   [.int(g.batch), .int(referenceBatch)]
+                    + (try buffers([gradOutput, preactivation, referencePreactivation, output, referenceOutput, kernel, gradInput])))
+    }
+
+    /// The most floats of `deeplift_conv_block`'s local tap sums (output pixels x kernel taps): 256 KiB.
+    static let convBlockTapsLimit = 65_536
+
     /// `deeplift_maxpool16`, with the relu's rescale rule when `relu` gives its pre-activations.
     private func launchVectorDeepLiftMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, output: Tensor, referenceOutput: Tensor,
                                              relu: (Tensor, Tensor)?, geometry g: Pool2DGeometry, into gradInput: Tensor) throws {
