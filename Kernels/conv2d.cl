@@ -297,7 +297,7 @@ __kernel void conv2d_backward_kernel_reduce(const int rows, const int CO, const 
 // Global size: (N * S_QH * S_QW * S_CO / (16 * S_BLOCKS)).
 #ifdef S_CO
 #if S_ACTIVATION == 1
-#define S_ACTIVATE(v) fmax(v, 0.0f)
+#define S_ACTIVATE(v) select(fmax(v, 0.0f), v, isnan(v))   // NaN passes, as relu_forward
 #elif S_ACTIVATION == 2
 #define S_ACTIVATE(v) (1.0f / (1.0f + exp(-(v))))
 #elif S_ACTIVATION == 3

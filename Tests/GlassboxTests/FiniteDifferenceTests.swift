@@ -151,7 +151,8 @@ final class FiniteDifferenceTests: XCTestCase {
     }
 
     /// `maxpool(relu(z))`: the pooling's backward pass through the relu, given the relu's
-    /// outputs, is the gradient of z (half of the values negative).
+    /// outputs, is the gradient of z (half of the values negative). This checks the reference's
+    /// composition; `PoolTests` checks OpenCL's one-launch form against it.
     func testMaxPoolThroughReluGradient() throws {
         var random = SeededGenerator(seed: 24)
         for (pool, stride) in [(2, 2), (3, 2)] {

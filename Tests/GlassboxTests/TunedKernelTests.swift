@@ -74,15 +74,19 @@ final class TunedKernelTests: XCTestCase {
             try backend.conv2dPoolForward(input: t["x"]!, kernel: t["k"]!, bias: t["bias"], geometry: g, pool: pool,
                                           activation: .relu, into: t["y"]!)
         }
-        let trainingGeometry = try Conv2DGeometry(inputShape: [3, 10, 10, 1], kernelShape: [3, 3, 1, 32])
-        let trainingPool = try Pool2DGeometry(inputShape: trainingGeometry.outputShape)
-        try assertBackendsAgree("tuned training conv + pool fused", [
-            .input("x", trainingGeometry.inputShape, random.floats(trainingGeometry.inputShape.elementCount)),
-            .input("k", trainingGeometry.kernelShape, random.floats(trainingGeometry.kernelShape.elementCount)),
-            .input("bias", [32], random.floats(32)), .output("a", trainingGeometry.outputShape), .output("y", trainingPool.outputShape),
-        ], tolerance: 1e-5, backends: try backends()) { backend, t in
-            try backend.conv2dActivationPoolForward(input: t["x"]!, kernel: t["k"]!, bias: t["bias"], geometry: trainingGeometry,
-                                                    pool: trainingPool, activation: .relu, activations: t["a"]!, into: t["y"]!)
+        // 64 filters take four 16-channel blocks per work-item under the tuned parameters.
+        for (filters, poolSize) in [(32, 2), (64, 3)] {
+            let trainingGeometry = try Conv2DGeometry(inputShape: [3, 8, 8, 1], kernelShape: [3, 3, 1, filters])
+            let trainingPool = try Pool2DGeometry(inputShape: trainingGeometry.outputShape, poolHeight: poolSize, poolWidth: poolSize)
+            try assertBackendsAgree("tuned training conv + pool fused, \(filters) filters, pool \(poolSize)", [
+                .input("x", trainingGeometry.inputShape, random.floats(trainingGeometry.inputShape.elementCount)),
+                .input("k", trainingGeometry.kernelShape, random.floats(trainingGeometry.kernelShape.elementCount)),
+                .input("bias", [filters], random.floats(filters)), .output("a", trainingGeometry.outputShape),
+                .output("y", trainingPool.outputShape),
+            ], tolerance: 1e-5, backends: try backends()) { backend, t in
+                try backend.conv2dActivationPoolForward(input: t["x"]!, kernel: t["k"]!, bias: t["bias"], geometry: trainingGeometry,
+                                                        pool: trainingPool, activation: .relu, activations: t["a"]!, into: t["y"]!)
+            }
         }
     }
 

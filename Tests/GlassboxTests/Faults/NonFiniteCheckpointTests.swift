@@ -61,6 +61,32 @@ final class NonFiniteCheckpointTests: XCTestCase {
         }
     }
 
+    /// A NaN pixel reaches the relu outputs of a 16-filter convolution on every backend, with
+    /// the relu inside the convolution's kernel (alone, and keeping the activations before a
+    /// max pooling), as `relu_forward` passes it.
+    func testConvReluPassesNaNThroughOnEveryBackend() throws {
+        var random = SeededGenerator(seed: 31)
+        let g = try Conv2DGeometry(inputShape: [1, 6, 6, 1], kernelShape: [3, 3, 1, 16])
+        let pool = try Pool2DGeometry(inputShape: g.outputShape)
+        var pixels = random.floats(36)
+        pixels[14] = .nan
+        let kernel = random.floats(g.kernelShape.elementCount)
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let x = try backend.upload(pixels, shape: g.inputShape), k = try backend.upload(kernel, shape: g.kernelShape)
+            let alone = try backend.makeTensor(shape: g.outputShape, filledWith: 7)
+            try backend.conv2dPoolForward(input: x, kernel: k, bias: nil, geometry: g, pool: nil, activation: .relu, into: alone)
+            let kept = try backend.makeTensor(shape: g.outputShape, filledWith: 7), pooled = try backend.makeTensor(shape: pool.outputShape)
+            try backend.conv2dActivationPoolForward(input: x, kernel: k, bias: nil, geometry: g, pool: pool, activation: .relu,
+                                                    activations: kept, into: pooled)
+            // Pixel (2, 2) feeds the 3x3 outputs (0...2, 0...2) of every filter.
+            for (name, tensor) in [("alone", alone), ("kept", kept)] {
+                let values = try backend.download(tensor)
+                XCTAssertEqual(values.filter(\.isNaN).count, 9 * 16, "\(backend.name) \(name)")
+                XCTAssertTrue(values.allSatisfy { $0.isNaN || $0 >= 0 }, "\(backend.name) \(name)")
+            }
+        }
+    }
+
     /// Weights that turn non-finite in a step whose loss was still finite are caught right after
     /// that step by the parameter check, on every backend (before, only the next loss told).
     func testAParameterNaNIsCaughtAfterTheStepEvenWhenTheLossIsFinite() throws {

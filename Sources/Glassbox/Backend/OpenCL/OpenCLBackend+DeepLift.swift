@@ -33,7 +33,8 @@ extension OpenCLBackend {
     }
 
     /// One launch of `deeplift_conv_block` (CPU variant: stride-1 convolution, 16-channel
-    /// blocks, pooling windows that tile its output, at most 64 kernel taps); else the two ops.
+    /// blocks, pooling windows that tile its output, at most 64 kernel taps, tap sums that fit
+    /// the device's local memory); else the two ops.
     public func deepLiftConvReluMaxPool(gradOutput: Tensor, input: Tensor, referenceInput: Tensor, preactivation: Tensor,
                                         referencePreactivation: Tensor, output: Tensor, referenceOutput: Tensor, pool g: Pool2DGeometry,
                                         kernel: Tensor, convolution c: Conv2DGeometry, scratch: Tensor, into gradInput: Tensor) throws {
@@ -41,8 +42,9 @@ extension OpenCLBackend {
         try ShapeChecks.deepLiftRescale(scratch, preactivation, referencePreactivation, input, referenceInput, .relu, scratch)
         try ShapeChecks.conv2dBackwardInput(scratch, kernel, c, gradInput)
         let taps = c.kernelHeight * c.kernelWidth * c.inputChannels
+        let tapSums = c.outputHeight * c.outputWidth * taps
         guard variant == .cpu, c.strideHeight == 1, c.strideWidth == 1, c.outputChannels % 16 == 0, g.windowsTileInput, taps <= 64,
-              c.outputHeight * c.outputWidth * taps <= Self.convBlockTapsLimit else {
+              tapSums <= Self.convBlockTapsLimit, UInt64(tapSums * MemoryLayout<Float>.size) <= device.localMemoryBytes else {
             try deepLiftConvReluMaxPoolUnfused(gradOutput: gradOutput, input: input, referenceInput: referenceInput, preactivation: preactivation,
                                                referencePreactivation: referencePreactivation, output: output, referenceOutput: referenceOutput,
                                                pool: g, kernel: kernel, convolution: c, scratch: scratch, into: gradInput)
