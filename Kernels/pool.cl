@@ -174,6 +174,25 @@ __kernel void maxpool2d_backward16(POOL_SHAPE_ARGS, __global const float* input,
         }
 }
 
+// The max-pool rule's multiplier of window element p (at `x` and `reference` on the two sides) for
+// 16 channels, given what each side's first maximum routes (`towardX` to the input's, `towardR`
+// to the reference's); with `relu`, `x` and `reference` hold the relu's inputs and the relu's
+// rescale rule multiplies in (deeplift_rescale with activation 1).
+inline float16 deeplift_pool_element16(__global const float* x, __global const float* reference, int p, int16 bestIndex,
+                                       int16 referenceBestIndex, float16 towardX, float16 towardR, int relu) {
+    const float16 routed = select((float16)(0.0f), towardX, bestIndex == (int16)(p))
+                         + select((float16)(0.0f), towardR, referenceBestIndex == (int16)(p));
+    const float16 delta = pool_input16(x, relu) - pool_input16(reference, relu);
+    float16 multiplier = select(routed / delta, (float16)(0.0f), isless(fabs(delta), (float16)(1e-7f)));
+    if (relu) {
+        const float16 z = vload16(0, x);
+        const float16 dz = z - vload16(0, reference);
+        const float16 derivative = select((float16)(0.0f), (float16)(1.0f), isgreater(z, (float16)(0.0f)));
+        multiplier *= select(delta / dz, derivative, isless(fabs(dz), (float16)(1e-6f)));
+    }
+    return multiplier;
+}
+
 // deeplift_maxpool for C % 16 == 0 and disjoint windows inside the input, as maxpool2d_backward16:
 // one work-item per output position and 16 channels; elements in no window are left to the host
 // (zeroed first). With `relu` set, each multiplier then takes the rescale rule of the relu whose
@@ -212,17 +231,8 @@ __kernel void deeplift_maxpool16(POOL_SHAPE_ARGS, const int referenceBatch, __gl
         for (int pw = 0; pw < PW; ++pw) {
             const int p = ph * PW + pw;
             const long element = (ph * W + pw) * C;
-            const float16 routed = select((float16)(0.0f), towardX, bestIndex == (int16)(p))
-                                 + select((float16)(0.0f), towardR, referenceBestIndex == (int16)(p));
-            const float16 delta = pool_input16(window + element, relu) - pool_input16(referenceWindow + element, relu);
-            float16 multiplier = select(routed / delta, (float16)(0.0f), isless(fabs(delta), (float16)(1e-7f)));
-            if (relu) {
-                const float16 z = vload16(0, window + element);
-                const float16 dz = z - vload16(0, referenceWindow + element);
-                const float16 derivative = select((float16)(0.0f), (float16)(1.0f), isgreater(z, (float16)(0.0f)));
-                multiplier *= select(delta / dz, derivative, isless(fabs(dz), (float16)(1e-6f)));
-            }
-            vstore16(multiplier, 0, gradInput + offset + element);
+            vstore16(deeplift_pool_element16(window + element, referenceWindow + element, p, bestIndex, referenceBestIndex,
+                                             towardX, towardR, relu), 0, gradInput + offset + element);
         }
 }
 
@@ -310,14 +320,8 @@ __kernel void deeplift_conv_block(const int N, const int referenceBatch, __globa
                     for (int pw = 0; pw < D_PW; ++pw) {
                         const int p = ph * D_PW + pw;
                         const long element = (ph * D_OW + pw) * D_CO;
-                        const float16 routed = select((float16)(0.0f), towardX, bestIndex == (int16)(p))
-                                             + select((float16)(0.0f), towardR, referenceBestIndex == (int16)(p));
-                        const float16 z = vload16(0, window + element), zr = vload16(0, referenceWindow + element);
-                        const float16 delta = pool_input16(window + element, 1) - pool_input16(referenceWindow + element, 1);
-                        float16 multiplier = select(routed / delta, (float16)(0.0f), isless(fabs(delta), (float16)(1e-7f)));
-                        const float16 dz = z - zr;
-                        const float16 derivative = select((float16)(0.0f), (float16)(1.0f), isgreater(z, (float16)(0.0f)));
-                        multipliers[p][block] = multiplier * select(delta / dz, derivative, isless(fabs(dz), (float16)(1e-6f)));
+                        multipliers[p][block] = deeplift_pool_element16(window + element, referenceWindow + element, p, bestIndex,
+                                                                        referenceBestIndex, towardX, towardR, 1);
                     }
             }
             for (int ph = 0; ph < D_PH; ++ph)

@@ -151,9 +151,9 @@ public struct Pool2DGeometry: Equatable, Sendable {
     }
 
     /// Whether the windows tile the input: disjoint (stride = window), inside it, and covering
-    /// every element.
+    /// every element (then `same` padding reaches no padding either).
     public var windowsTileInput: Bool {
-        padding == .valid && strideHeight == poolHeight && strideWidth == poolWidth
+        strideHeight == poolHeight && strideWidth == poolWidth
             && outputHeight * poolHeight == inputHeight && outputWidth * poolWidth == inputWidth
     }
 }

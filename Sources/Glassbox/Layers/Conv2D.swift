@@ -107,7 +107,8 @@ public struct Conv2D: Layer {
         /// convolution's output, in one op that keeps the activations for the backward passes
         /// (``Backend/conv2dActivationPoolForward(input:kernel:bias:geometry:pool:activation:activations:into:)``).
         func fusedTrainingForward(_ input: Tensor, parameters: [Tensor], next: any LayerRunner) throws -> (own: Tensor, next: Tensor)? {
-            guard !preactivation.keeps, let pool = next as? Pool2DRunner, pool.kind == .max, pool.geometry.windowsTileInput,
+            guard !preactivation.keeps, let pool = next as? Pool2DRunner, pool.kind == .max, pool.geometry.padding == .valid,
+                  pool.geometry.windowsTileInput,
                   activation != .softmax else { return nil }
             try backend.conv2dActivationPoolForward(input: input, kernel: parameters[0], bias: parameters[1], geometry: geometry,
                                                     pool: pool.geometry, activation: activation, activations: output, into: pool.output)

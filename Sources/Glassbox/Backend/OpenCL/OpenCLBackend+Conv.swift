@@ -174,9 +174,7 @@ extension OpenCLBackend {
     func vectorPoolBackward(_ g: Pool2DGeometry, zeroing gradInput: Tensor) throws -> Bool {
         let disjoint = g.strideHeight >= g.poolHeight && g.strideWidth >= g.poolWidth
         guard variant == .cpu && g.channels % 16 == 0 && disjoint && g.windowsInside else { return false }
-        let tiles = g.strideHeight == g.poolHeight && g.strideWidth == g.poolWidth
-            && g.outputHeight * g.strideHeight == g.inputHeight && g.outputWidth * g.strideWidth == g.inputWidth
-        if !tiles { try fill(gradInput, with: 0) }
+        if !g.windowsTileInput { try fill(gradInput, with: 0) }
         return true
     }
 
