@@ -53,3 +53,41 @@ __kernel void segment_table_sweep(const int count, const int units, const int gr
     #pragma unroll
     for (int v = 0; v < SWEEP_VECTORS; ++v) if (v < vectors) vstore16(acc[v], v, output + (long)i * units + u0);
 }
+
+// The segment table's parts (SegmentTable's build, before any sweep): part k of group g reads the
+// pooled features of image img (one of the 2^colours images that switch the segments' colours)
+// at each of g's positions and sums the first Dense layer's weight rows they scale:
+//   parts[k, u] = sum over p in positions[starts[g]..<starts[g+1]], c < channels of
+//                 features[img, p * channels + c] * weights[p * channels + c, u]
+// with (g, img) = partList[2k], partList[2k + 1]. One work-item computes 16 units of one part.
+// Global size: (units / 16, count). Needs units % 16 == 0.
+__kernel void segment_table_parts(const int count, const int units, const int channels, const int featureCount,
+                                  __global const float* features, __global const float* weights,
+                                  __global const int* partList, __global const int* starts,
+                                  __global const int* positions, __global float* parts) {
+    const int u = get_global_id(0) * 16;
+    const int k = get_global_id(1);
+    if (u >= units || k >= count) return;
+    const int g = partList[2 * k];
+    __global const float* image = features + (long)partList[2 * k + 1] * featureCount;
+    float16 acc = (float16)(0.0f);
+    for (int i = starts[g]; i < starts[g + 1]; ++i) {
+        const int first = positions[i] * channels;
+        for (int c = 0; c < channels; ++c) acc += image[first + c] * vload16(0, weights + (long)(first + c) * units + u);
+    }
+    vstore16(acc, 0, parts + (long)k * units + u);
+}
+
+// The segment table's rows from its parts: row r = sum of parts rowParts[rowStarts[r]..<rowStarts[r+1]]
+// (a group folded into a larger group that sees all its segments adds its part to each of the
+// larger group's rows, so a sweep reads one row per larger group).
+// Global size: (units / 16, rows). Needs units % 16 == 0.
+__kernel void segment_table_fold(const int rows, const int units, __global const int* rowStarts,
+                                 __global const int* rowParts, __global const float* parts, __global float* table) {
+    const int u = get_global_id(0) * 16;
+    const int r = get_global_id(1);
+    if (u >= units || r >= rows) return;
+    float16 acc = (float16)(0.0f);
+    for (int i = rowStarts[r]; i < rowStarts[r + 1]; ++i) acc += vload16(0, parts + (long)rowParts[i] * units + u);
+    vstore16(acc, 0, table + (long)r * units + u);
+}

@@ -131,6 +131,13 @@ final class TunedKernelTests: XCTestCase {
         ], tolerance: 1e-6, backends: try backends()) { backend, t in
             try backend.segmentTableSweep(masks, table: t["table"]!, groups: groups, bias: t["bias"]!, into: t["y"]!)
         }
+        let layout = SegmentTableLayout(channels: 3, groupPositions: [[0, 2], [1], [3, 4, 5]], partGroups: [0, 0, 1, 2, 2],
+                                        partImages: [0, 1, 2, 3, 0], rowParts: [[0, 2], [1], [3, 4, 2], [4]])
+        try assertBackendsAgree("tuned segment_table_rows", [
+            .input("features", [4, 18], random.floats(72)), .input("weights", [18, 48], random.floats(18 * 48)), .output("table", [4, 48]),
+        ], tolerance: 1e-6, backends: try backends()) { backend, t in
+            try backend.segmentTableRows(features: t["features"]!, weights: t["weights"]!, layout: layout, into: t["table"]!)
+        }
     }
 
     func testElementwiseAndSumsAgree() throws {

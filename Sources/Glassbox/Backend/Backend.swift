@@ -163,6 +163,14 @@ public protocol Backend: AnyObject {
     /// `bias` `[units]`, `output` `[masks.count, units]`; `units` must be a multiple of 16.
     func segmentTableSweep(_ masks: [UInt64], table: Tensor, groups: [MaskedRowGroup], bias: Tensor, into output: Tensor) throws
 
+    /// The segment table's rows (the explainers' `SegmentTable` build): part `k` is the sum, over
+    /// the positions `p` of group `layout.partGroups[k]` and the channels `c`, of
+    /// `features[layout.partImages[k], p * channels + c] * weights[p * channels + c, :]`, and row
+    /// `r` of `table` is the sum of the parts `layout.rowParts[r]`. `features` holds one row of
+    /// features per image (its first dimension), `weights` is `[features per image, units]`,
+    /// `table` `[layout.rows, units]`; `units` must be a multiple of 16.
+    func segmentTableRows(features: Tensor, weights: Tensor, layout: SegmentTableLayout, into table: Tensor) throws
+
     // MARK: Loss, optimizers, metrics
 
     /// Fused sparse softmax cross-entropy: `losses[r] = logsumexp(z_r) - z_r[label_r]` and, when

@@ -130,6 +130,45 @@ enum ShapeChecks {
         return units
     }
 
+    /// Returns (images, features per image, units).
+    static func segmentTableRows(_ features: Tensor, _ weights: Tensor, _ layout: SegmentTableLayout,
+                                 _ table: Tensor) throws -> (images: Int, featureCount: Int, units: Int) {
+        let (featureCount, units) = try matrix("segment_table_rows weights", weights)
+        guard units % 16 == 0 else {
+            throw GlassboxError.invalidArgument(operation: "segment_table_rows", reason: "\(units) units is no multiple of 16")
+        }
+        let images = features.shape.rank >= 1 ? features.shape[0] : 0
+        guard images >= 1, features.elementCount == images * featureCount else {
+            throw GlassboxError.shapeMismatch(operation: "segment_table_rows features",
+                expected: "images of the weights' \(featureCount) features each", actual: features.shape)
+        }
+        guard layout.channels >= 1, featureCount % layout.channels == 0 else {
+            throw GlassboxError.invalidArgument(operation: "segment_table_rows",
+                reason: "\(featureCount) features are no whole number of positions of \(layout.channels) channels")
+        }
+        let positions = featureCount / layout.channels
+        if let bad = layout.groupPositions.firstIndex(where: { $0.contains { !(0..<positions).contains($0) } }) {
+            throw GlassboxError.invalidArgument(operation: "segment_table_rows",
+                reason: "group \(bad)'s positions \(layout.groupPositions[bad]) are not all in 0..<\(positions)")
+        }
+        guard layout.partImages.count == layout.partGroups.count else {
+            throw GlassboxError.invalidArgument(operation: "segment_table_rows",
+                reason: "\(layout.partGroups.count) part groups but \(layout.partImages.count) part images")
+        }
+        if let bad = layout.partGroups.indices.first(where: {
+            !layout.groupPositions.indices.contains(layout.partGroups[$0]) || !(0..<images).contains(layout.partImages[$0])
+        }) {
+            throw GlassboxError.invalidArgument(operation: "segment_table_rows",
+                reason: "part \(bad) reads group \(layout.partGroups[bad]) of \(layout.groupPositions.count) and image \(layout.partImages[bad]) of \(images)")
+        }
+        if let bad = layout.rowParts.firstIndex(where: { $0.contains { !(0..<layout.parts).contains($0) } }) {
+            throw GlassboxError.invalidArgument(operation: "segment_table_rows",
+                reason: "row \(bad)'s parts \(layout.rowParts[bad]) are not all in 0..<\(layout.parts)")
+        }
+        try count("segment_table_rows table", table, layout.rows * units, "\(layout.rows) rows x \(units) units")
+        return (images, featureCount, units)
+    }
+
     static func deepLiftRescale(_ m: Tensor, _ zx: Tensor, _ zr: Tensor, _ yx: Tensor, _ yr: Tensor, _ activation: Activation,
                                 _ gradInput: Tensor) throws {
         guard activation != .softmax else {

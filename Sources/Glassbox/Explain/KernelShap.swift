@@ -233,21 +233,31 @@ public struct KernelShap: Explainer {
         let columns = m - 1
         let last = UInt64(1) << UInt64(m - 1)
         let weights = design.weights
+        let columnMask: UInt64 = (1 << UInt64(columns)) - 1
         var normal = [Double](repeating: 0, count: columns * columns)
         var right = [Double](repeating: 0, count: columns)
-        var row = [Double](repeating: 0, count: columns)
-        func fill(_ mask: UInt64) -> Double {
-            let zLast: Double = mask & last != 0 ? 1 : 0
-            for c in 0..<columns { row[c] = Double((mask >> UInt64(c)) & 1) - zLast }
-            return zLast
-        }
-        for (r, mask) in design.masks.enumerated() {
-            let zLast = fill(mask)
-            let target = outputs[r] - base - zLast * delta
-            for i in 0..<columns where row[i] != 0 {
-                let weighted = weights[r] * row[i]
-                right[i] += weighted * target
-                for j in 0...i { normal[i * columns + j] += weighted * row[j] }
+        // A row is `bit_c - zLast`: +1 on the set bits when zLast = 0, -1 on the clear ones when
+        // zLast = 1, 0 elsewhere. So its outer product adds the weight at every pair of its
+        // non-zero entries (the lower triangle here), on unchecked pointers.
+        normal.withUnsafeMutableBufferPointer { normal in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { support in
+                for (r, mask) in design.masks.enumerated() {
+                    let lastSet = mask & last != 0
+                    let target = outputs[r] - base - (lastSet ? delta : 0)
+                    let weight = weights[r], signedTarget = lastSet ? -weight * target : weight * target
+                    var bits = lastSet ? ~mask & columnMask : mask & columnMask, count = 0
+                    while bits != 0 {
+                        support[count] = bits.trailingZeroBitCount
+                        count += 1
+                        bits &= bits - 1
+                    }
+                    for a in 0..<count {
+                        let i = support[a]
+                        right[i] += signedTarget
+                        let row = normal.baseAddress! + i * columns
+                        for b in 0...a { row[support[b]] += weight }
+                    }
+                }
             }
         }
         for i in 0..<columns { for j in 0..<i { normal[j * columns + i] = normal[i * columns + j] } }
@@ -272,7 +282,7 @@ public struct KernelShap: Explainer {
         var groupSizes = [Double](repeating: 0, count: b)
         // A row is `bit_c - zLast`: its product with b and its share of u run over the bits
         // (the set ones, or with zLast = 1 the clear ones).
-        let columnMask: UInt64 = (1 << UInt64(columns)) - 1, coefficientSum = coefficients.reduce(0, +)
+        let coefficientSum = coefficients.reduce(0, +)
         func addShare(of index: Int, to group: Int) {
             let mask = design.masks[index], lastSet = mask & last != 0
             var residual = outputs[index] - base - (lastSet ? delta - coefficientSum : 0)

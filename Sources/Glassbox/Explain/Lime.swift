@@ -127,14 +127,8 @@ public struct Lime: Explainer {
 
     /// The weighted ridge regression of `outputs` on the masks' bits.
     func fit(_ masks: [UInt64], _ outputs: [Double], players m: Int, withErrors: Bool = true) throws -> RidgeRegression {
-        let count = masks.count
-        var features = [Double](repeating: 0, count: count * m)
-        var weights = [Double](repeating: 0, count: count)
-        for (i, mask) in masks.enumerated() {
-            for s in 0..<m where (mask >> UInt64(s)) & 1 == 1 { features[i * m + s] = 1 }
-            weights[i] = Self.kernel(distance: Self.cosineDistanceToAllOnes(present: mask.nonzeroBitCount, of: m), width: kernelWidth)
-        }
-        return try RidgeRegression.fit(features: features, featureCount: m, targets: Array(outputs.prefix(count)),
+        let weights = masks.map { Self.kernel(distance: Self.cosineDistanceToAllOnes(present: $0.nonzeroBitCount, of: m), width: kernelWidth) }
+        return try RidgeRegression.fit(masks: masks, featureCount: m, targets: Array(outputs.prefix(masks.count)),
                                        weights: weights, alpha: ridgeAlpha, withErrors: withErrors,
                                        sandwich: errorModel == .sandwich, posterior: errorModel == .posterior)
     }

@@ -52,10 +52,41 @@ struct RidgeRegression {
     static func fit(features: [Double], featureCount m: Int, targets y: [Double], weights w: [Double],
                     alpha: Double, withErrors: Bool = true, sandwich withSandwich: Bool = true,
                     posterior withPosterior: Bool = true) throws -> RidgeRegression {
-        let n = y.count
-        guard m >= 0, features.count == n * m, w.count == n, n >= 1 else {
+        guard m >= 0, features.count == y.count * m else {
             throw GlassboxError.invalidArgument(operation: "ridge regression",
-                reason: "\(features.count) feature values, \(n) targets and \(w.count) weights do not make \(m)-feature samples")
+                reason: "\(features.count) feature values, \(y.count) targets and \(w.count) weights do not make \(m)-feature samples")
+        }
+        return try fit(DenseDesign(values: features, featureCount: m), targets: y, weights: w, alpha: alpha, withErrors: withErrors,
+                       sandwich: withSandwich, posterior: withPosterior)
+    }
+
+    /// The same fit for 0/1 features given as bit masks (bit `j` of `masks[i]` is feature `j` of
+    /// sample `i`, as LIME's coalitions): the products run over each sample's set bits only, so
+    /// the Gram matrix costs about `n (m/2)^2 / 2` additions instead of `n m^2` multiply-adds.
+    /// - Throws: as ``fit(features:featureCount:targets:weights:alpha:withErrors:sandwich:posterior:)``,
+    ///   and for a mask with a bit at or above `featureCount`.
+    static func fit(masks: [UInt64], featureCount m: Int, targets y: [Double], weights w: [Double],
+                    alpha: Double, withErrors: Bool = true, sandwich withSandwich: Bool = true,
+                    posterior withPosterior: Bool = true) throws -> RidgeRegression {
+        guard (0...64).contains(m), masks.count == y.count else {
+            throw GlassboxError.invalidArgument(operation: "ridge regression",
+                reason: "\(masks.count) masks, \(y.count) targets and \(w.count) weights do not make \(m)-feature samples")
+        }
+        let valid: UInt64 = m == 64 ? .max : (1 << UInt64(m)) - 1
+        if let bad = masks.firstIndex(where: { $0 & ~valid != 0 }) {
+            throw GlassboxError.invalidArgument(operation: "ridge regression", reason: "mask \(bad) has a bit at or above feature \(m)")
+        }
+        return try fit(BitDesign(masks: masks, featureCount: m), targets: y, weights: w, alpha: alpha, withErrors: withErrors,
+                       sandwich: withSandwich, posterior: withPosterior)
+    }
+
+    private static func fit<Design: RidgeDesign>(_ x: Design, targets y: [Double], weights w: [Double], alpha: Double,
+                                                 withErrors: Bool, sandwich withSandwich: Bool,
+                                                 posterior withPosterior: Bool) throws -> RidgeRegression {
+        let n = y.count, m = x.featureCount
+        guard w.count == n, n >= 1 else {
+            throw GlassboxError.invalidArgument(operation: "ridge regression",
+                reason: "\(n) samples and \(w.count) weights do not make \(m)-feature samples")
         }
         guard alpha >= 0, alpha.isFinite else {
             throw GlassboxError.invalidArgument(operation: "ridge regression", reason: "alpha \(alpha) must be a finite number >= 0")
@@ -64,31 +95,12 @@ struct RidgeRegression {
         guard totalWeight > 0, !w.contains(where: { $0 < 0 || !$0.isFinite }) else {
             throw GlassboxError.invalidArgument(operation: "ridge regression", reason: "sample weights must be finite, >= 0, and not all zero")
         }
-        var meanX = [Double](repeating: 0, count: m)
         var meanY = 0.0
-        for i in 0..<n {
-            meanY += w[i] * y[i]
-            for j in 0..<m { meanX[j] += w[i] * features[i * m + j] }
-        }
+        for i in 0..<n { meanY += w[i] * y[i] }
         meanY /= totalWeight
-        for j in 0..<m { meanX[j] /= totalWeight }
-
-        var gram = [Double](repeating: 0, count: m * m)
-        var rhs = [Double](repeating: 0, count: m)
-        var centred = [Double](repeating: 0, count: m)
-        for i in 0..<n where w[i] > 0 {
-            for j in 0..<m { centred[j] = features[i * m + j] - meanX[j] }
-            let yc = y[i] - meanY
-            for j in 0..<m {
-                let wx = w[i] * centred[j]
-                rhs[j] += wx * yc
-                for k in j..<m { gram[j * m + k] += wx * centred[k] }
-            }
-        }
-        for j in 0..<m {
-            gram[j * m + j] += alpha
-            for k in 0..<j { gram[j * m + k] = gram[k * m + j] }
-        }
+        let meanX = x.weightedColumnSums(w).map { $0 / totalWeight }
+        var (gram, rhs) = x.centredNormalEquations(weights: w, centredTargets: y.map { $0 - meanY }, means: meanX)
+        for j in 0..<m { gram[j * m + j] += alpha }
         let factor = try Cholesky(gram, size: m)
         let beta = factor.solve(rhs)
         var intercept = meanY
@@ -98,15 +110,15 @@ struct RidgeRegression {
         let groups = min(n, 64)
         var groupSums = [Double](repeating: 0, count: groups * m), groupSizes = [Double](repeating: 0, count: groups)
         for i in 0..<n {
-            var prediction = intercept
-            for j in 0..<m { prediction += beta[j] * features[i * m + j] }
-            let e = y[i] - prediction
+            let e = y[i] - intercept - x.dot(row: i, beta)
             residual += w[i] * e * e
             total += w[i] * (y[i] - meanY) * (y[i] - meanY)
             guard withErrors, withSandwich else { continue }
-            let we = w[i] * e, group = i * groups / n
+            let group = i * groups / n
             groupSizes[group] += 1
-            for j in 0..<m { groupSums[group * m + j] += we * (features[i * m + j] - meanX[j]) }
+            groupSums.withUnsafeMutableBufferPointer { sums in
+                x.addCentredRow(i, scale: w[i] * e, means: meanX, into: sums.baseAddress! + group * m)
+            }
         }
         let r2 = total > 0 ? 1 - residual / total : (residual == 0 ? 1 : 0)
         let nu = n - m - 1
@@ -135,6 +147,138 @@ struct RidgeRegression {
     /// - Throws: when a pivot is not clearly positive (the matrix is singular or indefinite).
     static func solveSymmetricPositiveDefinite(_ a: [Double], _ b: [Double], size m: Int) throws -> [Double] {
         try Cholesky(a, size: m).solve(b)
+    }
+}
+
+/// A design matrix as the fit reads it: weighted sums, the centred normal equations, and rows.
+private protocol RidgeDesign {
+    var count: Int { get }
+    var featureCount: Int { get }
+    /// `sum_i w_i x_ij` for each feature j.
+    func weightedColumnSums(_ w: [Double]) -> [Double]
+    /// `(Xc^T W Xc, Xc^T W yc)` with `Xc = X - means` (row-major, `m x m`, both triangles).
+    func centredNormalEquations(weights w: [Double], centredTargets yc: [Double], means: [Double]) -> ([Double], [Double])
+    /// `x_i . beta`.
+    func dot(row i: Int, _ beta: [Double]) -> Double
+    /// `sums[j] += scale * (x_ij - means[j])` for each feature j.
+    func addCentredRow(_ i: Int, scale: Double, means: [Double], into sums: UnsafeMutablePointer<Double>)
+}
+
+/// Rows of `featureCount` values, row-major.
+private struct DenseDesign: RidgeDesign {
+    let values: [Double]
+    let featureCount: Int
+    var count: Int { featureCount == 0 ? 0 : values.count / featureCount }
+
+    func weightedColumnSums(_ w: [Double]) -> [Double] {
+        let m = featureCount
+        var sums = [Double](repeating: 0, count: m)
+        for i in 0..<w.count { for j in 0..<m { sums[j] += w[i] * values[i * m + j] } }
+        return sums
+    }
+
+    func centredNormalEquations(weights w: [Double], centredTargets yc: [Double], means: [Double]) -> ([Double], [Double]) {
+        let m = featureCount
+        var gram = [Double](repeating: 0, count: m * m)
+        var rhs = [Double](repeating: 0, count: m)
+        var centred = [Double](repeating: 0, count: m)
+        // Whole rows of the symmetric Gram matrix (twice the products of its upper triangle, but
+        // contiguous, so they run as vector operations), on unchecked pointers.
+        gram.withUnsafeMutableBufferPointer { gram in
+            rhs.withUnsafeMutableBufferPointer { rhs in
+                centred.withUnsafeMutableBufferPointer { centred in
+                    values.withUnsafeBufferPointer { x in
+                        for i in 0..<w.count where w[i] > 0 {
+                            for j in 0..<m { centred[j] = x[i * m + j] - means[j] }
+                            for j in 0..<m {
+                                let wx = w[i] * centred[j]
+                                rhs[j] += wx * yc[i]
+                                let row = gram.baseAddress! + j * m
+                                for k in 0..<m { row[k] += wx * centred[k] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (gram, rhs)
+    }
+
+    func dot(row i: Int, _ beta: [Double]) -> Double {
+        var sum = 0.0
+        for j in 0..<featureCount { sum += beta[j] * values[i * featureCount + j] }
+        return sum
+    }
+
+    func addCentredRow(_ i: Int, scale: Double, means: [Double], into sums: UnsafeMutablePointer<Double>) {
+        for j in 0..<featureCount { sums[j] += scale * (values[i * featureCount + j] - means[j]) }
+    }
+}
+
+/// 0/1 features as bit masks: bit j of `masks[i]` is `x_ij`.
+private struct BitDesign: RidgeDesign {
+    let masks: [UInt64]
+    let featureCount: Int
+    var count: Int { masks.count }
+
+    func weightedColumnSums(_ w: [Double]) -> [Double] {
+        var sums = [Double](repeating: 0, count: featureCount)
+        for (i, mask) in masks.enumerated() { forEachBit(mask) { sums[$0] += w[i] } }
+        return sums
+    }
+
+    /// `Xc^T W Xc = X^T W X - (sum w) means means^T` (as `sum_i w_i x_i = (sum w) means`), where
+    /// `X^T W X` adds each sample's weight at every pair of its set bits; `Xc^T W yc = X^T W yc -
+    /// means (sum w yc)`.
+    func centredNormalEquations(weights w: [Double], centredTargets yc: [Double], means: [Double]) -> ([Double], [Double]) {
+        let m = featureCount
+        var gram = [Double](repeating: 0, count: m * m)
+        var rhs = [Double](repeating: 0, count: m)
+        var totalWeight = 0.0, targetSum = 0.0
+        gram.withUnsafeMutableBufferPointer { gram in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 64) { set in
+                for (i, mask) in masks.enumerated() {
+                    let weight = w[i]
+                    totalWeight += weight
+                    targetSum += weight * yc[i]
+                    var bits = 0
+                    forEachBit(mask) { set[bits] = $0; bits += 1 }
+                    for a in 0..<bits {
+                        rhs[set[a]] += weight * yc[i]
+                        let row = gram.baseAddress! + set[a] * m
+                        for b in a..<bits { row[set[b]] += weight }
+                    }
+                }
+            }
+        }
+        for j in 0..<m {
+            rhs[j] -= means[j] * targetSum
+            for k in j..<m {
+                let value = gram[j * m + k] - totalWeight * means[j] * means[k]
+                gram[j * m + k] = value
+                gram[k * m + j] = value
+            }
+        }
+        return (gram, rhs)
+    }
+
+    func dot(row i: Int, _ beta: [Double]) -> Double {
+        var sum = 0.0
+        forEachBit(masks[i]) { sum += beta[$0] }
+        return sum
+    }
+
+    func addCentredRow(_ i: Int, scale: Double, means: [Double], into sums: UnsafeMutablePointer<Double>) {
+        for j in 0..<featureCount { sums[j] -= scale * means[j] }
+        forEachBit(masks[i]) { sums[$0] += scale }
+    }
+
+    private func forEachBit(_ mask: UInt64, _ body: (Int) -> Void) {
+        var bits = mask
+        while bits != 0 {
+            body(bits.trailingZeroBitCount)
+            bits &= bits - 1
+        }
     }
 }
 

@@ -121,6 +121,34 @@ final class LimeTests: XCTestCase {
         }
     }
 
+    /// The bit-mask fit (LIME's) against the dense fit of the same 0/1 rows: coefficients,
+    /// intercept, R^2 and both error estimates, with uneven weights, ridge and none.
+    func testBitMaskFitEqualsTheDenseFit() throws {
+        var random = SeededGenerator(seed: 52)
+        for (m, n) in [(1, 9), (7, 40), (49, 300), (64, 200)] {
+            let valid: UInt64 = m == 64 ? .max : (1 << UInt64(m)) - 1
+            let masks = (0..<n).map { _ in random.next() & valid }
+            let dense = masks.flatMap { mask in (0..<m).map { Double((mask >> UInt64($0)) & 1) } }
+            let targets = masks.map { Double($0.nonzeroBitCount) * 0.1 + Double(random.floats(1)[0]) }
+            let weights = (0..<n).map { _ in Double(random.floats(1, in: 0.05...2)[0]) }
+            for alpha in [0.0, 1.0] where alpha > 0 || m < 20 {
+                let a = try RidgeRegression.fit(masks: masks, featureCount: m, targets: targets, weights: weights, alpha: alpha)
+                let b = try RidgeRegression.fit(features: dense, featureCount: m, targets: targets, weights: weights, alpha: alpha)
+                let label = "m \(m), n \(n), alpha \(alpha)"
+                for (x, y) in zip(a.coefficients, b.coefficients) { XCTAssertEqual(x, y, accuracy: 1e-10 * max(1, abs(y)), label) }
+                XCTAssertEqual(a.intercept, b.intercept, accuracy: 1e-10, label)
+                XCTAssertEqual(a.r2, b.r2, accuracy: 1e-10, label)
+                for (x, y) in zip(a.sandwichStandardErrors ?? [], b.sandwichStandardErrors ?? []) { XCTAssertEqual(x, y, accuracy: 1e-10, label) }
+                for (x, y) in zip(a.posteriorStandardErrors ?? [], b.posteriorStandardErrors ?? []) { XCTAssertEqual(x, y, accuracy: 1e-10, label) }
+                XCTAssertEqual(a.sandwichStandardErrors?.count, b.sandwichStandardErrors?.count, label)
+                XCTAssertEqual(a.posteriorStandardErrors?.count, b.posteriorStandardErrors?.count, label)
+            }
+        }
+        XCTAssertThrowsError(try RidgeRegression.fit(masks: [1, 8], featureCount: 3, targets: [1, 2], weights: [1, 1], alpha: 1)) {
+            XCTAssertTrue("\($0)".contains("mask 1 has a bit at or above feature 3"), "\($0)")
+        }
+    }
+
     func testBadOptionsAreRejected() throws {
         let request = try ExplainFixtures.request(try ExplainFixtures.linearModel(), backend: TestBackends.reference,
                                                   input: ExplainFixtures.image(), segmentation: try Segmentation.grid(2, width: 8, height: 8), target: 0)

@@ -53,6 +53,42 @@ final class SegmentTableTests: XCTestCase {
         XCTAssertFalse(engine.usesSegmentTable)
     }
 
+    /// The table build op: parts over groups of several positions, rows of one part (straight
+    /// into the table) and of several (summed from the parts), on 48 units and 5 channels.
+    func testTableRowsOpAgreesWithReference() throws {
+        var random = SeededGenerator(seed: 42)
+        let (images, channels, positions, units) = (5, 5, 11, 48)
+        let groupPositions = [[0], [1, 4, 7], [2, 3], [5, 6, 8, 9, 10]]
+        let partGroups = [0, 0, 1, 2, 2, 2, 3, 1], partImages = [0, 4, 3, 1, 2, 0, 4, 2]
+        for rowParts in [[[0], [1], [2], [3], [4], [5], [6], [7]], [[0, 2], [1, 2, 6], [7], [3, 4, 5], [6, 6], [5, 1]]] {
+            let layout = SegmentTableLayout(channels: channels, groupPositions: groupPositions, partGroups: partGroups,
+                                            partImages: partImages, rowParts: rowParts)
+            XCTAssertEqual(layout.rowsAreParts, rowParts.count == 8)
+            try assertBackendsAgree("segment_table_rows", [
+                .input("features", [images, positions, channels], random.floats(images * positions * channels)),
+                .input("weights", [positions * channels, units], random.floats(positions * channels * units)),
+                .output("table", [rowParts.count, units]),
+            ], tolerance: 1e-6) { backend, t in
+                try backend.segmentTableRows(features: t["features"]!, weights: t["weights"]!, layout: layout, into: t["table"]!)
+            }
+        }
+        let cpu = CPUBackend()
+        let features = try cpu.makeTensor(shape: [images, positions * channels])
+        let weights = try cpu.makeTensor(shape: [positions * channels, units]), table = try cpu.makeTensor(shape: [2, units])
+        for (bad, message) in [
+            (SegmentTableLayout(channels: channels, groupPositions: [[0], [11]], partGroups: [0, 1], partImages: [0, 0], rowParts: [[0], [1]]),
+             "group 1's positions [11] are not all in 0..<11"),
+            (SegmentTableLayout(channels: channels, groupPositions: [[0]], partGroups: [0, 0], partImages: [0, 5], rowParts: [[0], [1]]),
+             "part 1 reads group 0 of 1 and image 5 of 5"),
+            (SegmentTableLayout(channels: channels, groupPositions: [[0]], partGroups: [0], partImages: [0], rowParts: [[0], [1]]),
+             "row 1's parts [1] are not all in 0..<1"),
+        ] {
+            XCTAssertThrowsError(try cpu.segmentTableRows(features: features, weights: weights, layout: bad, into: table)) {
+                XCTAssertTrue("\($0)".contains(message), "\($0)")
+            }
+        }
+    }
+
     func testSweepOpAgreesWithReference() throws {
         var random = SeededGenerator(seed: 41)
         let groups = [SegmentTable.Group(segments: [3], offset: 0), SegmentTable.Group(segments: [0, 5, 63], offset: 2),

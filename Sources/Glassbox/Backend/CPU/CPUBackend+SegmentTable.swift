@@ -15,3 +15,24 @@ extension CPUBackend {
         }
     }
 }
+
+extension CPUBackend {
+    public func segmentTableRows(features: Tensor, weights: Tensor, layout: SegmentTableLayout, into table: Tensor) throws {
+        let (_, featureCount, units) = try ShapeChecks.segmentTableRows(features, weights, layout, table)
+        let f = try host(features, "segment_table_rows"), w = try host(weights, "segment_table_rows")
+        let t = try host(table, "segment_table_rows")
+        for (r, parts) in layout.rowParts.enumerated() {
+            var sums = [Double](repeating: 0, count: units)
+            for part in parts {
+                let image = layout.partImages[part] * featureCount
+                for position in layout.groupPositions[layout.partGroups[part]] {
+                    for feature in (position * layout.channels)..<((position + 1) * layout.channels) {
+                        let value = Double(f[image + feature])
+                        for u in 0..<units { sums[u] += value * Double(w[feature * units + u]) }
+                    }
+                }
+            }
+            for u in 0..<units { t[r * units + u] = Float(sums[u]) }
+        }
+    }
+}

@@ -18,3 +18,45 @@ extension OpenCLBackend {
                     .buffer(try buffer(bias, "segment_table_sweep")), .buffer(try buffer(output, "segment_table_sweep"))])
     }
 }
+
+extension OpenCLBackend {
+    public func segmentTableRows(features: Tensor, weights: Tensor, layout: SegmentTableLayout, into table: Tensor) throws {
+        let (_, featureCount, units) = try ShapeChecks.segmentTableRows(features, weights, layout, table)
+        guard layout.rows > 0 else { return }
+        let tableBuffer = try buffer(table, "segment_table_rows")
+        // The parts go straight into the table when each row is one part, else into scratch and
+        // then each row sums its parts.
+        let direct = layout.rowsAreParts
+        let partBuffer = direct ? tableBuffer : try scratch("table.parts", floats: max(layout.parts, 1) * units)
+        if layout.parts > 0 {
+            let (starts, positions) = Self.compressedRows(layout.groupPositions)
+            let partList = try scratch("table.partList", floats: 2 * layout.parts)
+            let startBuffer = try scratch("table.starts", floats: starts.count)
+            let positionBuffer = try scratch("table.positions", floats: max(positions.count, 1))
+            try writeBytes(zip(layout.partGroups, layout.partImages).flatMap { [Int32($0), Int32($1)] }, to: partList)
+            try writeBytes(starts, to: startBuffer)
+            try writeBytes(positions, to: positionBuffer)
+            try launch("segment_table_parts", file: "perturb", global: [units / 16, layout.parts], local: [1, tuning.tableGroup],
+                       [.int(layout.parts), .int(units), .int(layout.channels), .int(featureCount),
+                        .buffer(try buffer(features, "segment_table_rows")), .buffer(try buffer(weights, "segment_table_rows")),
+                        .buffer(partList), .buffer(startBuffer), .buffer(positionBuffer), .buffer(partBuffer)])
+        }
+        guard !direct else { return }
+        let (rowStarts, rowParts) = Self.compressedRows(layout.rowParts)
+        let rowStartBuffer = try scratch("table.rowStarts", floats: rowStarts.count)
+        let rowPartBuffer = try scratch("table.rowParts", floats: max(rowParts.count, 1))
+        try writeBytes(rowStarts, to: rowStartBuffer)
+        try writeBytes(rowParts, to: rowPartBuffer)
+        try launch("segment_table_fold", file: "perturb", global: [units / 16, layout.rows], local: [1, tuning.tableGroup],
+                   [.int(layout.rows), .int(units), .buffer(rowStartBuffer), .buffer(rowPartBuffer), .buffer(partBuffer),
+                    .buffer(tableBuffer)])
+    }
+
+    /// Lists as one array of `Int32` with each list's start (and the end) beside it.
+    private static func compressedRows(_ lists: [[Int]]) -> (starts: [Int32], values: [Int32]) {
+        var starts: [Int32] = [0]
+        starts.reserveCapacity(lists.count + 1)
+        for list in lists { starts.append(starts.last! + Int32(list.count)) }
+        return (starts, lists.flatMap { $0.map(Int32.init) })
+    }
+}
