@@ -59,23 +59,34 @@ __kernel void segment_table_sweep(const int count, const int units, const int gr
 // at each of g's positions and sums the first Dense layer's weight rows they scale:
 //   parts[k, u] = sum over p in positions[starts[g]..<starts[g+1]], c < channels of
 //                 features[img, p * channels + c] * weights[p * channels + c, u]
-// with (g, img) = partList[2k], partList[2k + 1]. One work-item computes 16 units of one part.
-// Global size: (units / 16, count). Needs units % 16 == 0.
+// with (g, img) = partList[2k], partList[2k + 1]. One work-item computes SWEEP_VECTORS float16
+// vectors of units of one part (the last block of a part may have fewer), so each feature is
+// loaded once per SWEEP_VECTORS * 16 units.
+// Global size: (ceil(units / (16 * SWEEP_VECTORS)), count). Needs units % 16 == 0.
 __kernel void segment_table_parts(const int count, const int units, const int channels, const int featureCount,
                                   __global const float* features, __global const float* weights,
                                   __global const int* partList, __global const int* starts,
                                   __global const int* positions, __global float* parts) {
-    const int u = get_global_id(0) * 16;
+    const int u0 = get_global_id(0) * 16 * SWEEP_VECTORS;
     const int k = get_global_id(1);
-    if (u >= units || k >= count) return;
+    if (u0 >= units || k >= count) return;
+    const int vectors = min(SWEEP_VECTORS, (units - u0) / 16);
     const int g = partList[2 * k];
     __global const float* image = features + (long)partList[2 * k + 1] * featureCount;
-    float16 acc = (float16)(0.0f);
+    float16 acc[SWEEP_VECTORS];
+    #pragma unroll
+    for (int v = 0; v < SWEEP_VECTORS; ++v) acc[v] = (float16)(0.0f);
     for (int i = starts[g]; i < starts[g + 1]; ++i) {
         const int first = positions[i] * channels;
-        for (int c = 0; c < channels; ++c) acc += image[first + c] * vload16(0, weights + (long)(first + c) * units + u);
+        for (int c = 0; c < channels; ++c) {
+            const float x = image[first + c];
+            __global const float* row = weights + (long)(first + c) * units + u0;
+            #pragma unroll
+            for (int v = 0; v < SWEEP_VECTORS; ++v) if (v < vectors) acc[v] += x * vload16(v, row);
+        }
     }
-    vstore16(acc, 0, parts + (long)k * units + u);
+    #pragma unroll
+    for (int v = 0; v < SWEEP_VECTORS; ++v) if (v < vectors) vstore16(acc[v], v, parts + (long)k * units + u0);
 }
 
 // The segment table's rows from its parts: row r = sum of parts rowParts[rowStarts[r]..<rowStarts[r+1]]

@@ -57,8 +57,8 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     public var poolGroup = 4
     /// Work-group size of `expand_masks` (the perturbation sweep's batch builder).
     public var perturbGroup = 16
-    /// Masks per work-group of `segment_table_sweep` (and rows per work-group of
-    /// `segment_table_rows`), and float16 vectors of units per work-item (`SWEEP_VECTORS`).
+    /// Masks per work-group of `segment_table_sweep` (and parts per work-group of
+    /// `segment_table_parts`), and float16 vectors of units per work-item of both (`SWEEP_VECTORS`).
     public var tableGroup = 16
     public var tableVectors = 4
     /// 1: a Dense layer's backward pass (linear or relu) runs as two GEMM launches, the relu

@@ -36,7 +36,8 @@ extension OpenCLBackend {
             try writeBytes(zip(layout.partGroups, layout.partImages).flatMap { [Int32($0), Int32($1)] }, to: partList)
             try writeBytes(starts, to: startBuffer)
             try writeBytes(positions, to: positionBuffer)
-            try launch("segment_table_parts", file: "perturb", global: [units / 16, layout.parts], local: [1, tuning.tableGroup],
+            try launch("segment_table_parts", file: "perturb", global: [(units / 16 + tuning.tableVectors - 1) / tuning.tableVectors, layout.parts],
+                       local: [1, tuning.tableGroup],
                        [.int(layout.parts), .int(units), .int(layout.channels), .int(featureCount),
                         .buffer(try buffer(features, "segment_table_rows")), .buffer(try buffer(weights, "segment_table_rows")),
                         .buffer(partList), .buffer(startBuffer), .buffer(positionBuffer), .buffer(partBuffer)])
