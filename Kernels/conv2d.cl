@@ -378,3 +378,87 @@ __kernel void conv2d_pool_forward_specialized(const int N, __global const float*
     }
 }
 #endif
+
+// Training's conv block backward for a first layer (a stride-1 convolution, relu, and a max
+// pooling whose windows tile the convolution's output; no input gradient wanted): the kernel and
+// bias gradients straight from the pooled output's gradient, the sums that maxpool2d_backward16
+// (with relu) and conv2d_backward_kernel_partial would give, without writing the convolution
+// output's gradient. Each pooled position's gradient reaches its window's first maximum where
+// that maximum is positive (`activations` hold the relu's outputs), and the taps read the
+// (PH+KH-1) x (PW+KW-1) input patch under the window, loaded once. Partial sums over chunks of
+// G_CHUNK pooled positions in conv2d_backward_kernel_partial's layout [chunks, KH*KW*CI + 1, CO]
+// (row r < KH*KW*CI the kernel tap (kh * KW + kw) * CI + ci, the last the bias), summed by
+// conv2d_backward_kernel_reduce.
+// Compile-time: G_H, G_W, G_CI, G_CO, G_KH, G_KW, G_PT, G_PL (the convolution), G_OH, G_OW (its
+// output), G_PH, G_PW (the pooling windows and stride), G_QH, G_QW (the pooled size), G_CHUNK,
+// G_BOUNDS (1 when a patch reaches into the zero padding).
+// Global size: (G_CO / 16, chunks).
+#ifdef G_CO
+#define G_ROWS (G_KH * G_KW * G_CI + 1)
+#define G_PATCH_H (G_PH + G_KH - 1)
+#define G_PATCH_W (G_PW + G_KW - 1)
+__kernel void conv_pool_kernel_grad_partial(const int N, __global const float* input, __global const float* activations,
+                                            __global const float* gradPooled, __global float* partials) {
+    const int co0 = get_global_id(0) * 16;
+    const int chunk = get_global_id(1);
+    const int first = chunk * G_CHUNK;
+    const int positions = N * G_QH * G_QW;
+    if (co0 >= G_CO || first >= positions) return;
+    const int last = min(first + G_CHUNK, positions);
+    float16 acc[G_ROWS];
+    #pragma unroll
+    for (int r = 0; r < G_ROWS; ++r) acc[r] = (float16)(0.0f);
+    for (int q = first; q < last; ++q) {
+        const int qw = q % G_QW, qh = (q / G_QW) % G_QH, n = q / (G_QW * G_QH);
+        // The window's first maximum, as window_argmax16 (the activations are relu outputs).
+        __global const float* window = activations + (((long)n * G_OH + qh * G_PH) * G_OW + qw * G_PW) * G_CO + co0;
+        float16 best = vload16(0, window);
+        int16 bestIndex = (int16)(0);
+        #pragma unroll
+        for (int ph = 0; ph < G_PH; ++ph)
+            #pragma unroll
+            for (int pw = 0; pw < G_PW; ++pw) {
+                const float16 value = vload16(0, window + (ph * G_OW + pw) * G_CO);
+                const int16 larger = isgreater(value, best);
+                best = select(best, value, larger);
+                bestIndex = select(bestIndex, (int16)(ph * G_PW + pw), larger);
+            }
+        const float16 g = select((float16)(0.0f), vload16(0, gradPooled + (long)q * G_CO + co0), isgreater(best, (float16)(0.0f)));
+        float patch[G_PATCH_H * G_PATCH_W * G_CI];
+        const int ih0 = qh * G_PH - G_PT, iw0 = qw * G_PW - G_PL;
+        __global const float* image = input + (long)n * G_H * G_W * G_CI;
+        #pragma unroll
+        for (int y = 0; y < G_PATCH_H; ++y)
+            #pragma unroll
+            for (int x = 0; x < G_PATCH_W; ++x)
+                #pragma unroll
+                for (int c = 0; c < G_CI; ++c) {
+                    const int ih = ih0 + y, iw = iw0 + x;
+#if G_BOUNDS
+                    patch[(y * G_PATCH_W + x) * G_CI + c] =
+                        (ih >= 0 && ih < G_H && iw >= 0 && iw < G_W) ? image[((long)ih * G_W + iw) * G_CI + c] : 0.0f;
+#else
+                    patch[(y * G_PATCH_W + x) * G_CI + c] = image[((long)ih * G_W + iw) * G_CI + c];
+#endif
+                }
+        #pragma unroll
+        for (int ph = 0; ph < G_PH; ++ph)
+            #pragma unroll
+            for (int pw = 0; pw < G_PW; ++pw) {
+                const float16 routed = select((float16)(0.0f), g, bestIndex == (int16)(ph * G_PW + pw));
+                #pragma unroll
+                for (int kh = 0; kh < G_KH; ++kh)
+                    #pragma unroll
+                    for (int kw = 0; kw < G_KW; ++kw)
+                        #pragma unroll
+                        for (int c = 0; c < G_CI; ++c) {
+                            const int r = (kh * G_KW + kw) * G_CI + c;
+                            acc[r] = fma((float16)(patch[((ph + kh) * G_PATCH_W + pw + kw) * G_CI + c]), routed, acc[r]);
+                        }
+                acc[G_ROWS - 1] += routed;
+            }
+    }
+    #pragma unroll
+    for (int r = 0; r < G_ROWS; ++r) vstore16(acc[r], 0, partials + ((long)chunk * G_ROWS + r) * G_CO + co0);
+}
+#endif

@@ -129,6 +129,36 @@ final class Conv2DTests: XCTestCase {
         }
     }
 
+    /// A first layer's kernel and bias gradients through max pooling and relu, against the
+    /// reference's two ops: the fused kernel (the reference CNN's block, `same` padding with three
+    /// input channels, 3x3 windows) and the fallbacks (stride 2, 7 filters, 50 taps). Activations
+    /// on a coarse grid, so windows hold ties (the first maximum takes the gradient) and zeros.
+    func testFirstLayerKernelGradientThroughMaxPoolRelu() throws {
+        var random = SeededGenerator(seed: 16)
+        let cases: [(Case, pool: Int)] = [
+            (Case(n: 5, h: 28, w: 28, ci: 1, co: 32, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), 2),
+            (Case(n: 2, h: 12, w: 10, ci: 3, co: 16, kh: 3, kw: 3, sh: 1, sw: 1, padding: .same), 2),
+            (Case(n: 3, h: 13, w: 13, ci: 1, co: 48, kh: 2, kw: 2, sh: 1, sw: 1, padding: .valid), 3),
+            (Case(n: 3, h: 11, w: 12, ci: 2, co: 16, kh: 3, kw: 3, sh: 2, sw: 2, padding: .same), 2),
+            (Case(n: 2, h: 10, w: 10, ci: 2, co: 7, kh: 3, kw: 3, sh: 1, sw: 1, padding: .valid), 2),
+            (Case(n: 2, h: 12, w: 12, ci: 2, co: 16, kh: 5, kw: 5, sh: 1, sw: 1, padding: .valid), 2),
+        ]
+        for (c, size) in cases {
+            let g = try geometry(c)
+            let pool = try Pool2DGeometry(inputShape: g.outputShape, poolHeight: size, poolWidth: size)
+            let activations = random.floats(g.outputShape.elementCount).map { max(0, ($0 * 4).rounded() / 4) }
+            try assertBackendsAgree("conv kernel gradient through pool \(g.inputShape) k\(g.kernelShape) \(c.padding) pool \(size)", [
+                .input("x", g.inputShape, random.floats(g.inputShape.elementCount)), .input("a", g.outputShape, activations),
+                .input("dy", pool.outputShape, random.floats(pool.outputShape.elementCount)),
+                .output("scratch", g.outputShape), .output("dk", g.kernelShape), .output("db", [c.co]),
+            ], compare: ["dk", "db"], tolerance: 1e-5) { backend, t in
+                try backend.conv2dKernelGradientThroughMaxPoolRelu(input: t["x"]!, activations: t["a"]!, gradOutput: t["dy"]!, geometry: g,
+                                                                   pool: pool, scratch: t["scratch"]!, kernelGradient: t["dk"]!,
+                                                                   biasGradient: t["db"]!)
+            }
+        }
+    }
+
     /// A 3x3 image, a 2x2 kernel, worked by hand:
     ///   x = 1 2 3    k = 1 0    y = 1*1+5*-1 = -4   2*1+6*-1 = -4     (+ bias 0.5)
     ///       4 5 6        0 -1       4*1+8*-1 = -4   5*1+9*-1 = -4

@@ -87,6 +87,16 @@ final class TunedKernelTests: XCTestCase {
                 try backend.conv2dActivationPoolForward(input: t["x"]!, kernel: t["k"]!, bias: t["bias"], geometry: trainingGeometry,
                                                         pool: trainingPool, activation: .relu, activations: t["a"]!, into: t["y"]!)
             }
+            try assertBackendsAgree("tuned first-layer kernel gradient through pool, \(filters) filters, pool \(poolSize)", [
+                .input("x", trainingGeometry.inputShape, random.floats(trainingGeometry.inputShape.elementCount)),
+                .input("a", trainingGeometry.outputShape, random.floats(trainingGeometry.outputShape.elementCount).map { max($0, 0) }),
+                .input("dy", trainingPool.outputShape, random.floats(trainingPool.outputShape.elementCount)),
+                .output("scratch", trainingGeometry.outputShape), .output("dk", trainingGeometry.kernelShape), .output("db", [filters]),
+            ], compare: ["dk", "db"], tolerance: 1e-5, backends: try backends()) { backend, t in
+                try backend.conv2dKernelGradientThroughMaxPoolRelu(input: t["x"]!, activations: t["a"]!, gradOutput: t["dy"]!,
+                                                                   geometry: trainingGeometry, pool: trainingPool, scratch: t["scratch"]!,
+                                                                   kernelGradient: t["dk"]!, biasGradient: t["db"]!)
+            }
         }
     }
 

@@ -109,6 +109,15 @@ public protocol Backend: AnyObject {
     /// relu whose outputs `input` holds: the gradient reaches the first maximal element only where
     /// that element is positive, which gives the gradient of the relu's input.
     func maxPool2dReluBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws
+    /// The kernel and (when given) bias gradients of a convolution whose relu outputs
+    /// (`activations`) a max pooling alone reads, from the pooling output's gradient, when the
+    /// convolution's input gradient is not wanted (a first layer in training): the same as
+    /// ``maxPool2dReluBackward(input:gradOutput:geometry:into:)`` into `scratch` (the
+    /// convolution's output shape) followed by
+    /// ``conv2dBackwardKernel(input:gradOutput:geometry:kernelGradient:biasGradient:)``, whose
+    /// result it overwrites.
+    func conv2dKernelGradientThroughMaxPoolRelu(input: Tensor, activations: Tensor, gradOutput: Tensor, geometry: Conv2DGeometry,
+                                                pool: Pool2DGeometry, scratch: Tensor, kernelGradient: Tensor, biasGradient: Tensor?) throws
     /// Average pooling over `valid` windows, NHWC: each output is its window's mean.
     func averagePool2dForward(input: Tensor, geometry: Pool2DGeometry, into output: Tensor) throws
     /// Spreads each output gradient evenly over its window (summing where windows overlap).
@@ -252,6 +261,25 @@ extension Backend {
 
     public func maxPool2dReluBackward(input: Tensor, gradOutput: Tensor, geometry: Pool2DGeometry, into gradInput: Tensor) throws {
         try maxPool2dReluBackwardUnfused(input: input, gradOutput: gradOutput, geometry: geometry, into: gradInput)
+    }
+
+    public func conv2dKernelGradientThroughMaxPoolRelu(input: Tensor, activations: Tensor, gradOutput: Tensor, geometry: Conv2DGeometry,
+                                                       pool: Pool2DGeometry, scratch: Tensor, kernelGradient: Tensor,
+                                                       biasGradient: Tensor?) throws {
+        try conv2dKernelGradientThroughMaxPoolReluUnfused(input: input, activations: activations, gradOutput: gradOutput, geometry: geometry,
+                                                          pool: pool, scratch: scratch, kernelGradient: kernelGradient,
+                                                          biasGradient: biasGradient)
+    }
+
+    /// ``conv2dKernelGradientThroughMaxPoolRelu(input:activations:gradOutput:geometry:pool:scratch:kernelGradient:biasGradient:)``
+    /// as its two ops.
+    public func conv2dKernelGradientThroughMaxPoolReluUnfused(input: Tensor, activations: Tensor, gradOutput: Tensor,
+                                                              geometry: Conv2DGeometry, pool: Pool2DGeometry, scratch: Tensor,
+                                                              kernelGradient: Tensor, biasGradient: Tensor?) throws {
+        try ShapeChecks.same("conv2d_pool backward scratch", geometry.outputShape, scratch)
+        try maxPool2dReluBackward(input: activations, gradOutput: gradOutput, geometry: pool, into: scratch)
+        try conv2dBackwardKernel(input: input, gradOutput: scratch, geometry: geometry, kernelGradient: kernelGradient,
+                                 biasGradient: biasGradient)
     }
 
     /// ``maxPool2dReluBackward(input:gradOutput:geometry:into:)`` as its two ops, the relu's in place.

@@ -150,6 +150,16 @@ public struct Conv2D: Layer {
                                 needInputGradient: needInputGradient)
         }
 
+        /// Conv2D + relu + max pooling in a first layer: ``Backend/conv2dKernelGradientThroughMaxPoolRelu(input:activations:gradOutput:geometry:pool:scratch:kernelGradient:biasGradient:)``.
+        func parameterGradients(through pool: Pool2DRunner, input: Tensor, activations: Tensor, gradPooled: Tensor,
+                                parameterGradients: [Tensor]) throws -> Bool {
+            guard pool.kind == .max, activation == .relu, pool.geometry.inputShape == geometry.outputShape else { return false }
+            try backend.conv2dKernelGradientThroughMaxPoolRelu(input: input, activations: activations, gradOutput: gradPooled,
+                                                               geometry: geometry, pool: pool.geometry, scratch: try pool.gradientBuffer(),
+                                                               kernelGradient: parameterGradients[0], biasGradient: parameterGradients[1])
+            return true
+        }
+
         func backward(input: Tensor, gradPreactivation: Tensor, parameters: [Tensor], parameterGradients: [Tensor],
                       needInputGradient: Bool) throws -> Tensor? {
             try backend.conv2dBackwardKernel(input: input, gradOutput: gradPreactivation, geometry: geometry,

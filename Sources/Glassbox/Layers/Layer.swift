@@ -104,6 +104,12 @@ protocol ActivationSplitRunner: LayerRunner {
     /// given the gradient of the pre-activation instead of the output's.
     func backward(input: Tensor, gradPreactivation: Tensor, parameters: [Tensor], parameterGradients: [Tensor],
                   needInputGradient: Bool) throws -> Tensor?
+    /// The parameter gradients alone, when no input gradient is wanted, straight from the
+    /// gradient of the max pooling `pool` that alone reads the layer's relu outputs
+    /// (`activations`): false where the runner cannot, and then the pooling and the layer step
+    /// back as usual.
+    func parameterGradients(through pool: Pool2DRunner, input: Tensor, activations: Tensor, gradPooled: Tensor,
+                            parameterGradients: [Tensor]) throws -> Bool
 }
 
 /// Glorot (Xavier) uniform initialisation: `U(-limit, limit)`, `limit = sqrt(6 / (fanIn + fanOut))`

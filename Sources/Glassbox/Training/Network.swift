@@ -143,6 +143,14 @@ final class Network {
                                                parameterGradients: gradients[index], needInputGradient: needInput)]
                 }
                 if let producer = reluBeforeMaxPool(index, stack), let pool = runner as? Pool2DRunner,
+                   !inputGradient, !model.layerInputs[producer].contains(where: { $0 >= 0 }),
+                   case .single(let producerRunner) = stack.runners[producer], let split = producerRunner as? ActivationSplitRunner,
+                   try split.parameterGradients(through: pool, input: activations.inputs[producer][0], activations: activations.inputs[index][0],
+                                                gradPooled: gradOutput, parameterGradients: gradients[producer]) {
+                    // A first layer's gradients are written: nothing flows back to it, so its step never runs.
+                    return [nil]
+                }
+                if let producer = reluBeforeMaxPool(index, stack), let pool = runner as? Pool2DRunner,
                    let gradient = try pool.backwardThroughRelu(input: activations.inputs[index][0], gradOutput: gradOutput) {
                     activationApplied.insert(producer)
                     return [gradient]

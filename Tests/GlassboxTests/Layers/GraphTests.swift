@@ -278,6 +278,57 @@ final class GraphTests: XCTestCase {
         }
     }
 
+    /// A first Conv2D + relu + MaxPool2D takes its parameter gradients straight from the
+    /// pooling's gradient (no input gradient wanted): on every backend they equal those of the
+    /// step-by-step backward pass (taken when the input's gradient is asked for too), and on the
+    /// reference they match finite differences of the loss.
+    func testFirstConvBlockGradientsEqualTheStepByStepOnes() throws {
+        let model = try Sequential(inputShape: [10, 10, 2], seed: 12, layers: [
+            try Conv2D(filters: 16, kernelSize: (3, 3), activation: .relu), try MaxPool2D(2), Flatten(),
+            try Dense(units: 3, activation: .softmax),
+        ])
+        var random = SeededGenerator(seed: 13)
+        let batch = 4
+        let x = random.floats(batch * model.sampleSize, in: -1...1), labels: [Float] = [0, 2, 1, 2]
+        func gradients(_ backend: any Backend, _ parameters: [[[Float]]]? = nil, inputGradient: Bool) throws -> ([[Float]], Double) {
+            var copy = model
+            if let parameters { try copy.setParameters(parameters) }
+            let network = try Network(model: copy, backend: backend)
+            let stack = try network.stack(batchSize: batch)
+            try backend.write(x, into: stack.input)
+            try backend.write(labels, into: stack.labels)
+            let activations = try network.forward(stack, training: true, seed: 1)
+            let logits = try activations.outputs.last!.reshaped(try Shape([batch, 3]))
+            try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses, gradLogits: stack.gradLogits,
+                                            scale: 1 / Float(batch))
+            let gradients = try copy.parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
+            for tensor in gradients[0] { try backend.write([Float](repeating: .nan, count: tensor.elementCount), into: tensor) }
+            try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: 1,
+                                 inputGradient: inputGradient)
+            let loss = try backend.download(stack.losses).reduce(0.0) { $0 + Double($1) } / Double(batch)
+            return (try gradients[0].map { try backend.download($0) }, loss)
+        }
+        for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
+            let (fused, _) = try gradients(backend, inputGradient: false)
+            let (stepwise, _) = try gradients(backend, inputGradient: true)
+            for (index, name) in ["kernel", "bias"].enumerated() {
+                XCTAssertLessThan(relativeError(fused[index], stepwise[index]), 1e-5, "\(backend.name): conv \(name)")
+            }
+        }
+        let (analytic, _) = try gradients(TestBackends.reference, inputGradient: false)
+        for index in 0..<2 {
+            let checked = Array(stride(from: 0, to: analytic[index].count, by: max(1, analytic[index].count / 16)))
+            let numeric = try checked.map { j -> Float in
+                var plus = model.parameters, minus = model.parameters
+                plus[0][index][j] += 1e-3
+                minus[0][index][j] -= 1e-3
+                return Float((try gradients(TestBackends.reference, plus, inputGradient: false).1
+                              - (try gradients(TestBackends.reference, minus, inputGradient: false).1)) / 2e-3)
+            }
+            XCTAssertLessThan(relativeError(checked.map { analytic[index][$0] }, numeric), 1e-2, "conv parameter \(index)")
+        }
+    }
+
     /// DeepSHAP on the graph: values sum to f(x) - E f(background) on every backend, and the
     /// backends agree.
     func testDeepShapEfficiencyOnTheGraph() throws {

@@ -121,11 +121,56 @@ extension OpenCLBackend {
                    local: [1, 1, tuning.convBackwardGroup],
                    shapeArguments(g) + [.buffer(try buffer(input, "conv2d backward")),
                                         .buffer(try buffer(gradOutput, "conv2d backward")), .buffer(partials)])
+        try reduceKernelPartials(partials, chunks: chunks, geometry: g, kernelGradient: kernelGradient, biasGradient: biasGradient)
+    }
+
+    /// `conv2d_backward_kernel_reduce`: the sum over chunks of `[chunks, KH*KW*CI + 1, CO]`
+    /// partials into the kernel's gradient (and the last row into the bias's).
+    private func reduceKernelPartials(_ partials: Buffer, chunks: Int, geometry g: Conv2DGeometry, kernelGradient: Tensor,
+                                      biasGradient: Tensor?) throws {
+        let rows = g.kernelHeight * g.kernelWidth * g.inputChannels + 1
         try launch("conv2d_backward_kernel_reduce", file: "conv2d", global: [g.outputChannels, rows], local: [variant == .gpu ? 32 : 16, 1],
                    [.int(rows), .int(g.outputChannels), .int(chunks), .buffer(partials),
                     .buffer(try buffer(kernelGradient, "conv2d backward")),
                     .buffer(try biasGradient.map { try buffer($0, "conv2d backward") } ?? placeholder),
                     .flag(biasGradient != nil)])
+    }
+
+    /// One launch of `conv_pool_kernel_grad_partial` (then the partials' sum) on the CPU variant,
+    /// for a stride-1 convolution with filters in 16s, pooling windows that tile its output, at
+    /// most 31 kernel taps and an input patch under a window of at most 64 values; else the two ops.
+    public func conv2dKernelGradientThroughMaxPoolRelu(input: Tensor, activations: Tensor, gradOutput: Tensor, geometry g: Conv2DGeometry,
+                                                       pool: Pool2DGeometry, scratch: Tensor, kernelGradient: Tensor,
+                                                       biasGradient: Tensor?) throws {
+        try ShapeChecks.conv2dBackwardKernel(input, scratch, g, kernelGradient, biasGradient)
+        try ShapeChecks.poolBackward(activations, gradOutput, pool, scratch)
+        let taps = g.kernelHeight * g.kernelWidth * g.inputChannels
+        let patch = (pool.poolHeight + g.kernelHeight - 1) * (pool.poolWidth + g.kernelWidth - 1) * g.inputChannels
+        guard variant == .cpu, g.strideHeight == 1, g.strideWidth == 1, g.outputChannels % 16 == 0, pool.inputShape == g.outputShape,
+              pool.padding == .valid, pool.windowsTileInput, taps < 32, patch <= 64 else {
+            try conv2dKernelGradientThroughMaxPoolReluUnfused(input: input, activations: activations, gradOutput: gradOutput, geometry: g,
+                                                              pool: pool, scratch: scratch, kernelGradient: kernelGradient,
+                                                              biasGradient: biasGradient)
+            return
+        }
+        let positions = g.batch * pool.outputHeight * pool.outputWidth
+        let chunk = max(1, tuning.convReduceChunk / (pool.poolHeight * pool.poolWidth))
+        let chunks = (positions + chunk - 1) / chunk
+        let partials = try self.scratch("conv2d.kernelPartials", floats: chunks * (taps + 1) * g.outputChannels)
+        // The patch under a window reaches the padding, or past the input, only with padding.
+        let bounds = g.padTop > 0 || g.padLeft > 0 || g.outputHeight + g.kernelHeight - 1 > g.inputHeight
+            || g.outputWidth + g.kernelWidth - 1 > g.inputWidth
+        let defines: [(String, Int)] = [
+            ("G_H", g.inputHeight), ("G_W", g.inputWidth), ("G_CI", g.inputChannels), ("G_CO", g.outputChannels),
+            ("G_KH", g.kernelHeight), ("G_KW", g.kernelWidth), ("G_PT", g.padTop), ("G_PL", g.padLeft),
+            ("G_OH", g.outputHeight), ("G_OW", g.outputWidth), ("G_PH", pool.poolHeight), ("G_PW", pool.poolWidth),
+            ("G_QH", pool.outputHeight), ("G_QW", pool.outputWidth), ("G_CHUNK", chunk), ("G_BOUNDS", bounds ? 1 : 0),
+        ]
+        try launch("conv_pool_kernel_grad_partial", file: "conv2d", defines: defines, global: [g.outputChannels / 16, chunks],
+                   local: [1, tuning.convBackwardGroup],
+                   [.int(g.batch), .buffer(try buffer(input, "conv2d backward")), .buffer(try buffer(activations, "conv2d backward")),
+                    .buffer(try buffer(gradOutput, "conv2d backward")), .buffer(partials)])
+        try reduceKernelPartials(partials, chunks: chunks, geometry: g, kernelGradient: kernelGradient, biasGradient: biasGradient)
     }
 
     public func maxPool2dForward(input: Tensor, geometry g: Pool2DGeometry, into output: Tensor) throws {
