@@ -233,6 +233,26 @@ final class GraphTests: XCTestCase {
         XCTAssertNotEqual(first.parameters[1][2], straight.parameters[1][2], "epochs 3 and 4 move the moving mean")
     }
 
+    /// One training step on `backend` (training-mode forward pass, mean cross-entropy over the
+    /// batch, backward pass): every parameter's gradient (each poisoned with NaN first) and the loss.
+    static func oneStep(_ model: Sequential, x: [Float], labels: [Float], backend: any Backend,
+                        inputGradient: Bool = false) throws -> (gradients: [[Tensor]], loss: Double) {
+        let batch = labels.count, classes = model.outputCount
+        let network = try Network(model: model, backend: backend)
+        let stack = try network.stack(batchSize: batch)
+        try backend.write(x, into: stack.input)
+        try backend.write(labels, into: stack.labels)
+        let activations = try network.forward(stack, training: true, seed: 1)
+        let logits = try activations.outputs.last!.reshaped(try Shape([batch, classes]))
+        try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses, gradLogits: stack.gradLogits,
+                                        scale: 1 / Float(batch))
+        let gradients = try model.parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
+        for tensor in gradients.joined() { try backend.write([Float](repeating: .nan, count: tensor.elementCount), into: tensor) }
+        try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: 1,
+                             inputGradient: inputGradient)
+        return (gradients, try backend.download(stack.losses).reduce(0.0) { $0 + Double($1) } / Double(batch))
+    }
+
     /// One training step's parameter gradients through the graph against finite differences of
     /// the mean cross-entropy over a batch (batch statistics in the forward pass).
     func testParameterGradientsOfTheGraphMatchFiniteDifferences() throws {
@@ -241,15 +261,7 @@ final class GraphTests: XCTestCase {
         var random = SeededGenerator(seed: 96)
         let batch = 3
         let x = random.floats(batch * model.sampleSize, in: -1...1), labels: [Float] = [0, 2, 1]
-        let network = try Network(model: model, backend: backend)
-        let stack = try network.stack(batchSize: batch)
-        try backend.write(x, into: stack.input)
-        try backend.write(labels, into: stack.labels)
-        let activations = try network.forward(stack, training: true, seed: 1)
-        let logits = try activations.outputs.last!.reshaped(try Shape([batch, 3]))
-        try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses, gradLogits: stack.gradLogits, scale: 1 / Float(batch))
-        let gradients = try model.parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
-        try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: 1)
+        let (gradients, _) = try Self.oneStep(model, x: x, labels: labels, backend: backend)
         func loss(_ parameters: [[[Float]]]) throws -> Double {
             var copy = model
             try copy.setParameters(parameters)
@@ -293,19 +305,7 @@ final class GraphTests: XCTestCase {
         func gradients(_ backend: any Backend, _ parameters: [[[Float]]]? = nil, inputGradient: Bool) throws -> ([[Float]], Double) {
             var copy = model
             if let parameters { try copy.setParameters(parameters) }
-            let network = try Network(model: copy, backend: backend)
-            let stack = try network.stack(batchSize: batch)
-            try backend.write(x, into: stack.input)
-            try backend.write(labels, into: stack.labels)
-            let activations = try network.forward(stack, training: true, seed: 1)
-            let logits = try activations.outputs.last!.reshaped(try Shape([batch, 3]))
-            try backend.softmaxCrossEntropy(logits: logits, labels: stack.labels, losses: stack.losses, gradLogits: stack.gradLogits,
-                                            scale: 1 / Float(batch))
-            let gradients = try copy.parameterShapes.map { try $0.map { try backend.makeTensor(shape: $0) } }
-            for tensor in gradients[0] { try backend.write([Float](repeating: .nan, count: tensor.elementCount), into: tensor) }
-            try network.backward(stack, activations: activations, gradient: stack.gradLogits, gradients: gradients, seed: 1,
-                                 inputGradient: inputGradient)
-            let loss = try backend.download(stack.losses).reduce(0.0) { $0 + Double($1) } / Double(batch)
+            let (gradients, loss) = try Self.oneStep(copy, x: x, labels: labels, backend: backend, inputGradient: inputGradient)
             return (try gradients[0].map { try backend.download($0) }, loss)
         }
         for backend in [TestBackends.reference as any Backend] + (try TestBackends.openCLBackends()) {
