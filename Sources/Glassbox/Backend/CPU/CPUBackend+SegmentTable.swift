@@ -21,18 +21,19 @@ extension CPUBackend {
         let (_, featureCount, units) = try ShapeChecks.segmentTableRows(features, weights, layout, table)
         let f = try host(features, "segment_table_rows"), w = try host(weights, "segment_table_rows")
         let t = try host(table, "segment_table_rows")
-        for (r, parts) in layout.rowParts.enumerated() {
-            var sums = [Double](repeating: 0, count: units)
-            for part in parts {
-                let image = layout.partImages[part] * featureCount
-                for position in layout.groupPositions[layout.partGroups[part]] {
-                    for feature in (position * layout.channels)..<((position + 1) * layout.channels) {
-                        let value = Double(f[image + feature])
-                        for u in 0..<units { sums[u] += value * Double(w[feature * units + u]) }
-                    }
+        // Each part once, then each row the sum of its parts.
+        var parts = [Double](repeating: 0, count: layout.parts * units)
+        for (part, group) in layout.partGroups.enumerated() {
+            let image = layout.partImages[part] * featureCount
+            for position in layout.groupPositions[group] {
+                for feature in (position * layout.channels)..<((position + 1) * layout.channels) {
+                    let value = Double(f[image + feature])
+                    for u in 0..<units { parts[part * units + u] += value * Double(w[feature * units + u]) }
                 }
             }
-            for u in 0..<units { t[r * units + u] = Float(sums[u]) }
+        }
+        for (r, members) in layout.rowParts.enumerated() {
+            for u in 0..<units { t[r * units + u] = Float(members.reduce(0.0) { $0 + parts[$1 * units + u] }) }
         }
     }
 }
