@@ -42,6 +42,7 @@ struct DevicesCommand: ParsableCommand {
             lines.append("      local memory:    \(formatBytes(device.localMemoryBytes))")
             lines.append("      OpenCL C:        \(device.openCLCVersion)")
             lines.append("      driver:          \(device.driverVersion)")
+            if let placement = device.workerPlacement { lines.append("      worker threads:  \(placement)") }
             lines.append("      kernels:         \(TuningSource.resolve(device: device, variant: .preferred(for: device)).1)")
         }
         if devices.isEmpty { lines.append("  (no OpenCL platform or device found)") }

@@ -35,6 +35,32 @@ final class DevicesCommandTests: XCTestCase {
         XCTAssertTrue(result.standardError.contains("opencl:zero") && result.standardError.contains("--device"), result.standardError)
     }
 
+    /// `glassbox devices` says how PoCL's workers are placed: pinned one per CPU when the process
+    /// may use every CPU, left alone under `taskset` (pinning would leave the user's set) and when
+    /// the user set `POCL_AFFINITY`.
+    func testPoclWorkerPlacementFollowsTheAllowedCPUs() throws {
+        // Set by the user, not by the Glassbox code of this test process (whose marker children see).
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["POCL_AFFINITY"] == nil || environment["GLASSBOX_SET_POCL_AFFINITY"] == "1" else {
+            throw XCTSkip("POCL_AFFINITY is set for the tests")
+        }
+        let plain = try run(["devices"])
+        XCTAssertEqual(plain.status, 0, plain.transcript)
+        guard plain.standardOutput.contains("Portable Computing Language") else { throw XCTSkip("no PoCL device") }
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let cpus = sysconf(Int32(_SC_NPROCESSORS_CONF))
+        if status.contains("Cpus_allowed_list:\t0-\(cpus - 1)\n") || (cpus == 1 && status.contains("Cpus_allowed_list:\t0\n")) {
+            XCTAssertTrue(plain.standardOutput.contains("PoCL workers pinned to CPUs 0-\(cpus - 1)"), plain.standardOutput)
+        }
+        let own = try run(["devices"], environment: ["POCL_AFFINITY": "0"])
+        XCTAssertTrue(own.standardOutput.contains("PoCL workers as POCL_AFFINITY=0 says"), own.transcript)
+        guard cpus >= 2, FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else { return }
+        let narrowed = try GlassboxBinary.runShell("/usr/bin/taskset -c 1 '\(GlassboxBinary.url.path)' devices")
+        XCTAssertEqual(narrowed.status, 0, narrowed.transcript)
+        XCTAssertTrue(narrowed.standardOutput.contains("PoCL workers not pinned: this process may run on 1 of the \(cpus) CPUs"),
+                      narrowed.transcript)
+    }
+
     func testListsDevicesAndMarksOne() throws {
         let result = try run(["devices"])
         XCTAssertEqual(result.status, 0, result.standardError)

@@ -6,6 +6,36 @@ import XCTest
 
 /// The OpenCL host layer: owned handles, typed errors, program caching.
 final class HostLayerTests: XCTestCase {
+    /// PoCL's workers are pinned only when pinning worker i to CPU i stays inside the CPUs the
+    /// process may use; the CPU lists of `/proc/self/status` parse, and odd ones are refused.
+    func testPoclWorkersArePinnedOnlyWithinTheAllowedCPUs() throws {
+        XCTAssertEqual(PoclWorkerAffinity.parseCPUList("0-3,6,8-9"), [0, 1, 2, 3, 6, 8, 9])
+        XCTAssertEqual(PoclWorkerAffinity.parseCPUList("5"), [5])
+        for bad in ["", "3-1", "a", "1-2-3", "0,,2", "-1", "0-"] {
+            XCTAssertNil(PoclWorkerAffinity.parseCPUList(bad), bad)
+        }
+        XCTAssertTrue(PoclWorkerAffinity.mayPin(allowed: [0, 1], cpuCount: 2))
+        XCTAssertTrue(PoclWorkerAffinity.mayPin(allowed: [0, 1, 2, 3], cpuCount: 2))
+        XCTAssertFalse(PoclWorkerAffinity.mayPin(allowed: [1], cpuCount: 2), "taskset -c 1: worker 0 would leave the set")
+        XCTAssertFalse(PoclWorkerAffinity.mayPin(allowed: [0, 2], cpuCount: 3))
+        XCTAssertFalse(PoclWorkerAffinity.mayPin(allowed: [], cpuCount: 0))
+
+        // This process: the decision matches its own affinity mask and environment.
+        let allowed = try XCTUnwrap(PoclWorkerAffinity.allowedCPUs(), "Cpus_allowed_list unreadable")
+        XCTAssertFalse(allowed.isEmpty)
+        switch PoclEnvironment.workerAffinity {
+        case .userSetting(let value):
+            XCTAssertEqual(getenv("POCL_AFFINITY").map { String(cString: $0) }, value, "a user's setting is never replaced")
+        case .pinned(let cpus):
+            XCTAssertTrue(PoclWorkerAffinity.mayPin(allowed: allowed, cpuCount: cpus))
+            XCTAssertEqual(getenv("POCL_AFFINITY").map { String(cString: $0) }, "1")
+            XCTAssertEqual(getenv(PoclWorkerAffinity.marker).map { String(cString: $0) }, "1")
+        case .restricted(let count, let cpus):
+            XCTAssertEqual(count, allowed.count)
+            XCTAssertFalse(PoclWorkerAffinity.mayPin(allowed: allowed, cpuCount: cpus))
+        }
+    }
+
     func testTenThousandBufferCyclesLeakNothing() throws {
         let backend = try TestBackends.openCL(.cpu)
         func contextReferences() throws -> cl_uint {

@@ -62,6 +62,12 @@ public struct KernelBenchmark {
             results.append(Result(name: second, backend: backend.name, seconds: best[1], flops: flops))
         }
 
+        // The cost of one launch and wait, whatever the product: a GEMM too small to take time.
+        let (tinyA, tinyB, tinyC) = (try tensor([32, 16]), try tensor([16, 16]), try tensor([32, 16]))
+        try measure("gemm 32x16x16 (launch and wait)", flops: 2 * 32 * 16 * 16) {
+            try backend.gemm(tinyA, tinyB, into: tinyC)
+        }
+
         let (k, n) = (5408, 128)
         let weights = try tensor([k, n]), bias = try tensor([n])
         for m in [32, 4096] {

@@ -44,6 +44,13 @@ public struct Device: CustomStringConvertible {
         return try Platform.all().flatMap { platform in try platform.devices() }
     }
 
+    /// For PoCL's CPU devices, how its worker threads are placed on the CPUs (pinned one per CPU
+    /// when the process may use them all); nil for other devices.
+    public var workerPlacement: String? {
+        !isGPU && platformName.localizedCaseInsensitiveContains("Portable Computing Language")
+            ? PoclEnvironment.workerAffinity.description : nil
+    }
+
     public var description: String { "\(name) (\(typeName), \(platformName))" }
 
     static func string(_ id: cl_device_id, _ parameter: Int32) throws -> String {

@@ -23,7 +23,12 @@ enum PoclEnvironment {
     /// Prepares the environment once per process; called before the first OpenCL call.
     static func prepare() { _ = prepared }
 
+    /// How PoCL's worker threads are placed on CPUs (``PoclWorkerAffinity``), decided in
+    /// ``prepare()``.
+    static let workerAffinity = PoclWorkerAffinity.apply()
+
     private static let prepared: Bool = {
+        _ = workerAffinity
         raiseSoftFileSizeLimit()
         let full = (freeBytes(at: cacheFolder()) ?? .max) < minimumFileSizeLimitBytes
         if !cacheFolderIsWritable() || full {
