@@ -249,9 +249,23 @@ __kernel void gemm_tiled(const int M, const int N, const int K,
     }
 }
 
-// out[c, r] = in[r, c] for an R x C row-major matrix. Global size: (C, R).
+// out[c, r] = in[r, c] for an R x C row-major matrix, one 16 x 16 tile per work-item: sixteen
+// row loads, sixteen column stores, so the work-items are few and every access is a vector.
+// Tiles cut by the matrix's edge copy element by element. Global size: (ceil(C / 16), ceil(R / 16)).
 __kernel void transpose(const int R, const int C, __global const float* input, __global float* output) {
-    const int c = get_global_id(0);
-    const int r = get_global_id(1);
-    if (c < C && r < R) output[c * R + r] = input[r * C + c];
+    const int c0 = get_global_id(0) * 16;
+    const int r0 = get_global_id(1) * 16;
+    if (c0 >= C || r0 >= R) return;
+    if (c0 + 16 <= C && r0 + 16 <= R) {
+        float tile[16][16];
+        for (int r = 0; r < 16; ++r) vstore16(vload16(0, input + (long)(r0 + r) * C + c0), 0, tile[r]);
+        for (int c = 0; c < 16; ++c) {
+            const float16 column = (float16)(tile[0][c], tile[1][c], tile[2][c], tile[3][c], tile[4][c], tile[5][c], tile[6][c], tile[7][c],
+                                             tile[8][c], tile[9][c], tile[10][c], tile[11][c], tile[12][c], tile[13][c], tile[14][c], tile[15][c]);
+            vstore16(column, 0, output + (long)(c0 + c) * R + r0);
+        }
+    } else {
+        for (int r = r0; r < min(r0 + 16, R); ++r)
+            for (int c = c0; c < min(c0 + 16, C); ++c) output[(long)c * R + r] = input[(long)r * C + c];
+    }
 }

@@ -11,9 +11,10 @@ final class GEMMTests: XCTestCase {
         // Sizes that are multiples of no tile (4 rows, 16 columns, 16x16 tiles) next to ones that are.
         // (300, 10, 128) and (257, 3, 40): fewer than 16 columns over a long k and many rows take
         // the transposed dot-product path on CPU devices; (1, 3, 40) and (3, 45, 31): fewer rows
-        // than a work-item's block.
+        // than a work-item's block; (70, 37, 45) and (64, 160, 48) with B transposed: a short k
+        // over many rows transposes B (in 16 x 16 tiles, cut by the edge in the first) on CPU devices.
         let sizes: [(m: Int, n: Int, k: Int)] = [(1, 1, 1), (3, 7, 5), (33, 17, 29), (32, 128, 64), (5, 33, 100), (64, 16, 3),
-                                                 (300, 10, 128), (257, 3, 40), (1, 3, 40), (3, 45, 31)]
+                                                 (300, 10, 128), (257, 3, 40), (1, 3, 40), (3, 45, 31), (70, 37, 45), (64, 160, 48)]
         for (m, n, k) in sizes {
             for transposeA in [false, true] {
                 for transposeB in [false, true] {

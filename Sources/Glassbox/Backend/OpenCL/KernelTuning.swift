@@ -26,6 +26,10 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     public var gemmRowsLarge = 8
     /// Where ``gemmRowsLarge`` takes over.
     public static let largeRows = 256
+    /// The longest inner dimension at which a product with B transposed (`A B^T`) of at least 64
+    /// rows transposes B and runs `gemm_blocked` rather than `gemm_blocked_nt`'s dot products
+    /// (CPU variant).
+    public static let shortInnerDimension = 512
     /// float16 column vectors per work-item in `gemm_blocked` (`GEMM_VECTORS`).
     public var gemmVectors = 2
     /// Work-items per work-group along M in `gemm_blocked`.

@@ -73,12 +73,16 @@ extension OpenCLBackend {
         // batches, where that path costs more than the extra transpose launch) as dot products of
         // rows instead, with B transposed.
         let narrow = variant == .cpu && !transposeA && !transposeB && fused == 0 && n < 16 && k >= 16 && m >= KernelTuning.largeRows
-        if variant == .cpu && ((transposeB && !transposeA) || narrow) {
+        // Dot products of rows need a long k to pay for their horizontal sums. With a short one
+        // and enough rows to pay for transposing B (DeepSHAP's multipliers through a Dense layer,
+        // m W^T over its units, for 100 background images), B is transposed for gemm_blocked.
+        let shortDotProducts = k <= KernelTuning.shortInnerDimension && n >= 16 * tuning.gemmVectors && m >= 64
+        if variant == .cpu && ((transposeB && !transposeA && !shortDotProducts) || narrow) {
             // Rows of A and of the stored B are both contiguous in k: dot products, no transpose.
             var bRows = try buffer(b, "gemm")
             if narrow {
                 let transposed = try scratch("gemm.narrowB", floats: k * n)
-                try launch("transpose", file: "gemm", global: [n, k], local: [1, 16], [.int(k), .int(n), .buffer(bRows), .buffer(transposed)])
+                try transpose(rows: k, columns: n, bRows, into: transposed)
                 bRows = transposed
             }
             try launch("gemm_blocked_nt", file: "gemm", global: [(n + tuning.ntColumns - 1) / tuning.ntColumns, (m + tuning.ntRows - 1) / tuning.ntRows],
@@ -91,8 +95,7 @@ extension OpenCLBackend {
         if variant == .cpu && transposeB {
             // gemm_blocked loads rows of B with vload16: give it B laid out [K, N].
             let transposed = try scratch("gemm.transposedB", floats: k * n)
-            try launch("transpose", file: "gemm", global: [k, n], local: [16, 1],
-                       [.int(n), .int(k), .buffer(bBuffer), .buffer(transposed)])
+            try transpose(rows: n, columns: k, bBuffer, into: transposed)
             bBuffer = transposed
             (bRowStride, bColStride) = (n, 1)
         }
@@ -112,6 +115,12 @@ extension OpenCLBackend {
         case .gpu:
             try launch("gemm_tiled", file: "gemm", defines: fusedDefines, global: [n, m], local: [tuning.gemmTile, tuning.gemmTile], arguments)
         }
+    }
+
+    /// `output` (columns x rows) = `input` (rows x columns)^T, both row-major.
+    private func transpose(rows: Int, columns: Int, _ input: Buffer, into output: Buffer) throws {
+        try launch("transpose", file: "gemm", global: [(columns + 15) / 16, (rows + 15) / 16], local: [1, 1],
+                   [.int(rows), .int(columns), .buffer(input), .buffer(output)])
     }
 
     public func biasAdd(_ x: Tensor, bias: Tensor, into y: Tensor) throws {
