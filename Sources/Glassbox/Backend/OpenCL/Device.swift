@@ -47,9 +47,11 @@ public struct Device: CustomStringConvertible {
     /// For PoCL's CPU devices, how its worker threads are placed on the CPUs (pinned one per CPU
     /// when the process may use them all); nil for other devices.
     public var workerPlacement: String? {
-        !isGPU && platformName.localizedCaseInsensitiveContains("Portable Computing Language")
-            ? PoclEnvironment.workerAffinity.description : nil
+        !isGPU && isPoCL ? PoclEnvironment.workerAffinity.description : nil
     }
+
+    /// Whether the device is PoCL's (its platform is the Portable Computing Language).
+    var isPoCL: Bool { platformName.localizedCaseInsensitiveContains("Portable Computing Language") }
 
     public var description: String { "\(name) (\(typeName), \(platformName))" }
 

@@ -52,7 +52,7 @@ enum PoclEnvironment {
     /// Throws when `device` is PoCL's and the file-size limit or the free space of its cache
     /// folder would make its compiler exit the process.
     static func checkFileSizeLimit(for device: Device) throws {
-        guard device.platformName.localizedCaseInsensitiveContains("Portable Computing Language") else { return }
+        guard device.isPoCL else { return }
         let folder = cacheFolder()
         if let problem = problem(fileSizeLimitBytes: fileSizeLimitBytes(), freeBytes: freeBytes(at: folder), folder: folder) {
             throw GlassboxError.deviceUnavailable(problem)

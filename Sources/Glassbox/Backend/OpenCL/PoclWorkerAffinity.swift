@@ -2,16 +2,17 @@ import Foundation
 
 /// Pins PoCL's worker threads, one to each CPU, when that is safe.
 ///
-/// PoCL runs a kernel's work-groups on one worker thread per CPU. Left unpinned, a worker that
-/// the host wakes for a launch is often placed on the CPU of the worker that woke it, so a launch
-/// of a few work-groups runs them all on one CPU while the other idles. On the 2-vCPU AMD EPYC
+/// PoCL runs a kernel's work-groups on one worker thread per CPU. Left unpinned, a launch of a few
+/// work-groups often ran them all on one CPU while the other idled (most likely because the
+/// woken worker was placed on its waker's CPU; not traced). On the 2-vCPU AMD EPYC
 /// machines this project runs on, the batch-32 Dense forward GEMM (32x5408x128, four
 /// work-groups) took 0.57 ms in most runs unpinned and 0.29 ms pinned, and its weight gradient
 /// 0.33-0.73 ms against 0.31-0.37 ms (`glassbox bench kernels`, `POCL_AFFINITY=0` against `1`).
 ///
-/// PoCL pins worker *i* to CPU *i* under `POCL_AFFINITY=1`, and ends the process when the
-/// system refuses (a CPU outside the process's affinity mask, as under `taskset`, a container's
-/// cpuset, or an MPI rank bound to one core). So Glassbox sets it only when the variable is
+/// PoCL pins worker *i* to CPU *i* under `POCL_AFFINITY=1`, whatever the process's affinity
+/// mask: under `taskset` (or an MPI rank bound to one core) worker 0 then runs outside the
+/// user's set, and where the system refuses the pinning (a container's cpuset) PoCL's checked
+/// `pthread_setaffinity_np` ends the process. So Glassbox sets it only when the variable is
 /// unset and the process may run on every CPU the machine has; a user's own `POCL_AFFINITY`
 /// (`0` to turn it off) always wins. Beside it Glassbox sets ``marker``, so that a Glassbox
 /// process started by this one (a test, an MPI rank) decides again for its own CPUs instead of
@@ -40,8 +41,10 @@ enum PoclWorkerAffinity {
 
     /// Decides, and sets `POCL_AFFINITY=1` when it pins; called once, before the first OpenCL call.
     static func apply() -> Decision {
-        let value = getenv("POCL_AFFINITY").map { String(cString: $0) }
-        let inherited = value == "1" && getenv(marker).map { String(cString: $0) } == "1"
+        // getenv, not ProcessInfo: read and written here before any OpenCL call.
+        func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+        let value = variable("POCL_AFFINITY")
+        let inherited = value == "1" && variable(marker) == "1"
         if let value, !inherited { return .userSetting(value) }
         let cpus = max(sysconf(Int32(_SC_NPROCESSORS_CONF)), sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1)
         let allowed = allowedCPUs()
