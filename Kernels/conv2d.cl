@@ -283,18 +283,22 @@ __kernel void conv2d_backward_kernel_reduce(const int rows, const int CO, const 
 // Shape-specialised convolution, optionally fused with max pooling, bias and activation, for
 // CO % 16 == 0. Every size except the batch is a compile-time constant (the host builds one
 // program per shape and caches it), so the window loops unroll fully and the padding checks
-// vanish when there is no padding. One work-item computes 16 output channels of one output
-// position: the PH x PW conv outputs of its pooling window (1 x 1 without pooling), their maximum,
-// plus bias, then the activation (monotonic, so pooling before it equals pooling after it).
+// vanish when there is no padding. One work-item computes 16 x S_BLOCKS output channels of a run
+// of S_RUN output positions along a row: for each, the PH x PW conv outputs of its pooling window
+// (1 x 1 without pooling), their maximum, plus bias, then the activation (monotonic, so pooling
+// before it equals pooling after it). The run shares the index arithmetic and, when they fit in
+// registers (S_HOIST), the weights, loaded once before it.
 //   S_H, S_W, S_CI, S_CO, S_KH, S_KW, S_SH, S_SW, S_PT, S_PL: the convolution
 //   S_PH, S_PW, S_QSH, S_QSW, S_QH, S_QW: the pooling window, its stride, the final output size
 //   S_ACTIVATION: 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 leaky relu (slope S_LEAKY_MILLI / 1000)
 //   S_BOUNDS: 1 when some window reaches into the zero padding (then reads are checked)
 //   S_BLOCKS: 16-channel blocks per work-item (S_CO a multiple of 16 x S_BLOCKS), each input value
 //     loaded once for all of them
+//   S_RUN: output positions per work-item, consecutive along a row (the last run of a row may be
+//     shorter)
 //   S_KEEP: 1 to also write every convolution output, activated, to `activations` (training,
 //     whose backward passes read them), for pooling windows that tile the S_OH x S_OW output
-// Global size: (N * S_QH * S_QW * S_CO / (16 * S_BLOCKS)).
+// Global size: (N * S_QH * ceil(S_QW / S_RUN) * S_CO / (16 * S_BLOCKS)).
 #ifdef S_CO
 #if S_ACTIVATION == 1
 #define S_ACTIVATE(v) select(fmax(v, 0.0f), v, isnan(v))   // NaN passes, as relu_forward
@@ -307,74 +311,94 @@ __kernel void conv2d_backward_kernel_reduce(const int rows, const int CO, const 
 #else
 #define S_ACTIVATE(v) (v)
 #endif
+#ifndef S_RUN
+#define S_RUN 1
+#endif
+#define S_TAPS (S_KH * S_KW * S_CI)
+#define S_HOIST (S_TAPS * S_BLOCKS <= 18)   // weight vectors kept in registers across the run
 __kernel void conv2d_pool_forward_specialized(const int N, __global const float* input, __global const float* weights,
                                               __global const float* bias, const int hasBias, __global float* output,
                                               __global float* activations) {
     const int i = get_global_id(0);
     const int groups = S_CO / (16 * S_BLOCKS);
-    if (i >= N * S_QH * S_QW * groups) return;
+    const int runs = (S_QW + S_RUN - 1) / S_RUN;
+    if (i >= N * S_QH * runs * groups) return;
     const int co0 = (i % groups) * 16 * S_BLOCKS;
-    const int position = i / groups;
-    const int qw = position % S_QW;
-    const int qh = (position / S_QW) % S_QH;
-    const int n = position / (S_QW * S_QH);
+    const int run = (i / groups) % runs;
+    const int row = i / (groups * runs);   // n * S_QH + qh
+    const int qh = row % S_QH;
+    const int n = row / S_QH;
     __global const float* image = input + (long)n * S_H * S_W * S_CI;
-    float16 acc[S_PH * S_PW][S_BLOCKS];
-    #pragma unroll
-    for (int p = 0; p < S_PH * S_PW; ++p) {
+    float16 hoisted[S_HOIST ? S_TAPS : 1][S_BLOCKS];
+    if (S_HOIST) {
         #pragma unroll
-        for (int b = 0; b < S_BLOCKS; ++b) acc[p][b] = (float16)(0.0f);
-    }
-    #pragma unroll
-    for (int kh = 0; kh < S_KH; ++kh) {
-        #pragma unroll
-        for (int kw = 0; kw < S_KW; ++kw) {
+        for (int t = 0; t < S_TAPS; ++t)
             #pragma unroll
-            for (int ci = 0; ci < S_CI; ++ci) {
-                float16 w[S_BLOCKS];
+            for (int b = 0; b < S_BLOCKS; ++b) hoisted[t][b] = vload16(0, weights + t * S_CO + co0 + 16 * b);
+    }
+    float16 shift[S_BLOCKS];
+    #pragma unroll
+    for (int b = 0; b < S_BLOCKS; ++b) shift[b] = hasBias ? vload16(0, bias + co0 + 16 * b) : (float16)(0.0f);
+    for (int j = 0; j < S_RUN; ++j) {
+        const int qw = run * S_RUN + j;
+        if (S_QW % S_RUN != 0 && qw >= S_QW) break;
+        float16 acc[S_PH * S_PW][S_BLOCKS];
+        #pragma unroll
+        for (int p = 0; p < S_PH * S_PW; ++p) {
+            #pragma unroll
+            for (int b = 0; b < S_BLOCKS; ++b) acc[p][b] = (float16)(0.0f);
+        }
+        #pragma unroll
+        for (int kh = 0; kh < S_KH; ++kh) {
+            #pragma unroll
+            for (int kw = 0; kw < S_KW; ++kw) {
                 #pragma unroll
-                for (int b = 0; b < S_BLOCKS; ++b) w[b] = vload16(0, weights + ((kh * S_KW + kw) * S_CI + ci) * S_CO + co0 + 16 * b);
-                #pragma unroll
-                for (int ph = 0; ph < S_PH; ++ph) {
+                for (int ci = 0; ci < S_CI; ++ci) {
+                    const int tap = (kh * S_KW + kw) * S_CI + ci;
+                    float16 w[S_BLOCKS];
                     #pragma unroll
-                    for (int pw = 0; pw < S_PW; ++pw) {
-                        const int ih = (qh * S_QSH + ph) * S_SH + kh - S_PT;
-                        const int iw = (qw * S_QSW + pw) * S_SW + kw - S_PL;
-                        float x;
-                        if (S_BOUNDS) {
-                            x = (ih >= 0 && ih < S_H && iw >= 0 && iw < S_W) ? image[(ih * S_W + iw) * S_CI + ci] : 0.0f;
-                        } else {
-                            x = image[(ih * S_W + iw) * S_CI + ci];
-                        }
+                    for (int b = 0; b < S_BLOCKS; ++b) w[b] = S_HOIST ? hoisted[S_HOIST ? tap : 0][b] : vload16(0, weights + tap * S_CO + co0 + 16 * b);
+                    #pragma unroll
+                    for (int ph = 0; ph < S_PH; ++ph) {
                         #pragma unroll
-                        for (int b = 0; b < S_BLOCKS; ++b) acc[ph * S_PW + pw][b] = fma((float16)(x), w[b], acc[ph * S_PW + pw][b]);
+                        for (int pw = 0; pw < S_PW; ++pw) {
+                            const int ih = (qh * S_QSH + ph) * S_SH + kh - S_PT;
+                            const int iw = (qw * S_QSW + pw) * S_SW + kw - S_PL;
+                            float x;
+                            if (S_BOUNDS) {
+                                x = (ih >= 0 && ih < S_H && iw >= 0 && iw < S_W) ? image[(ih * S_W + iw) * S_CI + ci] : 0.0f;
+                            } else {
+                                x = image[(ih * S_W + iw) * S_CI + ci];
+                            }
+                            #pragma unroll
+                            for (int b = 0; b < S_BLOCKS; ++b) acc[ph * S_PW + pw][b] = fma((float16)(x), w[b], acc[ph * S_PW + pw][b]);
+                        }
                     }
                 }
             }
         }
-    }
-    #pragma unroll
-    for (int b = 0; b < S_BLOCKS; ++b) {
-        const int c = co0 + 16 * b;
+        const long position = (long)row * S_QW + qw;
+        #pragma unroll
+        for (int b = 0; b < S_BLOCKS; ++b) {
+            const int c = co0 + 16 * b;
 #if S_KEEP
-        // Training: every convolution output of the window too, with bias and activation (the
-        // windows tile the convolution's output, S_OH x S_OW, so each is written once).
-        const float16 shift = hasBias ? vload16(0, bias + c) : (float16)(0.0f);
-        #pragma unroll
-        for (int ph = 0; ph < S_PH; ++ph) {
+            // Training: every convolution output of the window too, with bias and activation (the
+            // windows tile the convolution's output, S_OH x S_OW, so each is written once).
             #pragma unroll
-            for (int pw = 0; pw < S_PW; ++pw) {
-                const long pixel = ((long)n * S_OH + qh * S_PH + ph) * S_OW + qw * S_PW + pw;
-                vstore16(S_ACTIVATE(acc[ph * S_PW + pw][b] + shift), 0, activations + pixel * S_CO + c);
+            for (int ph = 0; ph < S_PH; ++ph) {
+                #pragma unroll
+                for (int pw = 0; pw < S_PW; ++pw) {
+                    const long pixel = ((long)n * S_OH + qh * S_PH + ph) * S_OW + qw * S_PW + pw;
+                    vstore16(S_ACTIVATE(acc[ph * S_PW + pw][b] + shift[b]), 0, activations + pixel * S_CO + c);
+                }
             }
-        }
 #endif
-        float16 best = acc[0][b];
-        #pragma unroll
-        for (int p = 1; p < S_PH * S_PW; ++p) best = fmax(best, acc[p][b]);
-        if (hasBias) best += vload16(0, bias + c);
-        best = S_ACTIVATE(best);
-        vstore16(best, 0, output + (long)position * S_CO + c);
+            float16 best = acc[0][b];
+            #pragma unroll
+            for (int p = 1; p < S_PH * S_PW; ++p) best = fmax(best, acc[p][b]);
+            best = S_ACTIVATE(best + shift[b]);
+            vstore16(best, 0, output + position * S_CO + c);
+        }
     }
 }
 #endif

@@ -25,7 +25,7 @@
 #define GEMM_ROWS 8     // rows of C per work-item in gemm_blocked
 #endif
 #ifndef GEMM_VECTORS
-#define GEMM_VECTORS 2  // float16 column vectors per work-item in gemm_blocked (16 or 32 columns)
+#define GEMM_VECTORS 2  // float16 column vectors per work-item in gemm_blocked (16 GEMM_VECTORS columns)
 #endif
 #ifndef GEMM_TILE
 #define GEMM_TILE 16

@@ -11,8 +11,12 @@ __kernel void softmax_forward(const int rows, const int cols, __global const flo
     float largest = z[0];
     for (int c = 1; c < cols; ++c) largest = fmax(largest, z[c]);
     float total = 0.0f;
-    for (int c = 0; c < cols; ++c) total += exp(z[c] - largest);
-    for (int c = 0; c < cols; ++c) p[c] = exp(z[c] - largest) / total;
+    for (int c = 0; c < cols; ++c) {
+        const float e = exp(z[c] - largest);   // one exp per value, kept in p until the total is known
+        p[c] = e;
+        total += e;
+    }
+    for (int c = 0; c < cols; ++c) p[c] /= total;
 }
 
 // gradLogits = p * (gradProbabilities - sum_c gradProbabilities_c p_c): the softmax Jacobian

@@ -83,6 +83,7 @@ struct PredictBenchCommand: ParsableCommand {
             let result: [String: Any] = ["framework": "glassbox", "backend": backend.name, "kernels": kernelParameters(backend), "images": images, "batch_size": batchSize,
                                          "best_seconds": best, "images_per_second": Double(images) / best]
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+            printProfile(backend)
         }
     }
 }

@@ -50,19 +50,21 @@ public enum TestBackends {
     /// these too.
     public static let alternativeTunings: [KernelTuning] = {
         var cpu = KernelTuning.defaults(for: .cpu)
-        (cpu.gemmRows, cpu.gemmRowsLarge, cpu.gemmVectors, cpu.gemmGroup, cpu.ntRows, cpu.ntColumns) = (3, 5, 1, 1, 3, 2)
+        (cpu.gemmRows, cpu.gemmRowsLarge, cpu.gemmVectors, cpu.gemmVectorsLarge, cpu.gemmGroup, cpu.ntRows, cpu.ntColumns) = (3, 5, 1, 4, 1, 3, 2)
         (cpu.convPixels, cpu.convGroup, cpu.convReduceChunk, cpu.convBackwardGroup) = (7, 4, 64, 16)
         (cpu.poolGroup, cpu.perturbGroup, cpu.tableGroup, cpu.tableVectors, cpu.sumChunk, cpu.elementwiseGroup) = (64, 256, 4, 3, 1024, 16)
         cpu.denseBackwardFused = 1
         cpu.convInputPixels = 3
         cpu.convGradRows = 3
         cpu.convBlocks = 4
+        cpu.convRun = 3
         var gpu = KernelTuning.defaults(for: .gpu)
         (gpu.gemmTile, gpu.convGroup, gpu.convReduceChunk, gpu.convBackwardGroup) = (8, 128, 512, 64)
         (gpu.poolGroup, gpu.perturbGroup, gpu.tableGroup, gpu.tableVectors, gpu.sumChunk, gpu.elementwiseGroup) = (32, 128, 64, 2, 1024, 128)
         gpu.denseBackwardFused = 0
         gpu.convGradRows = 4
         gpu.convBlocks = 2
+        gpu.convRun = 2
         return [cpu, gpu]
     }()
 

@@ -13,8 +13,12 @@ final class GEMMTests: XCTestCase {
         // the transposed dot-product path on CPU devices; (1, 3, 40) and (3, 45, 31): fewer rows
         // than a work-item's block; (70, 37, 45) and (64, 160, 48) with B transposed: a short k
         // over many rows transposes B (in 16 x 16 tiles, cut by the edge in the first) on CPU devices.
+        // From 256 rows the large tile: (259, 128, 37) all 8 column vectors, rows ragged by 1 of 3;
+        // (263, 96, 20) vectors halved to 2 (96 is no multiple of 128 or 64); (256, 200, 9) halved
+        // to 1, with 8 columns on the scalar edge.
         let sizes: [(m: Int, n: Int, k: Int)] = [(1, 1, 1), (3, 7, 5), (33, 17, 29), (32, 128, 64), (5, 33, 100), (64, 16, 3),
-                                                 (300, 10, 128), (257, 3, 40), (1, 3, 40), (3, 45, 31), (70, 37, 45), (64, 160, 48)]
+                                                 (300, 10, 128), (257, 3, 40), (1, 3, 40), (3, 45, 31), (70, 37, 45), (64, 160, 48),
+                                                 (259, 128, 37), (263, 96, 20), (256, 200, 9)]
         for (m, n, k) in sizes {
             for transposeA in [false, true] {
                 for transposeB in [false, true] {
@@ -73,7 +77,8 @@ final class GEMMTests: XCTestCase {
     func testDenseBackwardWithFusedReluAndBiasGradientAgrees() throws {
         var random = SeededGenerator(seed: 4)
         let backends = try TestBackends.openCLBackends() + TestBackends.tunedOpenCLBackends()
-        for (m, n, k) in [(37, 45, 29), (33, 128, 70), (1, 3, 5), (300, 10, 17)] {
+        // (33, 128, 270): the weight gradient is 270 x 128, the large tile with the fused mask and sums.
+        for (m, n, k) in [(37, 45, 29), (33, 128, 70), (1, 3, 5), (300, 10, 17), (33, 128, 270)] {
             for activation in [Activation.linear, .relu, .sigmoid] {
                 for withInputGradient in [true, false] {
                     // y as the forward pass leaves it: for relu about half the units are exactly 0.

@@ -6,7 +6,7 @@ import Foundation
 extension Sequential {
     /// Throws naming the first sample holding NaN or infinity.
     static func checkFinite(_ values: [Float], what: String, sampleSize: Int) throws {
-        if let index = values.firstIndex(where: { !$0.isFinite }) {
+        if let index = NonFiniteSearch.firstIndex(in: values) {
             throw GlassboxError.nonFinite("\(what): sample \(index / sampleSize) holds \(values[index]) at value \(index % sampleSize)")
         }
     }

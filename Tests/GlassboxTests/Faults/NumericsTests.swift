@@ -26,6 +26,32 @@ final class NumericsTests: XCTestCase {
         }
     }
 
+    /// The input check searches a chunk (4,096 values) at a time: a bad value anywhere, at a chunk's
+    /// first or last place or the input's last, of any kind, is found and named, and the largest
+    /// finite magnitudes are not taken for infinity.
+    func testNonFiniteInputIsFoundAtEveryPlaceOfAChunk() throws {
+        let clean = TrainingTests.blobs(count: 100, seed: 11).x   // 14,400 values: four chunks
+        let model = try TrainingTests.smallCNN(seed: 2)
+        for (place, bad) in [(0, Float.nan), (4095, .infinity), (4096, -.infinity), (8191 + 4096, .nan), (clean.count - 1, -.nan),
+                             (5000, Float(bitPattern: 0x7fc0_0001))] {
+            var x = clean
+            x[place] = bad
+            x[place + (place < 7000 ? 3000 : -3000)] = .infinity   // a later bad value must not be named instead of an earlier one
+            let first = min(place, place + (place < 7000 ? 3000 : -3000))
+            XCTAssertThrowsError(try model.predict(x, backend: CPUBackend()), "value \(place)") { error in
+                XCTAssertTrue("\(error)".contains("input: sample \(first / 144) holds") && "\(error)".contains("at value \(first % 144)"),
+                              "value \(place): \(error)")
+            }
+        }
+        var extreme = clean
+        (extreme[4095], extreme[4096], extreme[9000]) = (.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude)
+        do {
+            _ = try model.predict(extreme, backend: CPUBackend())
+        } catch {
+            XCTAssertFalse("\(error)".contains("input: sample"), "a finite input was called non-finite: \(error)")
+        }
+    }
+
     func testNonFiniteInputsAndParametersAreNamed() throws {
         var (x, y) = TrainingTests.blobs(count: 8, seed: 9)
         x[3 * 144 + 5] = .nan

@@ -21,17 +21,25 @@ public enum KernelVariant: String, Sendable, CaseIterable, Codable {
 public struct KernelTuning: Hashable, Sendable, Codable {
     public var variant: KernelVariant
     /// Rows of C per work-item in `gemm_blocked` (`GEMM_ROWS`) for products of fewer than
-    /// ``largeRows`` rows (training batches), and for larger ones (inference, perturbation sweeps).
+    /// ``largeRows`` rows (training batches), and for larger ones (inference, perturbation sweeps,
+    /// the weight gradient, whose rows are the layer's inputs).
     public var gemmRows = 8
-    public var gemmRowsLarge = 8
-    /// Where ``gemmRowsLarge`` takes over.
+    public var gemmRowsLarge = 3
+    /// Where ``gemmRowsLarge`` and ``gemmVectorsLarge`` take over.
     public static let largeRows = 256
-    /// The longest inner dimension at which a product with B transposed (`A B^T`) of at least 64
-    /// rows transposes B and runs `gemm_blocked` rather than `gemm_blocked_nt`'s dot products
-    /// (CPU variant).
+    /// The longest inner dimension at which a product with B transposed (`A B^T`) of at least
+    /// ``shortInnerMinimumRows`` rows transposes B and runs `gemm_blocked` rather than
+    /// `gemm_blocked_nt`'s dot products (CPU variant).
     public static let shortInnerDimension = 512
-    /// float16 column vectors per work-item in `gemm_blocked` (`GEMM_VECTORS`).
+    public static let shortInnerMinimumRows = 16
+    /// float16 column vectors per work-item in `gemm_blocked` (`GEMM_VECTORS`) for products of
+    /// fewer than ``largeRows`` rows, and for larger ones; a launch halves the count until 16 times
+    /// it divides the product's columns, so no column block is left to the scalar edge path. With
+    /// ``gemmRows`` these set the register tile: 3 rows x 8 vectors (24 float16 accumulators, B
+    /// loaded 128 columns at a time) ran the 4096x5408x128 inference product at 200 GFLOP/s where
+    /// 8 x 2 ran it at 156 (AMD EPYC, PoCL 3.1).
     public var gemmVectors = 2
+    public var gemmVectorsLarge = 8
     /// Work-items per work-group along M in `gemm_blocked`.
     public var gemmGroup = 4
     /// Rows and columns of C per work-item in `gemm_blocked_nt` (`NT_ROWS`, `NT_COLUMNS`).
@@ -46,6 +54,9 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     /// 16-channel blocks of output channels per work-item of the shape-specialised convolution
     /// (`S_BLOCKS`; where the channels do not divide, 1): each input value loads once for all.
     public var convBlocks = 2
+    /// Output positions along a row per work-item of the shape-specialised convolution (`S_RUN`,
+    /// at most the row): the run shares index arithmetic and the weights held in registers.
+    public var convRun = 16
     /// Output positions summed per partial in the conv weight gradient (`CONV_REDUCE_CHUNK`).
     public var convReduceChunk = 256
     /// Work-items per work-group along the chunks of `conv2d_backward_kernel_partial`.
@@ -82,7 +93,7 @@ public struct KernelTuning: Hashable, Sendable, Codable {
         case .cpu:
             return KernelTuning(variant: .cpu)
         case .gpu:
-            return KernelTuning(variant: .gpu, convGroup: 64, convBlocks: 1, convBackwardGroup: 32, convGradRows: 1, poolGroup: 16, perturbGroup: 64,
+            return KernelTuning(variant: .gpu, convGroup: 64, convBlocks: 1, convRun: 1, convBackwardGroup: 32, convGradRows: 1, poolGroup: 16, perturbGroup: 64,
                                 tableGroup: 16, tableVectors: 1, denseBackwardFused: 1, sumChunk: 256, elementwiseGroup: 256)
         }
     }
@@ -92,8 +103,8 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     func buildOptions(for file: String) -> String {
         switch file {
         case "gemm":
-            // GEMM_ROWS comes with each gemm_blocked launch (one program per row count in use).
-            return "-D GEMM_VECTORS=\(gemmVectors) -D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
+            // GEMM_ROWS and GEMM_VECTORS come with each gemm_blocked launch (one program per tile in use).
+            return "-D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
         case "conv2d":
             return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk) -D CONV_GRAD_ROWS=\(convGradRows) -D CONV_INPUT_PIXELS=\(convInputPixels)"
         case "perturb":
@@ -166,9 +177,11 @@ public struct TunableParameter: Sendable {
         TunableParameter(name: "gemmRows", group: .gemm, keyPath: \.gemmRows,
                          candidates: [.cpu: [2, 4, 6, 8, 12]], allowed: 1...16),
         TunableParameter(name: "gemmRowsLarge", group: .gemm, keyPath: \.gemmRowsLarge,
-                         candidates: [.cpu: [2, 4, 6, 8, 12]], allowed: 1...16),
+                         candidates: [.cpu: [2, 3, 4, 6, 8, 12]], allowed: 1...16),
         TunableParameter(name: "gemmVectors", group: .gemm, keyPath: \.gemmVectors,
-                         candidates: [.cpu: [1, 2]], allowed: 1...2),
+                         candidates: [.cpu: [1, 2, 4, 8]], allowed: 1...8),
+        TunableParameter(name: "gemmVectorsLarge", group: .gemm, keyPath: \.gemmVectorsLarge,
+                         candidates: [.cpu: [1, 2, 4, 8]], allowed: 1...8),
         TunableParameter(name: "gemmGroup", group: .gemm, keyPath: \.gemmGroup,
                          candidates: [.cpu: [1, 4, 16]], allowed: 1...64),
         TunableParameter(name: "gemmTile", group: .gemm, keyPath: \.gemmTile,
@@ -186,6 +199,8 @@ public struct TunableParameter: Sendable {
                          allowed: 1...1024),
         TunableParameter(name: "convBlocks", group: .convForward, keyPath: \.convBlocks,
                          candidates: [.cpu: [1, 2, 4], .gpu: [1, 2]], allowed: 1...4),
+        TunableParameter(name: "convRun", group: .convForward, keyPath: \.convRun,
+                         candidates: [.cpu: [1, 4, 16], .gpu: [1, 2]], allowed: 1...64),
         TunableParameter(name: "convReduceChunk", group: .convBackward, keyPath: \.convReduceChunk,
                          candidates: [.cpu: [64, 128, 256, 512, 1024], .gpu: [64, 128, 256, 512]], allowed: 16...8192),
         TunableParameter(name: "convBackwardGroup", group: .convBackward, keyPath: \.convBackwardGroup,

@@ -51,6 +51,8 @@ extension OpenCLBackend {
         let bounds = g.padTop > 0 || g.padLeft > 0 || (g.outputHeight - 1) * g.strideHeight + g.kernelHeight > g.inputHeight
             || (g.outputWidth - 1) * g.strideWidth + g.kernelWidth > g.inputWidth
         let blocks = g.outputChannels % (16 * tuning.convBlocks) == 0 ? tuning.convBlocks : 1
+        let rowLength = pool?.outputWidth ?? g.outputWidth
+        let run = min(tuning.convRun, rowLength)
         let defines: [(String, Int)] = [
             ("S_H", g.inputHeight), ("S_W", g.inputWidth), ("S_CI", g.inputChannels), ("S_CO", g.outputChannels),
             ("S_KH", g.kernelHeight), ("S_KW", g.kernelWidth), ("S_SH", g.strideHeight), ("S_SW", g.strideWidth),
@@ -61,10 +63,11 @@ extension OpenCLBackend {
             ("S_ACTIVATION", activationCode), ("S_BOUNDS", bounds ? 1 : 0),
             ("S_LEAKY_MILLI", Int((Activation.leakyReluSlope * 1000).rounded())),
             ("S_KEEP", activations == nil ? 0 : 1), ("S_OH", g.outputHeight), ("S_OW", g.outputWidth), ("S_BLOCKS", blocks),
+            ("S_RUN", run),
         ]
-        let positions = g.batch * (pool?.outputHeight ?? g.outputHeight) * (pool?.outputWidth ?? g.outputWidth)
+        let runs = g.batch * (pool?.outputHeight ?? g.outputHeight) * ((rowLength + run - 1) / run)
         try launch("conv2d_pool_forward_specialized", file: "conv2d", defines: defines,
-                   global: [positions * g.outputChannels / (16 * blocks)], local: [tuning.convGroup],
+                   global: [runs * g.outputChannels / (16 * blocks)], local: [tuning.convGroup],
                    [.int(g.batch), .buffer(try buffer(input, "conv2d")), .buffer(try buffer(kernel, "conv2d")),
                     .buffer(try bias.map { try buffer($0, "conv2d") } ?? placeholder), .flag(bias != nil),
                     .buffer(try buffer(output, "conv2d")),

@@ -74,9 +74,11 @@ extension OpenCLBackend {
         // rows instead, with B transposed.
         let narrow = variant == .cpu && !transposeA && !transposeB && fused == 0 && n < 16 && k >= 16 && m >= KernelTuning.largeRows
         // Dot products of rows need a long k to pay for their horizontal sums. With a short one
-        // and enough rows to pay for transposing B (DeepSHAP's multipliers through a Dense layer,
-        // m W^T over its units, for 100 background images), B is transposed for gemm_blocked.
-        let shortDotProducts = k <= KernelTuning.shortInnerDimension && n >= 16 * tuning.gemmVectors && m >= 64
+        // and enough rows to pay for transposing B (a training batch's input gradient dY W^T, and
+        // DeepSHAP's multipliers through a Dense layer, m W^T over its units, for 100 background
+        // images), B is transposed for gemm_blocked.
+        let (rows, vectors) = blockedTile(m: m, n: n)
+        let shortDotProducts = k <= KernelTuning.shortInnerDimension && n >= 16 * vectors && m >= KernelTuning.shortInnerMinimumRows
         if variant == .cpu && ((transposeB && !transposeA && !shortDotProducts) || narrow) {
             // Rows of A and of the stored B are both contiguous in k: dot products, no transpose.
             var bRows = try buffer(b, "gemm")
@@ -108,13 +110,23 @@ extension OpenCLBackend {
         ] + epilogueArguments
         switch variant {
         case .cpu:
-            // Never more rows per work-item than the product has (one image: one row, not eight of which seven are thrown away).
-            let rows = min(m >= KernelTuning.largeRows ? tuning.gemmRowsLarge : tuning.gemmRows, m), columns = 16 * tuning.gemmVectors
-            try launch("gemm_blocked", file: "gemm", defines: [("GEMM_ROWS", rows)] + fusedDefines,
+            let columns = 16 * vectors
+            try launch("gemm_blocked", file: "gemm", defines: [("GEMM_ROWS", rows), ("GEMM_VECTORS", vectors)] + fusedDefines,
                        global: [(n + columns - 1) / columns, (m + rows - 1) / rows], local: [1, tuning.gemmGroup], arguments)
         case .gpu:
             try launch("gemm_tiled", file: "gemm", defines: fusedDefines, global: [n, m], local: [tuning.gemmTile, tuning.gemmTile], arguments)
         }
+    }
+
+    /// `gemm_blocked`'s register tile for an m x n product: the tuned rows and float16 column
+    /// vectors of its size class, never more rows than the product has (one image: one row, not
+    /// eight of which seven are thrown away), and the vectors halved until 16 times them divides
+    /// n (5408 columns: 2 vectors, not 8 with the last 32 columns on the scalar path).
+    private func blockedTile(m: Int, n: Int) -> (rows: Int, vectors: Int) {
+        let large = m >= KernelTuning.largeRows
+        var vectors = large ? tuning.gemmVectorsLarge : tuning.gemmVectors
+        while vectors > 1 && n % (16 * vectors) != 0 { vectors /= 2 }
+        return (min(large ? tuning.gemmRowsLarge : tuning.gemmRows, m), vectors)
     }
 
     /// `output` (columns x rows) = `input` (rows x columns)^T, both row-major.
