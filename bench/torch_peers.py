@@ -14,8 +14,9 @@ one Glassbox model file copied into PyTorch), the same images and the same featu
               KernelShap (2,048 samples), Lime (1,000 samples; lime's kernel and ridge model),
               ShapleyValueSampling (permutations matched to Glassbox's permutation evaluations),
               IntegratedGradients (50 Gauss-Legendre steps), DeepLiftShap (the 100 training images
-              Glassbox's deep draws as its background); best of 3 after one warm-up each; Spearman
-              rank correlation of the 49 cell values
+              Glassbox's deep draws as its background; the target's logit on both sides, the
+              output `glassbox explain --method deep` explains by default); best of 3 after one
+              warm-up each; Spearman rank correlation of the 49 cell values
 
   python3 bench/torch_peers.py GLASSBOX [--model M.safetensors] [--data DIR] [--index I]
                                          [--ort-training-python PYTHON] [--skip-training]
@@ -277,11 +278,14 @@ def explainers(args, model, test, train):
     if glassbox["target"] != target:
         raise SystemExit(f"error: glassbox explains class {glassbox['target']}, PyTorch predicts {target}")
 
-    # What the values of Shapley-type methods sum to: f(x) - f(zero image); for DeepSHAP f(x) minus
-    # the background's mean output (LIME's coefficients need not).
+    # What the values of Shapley-type methods sum to: f(x) - f(zero image); for DeepSHAP, which
+    # explains the target's logit (Glassbox's default output for deep; the copy's `body` is the
+    # network without its softmax), the logit minus the background's mean logit (LIME's
+    # coefficients need not).
+    logits = model.body
     with torch.no_grad():
         fx, f0 = float(model(image)[0, target]), float(model(torch.zeros_like(image))[0, target])
-        expected = {False: fx - f0, True: fx - float(model(background)[:, target].mean())}
+        expected = {False: fx - f0, True: float(logits(image)[0, target]) - float(logits(background)[:, target].mean())}
     lime = Lime(model, interpretable_model=SkLearnRidge(alpha=1.0), similarity_func=lime_similarity)
     runs = [
         ("kernel", "KernelSHAP, 2048 samples", "KernelShap", KernelShap(model),
@@ -295,8 +299,8 @@ def explainers(args, model, test, train):
         ("integrated-gradients", f"Integrated gradients, {args.ig_steps} Gauss-Legendre steps", "IntegratedGradients",
          IntegratedGradients(model), dict(baselines=torch.zeros_like(image), n_steps=args.ig_steps, method="gausslegendre"),
          "pixels"),
-        ("deep", f"DeepSHAP, the same {args.background} training images as background", "DeepLiftShap",
-         DeepLiftShap(model), dict(baselines=background), "pixels"),
+        ("deep", f"DeepSHAP of the target's logit, the same {args.background} training images as background", "DeepLiftShap",
+         DeepLiftShap(logits), dict(baselines=background), "pixels"),
     ]
     for key, label, captum_name, explainer, options, kind in runs:
         function = lambda: explainer.attribute(image, target=target, **options)  # noqa: E731
