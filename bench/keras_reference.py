@@ -145,13 +145,26 @@ def model_tensors(model):
 
 
 def load_glassbox_weights(model, path):
-    """Loads a Glassbox file into the model with model.set_weights, in layer order."""
-    tensors, _ = read_safetensors(path)
+    """Loads a Glassbox file into the model with model.set_weights, in layer order. Tensors are
+    named `layers.<position>.<kernel|bias>` (format 1) or `<node>.<kernel|bias>` by the node names
+    of the architecture metadata (format 2: `conv2d.kernel`, ..., `dense_1.bias`)."""
+    tensors, metadata = read_safetensors(path)
+    positions = {}
+    if metadata.get("format_version", "1") != "1" and "architecture" in metadata:
+        try:
+            names = json.loads(metadata["architecture"]).get("names") or []
+        except json.JSONDecodeError as error:
+            raise SystemExit(f"{path}: architecture metadata is not JSON ({error})")
+        positions = {name: i for i, name in enumerate(names)}
     found = {}
     for name, value in tensors.items():
         match = LAYER_TENSOR.match(name)
-        if match:  # anything else (optimizer.*, ...) is ignored
+        node, _, kind = name.rpartition(".")
+        if match:
             found[(int(match.group(1)), match.group(2))] = (name, value)
+        elif node in positions and kind in ("kernel", "bias"):
+            found[(positions[node], kind)] = (name, value)
+        # anything else (optimizer.*, ...) is ignored
     ordered = []
     expected_layers = []
     for i, layer in enumerate(model.layers):
@@ -161,7 +174,7 @@ def load_glassbox_weights(model, path):
         expected_layers.append(i)
         for kind, reference in zip(("kernel", "bias"), current):
             if (i, kind) not in found:
-                raise SystemExit(f"{path}: missing layers.{i}.{kind}")
+                raise SystemExit(f"{path}: missing the {kind} of layer {i} (layers.{i}.{kind}, or by its node name)")
             name, value = found[(i, kind)]
             if isinstance(value, str):
                 raise SystemExit(f"{path}: {name} has unsupported dtype {value}")
