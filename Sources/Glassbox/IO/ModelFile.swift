@@ -85,7 +85,7 @@ extension Sequential {
         }
         for name in file.tensors.keys.sorted() {
             let values = file.tensors[name]!.values
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            if let bad = NonFiniteSearch.firstIndex(in: values) {
                 throw malformed("tensor '\(name)' holds \(values[bad]) at element \(bad); a model's parameters and optimizer state must be finite")
             }
         }

@@ -21,7 +21,7 @@ extension Sequential {
     func checkFinite(parameters: [[[Float]]], context: String?) throws {
         for (layer, values) in parameters.enumerated() {
             for (index, tensor) in values.enumerated() {
-                if let bad = tensor.firstIndex(where: { !$0.isFinite }) {
+                if let bad = NonFiniteSearch.firstIndex(in: tensor) {
                     throw GlassboxError.nonFinite((context.map { "\($0): " } ?? "")
                         + "parameter \(parameterName(layer: layer, index: index)) holds \(tensor[bad]) at element \(bad)")
                 }
@@ -35,7 +35,7 @@ extension Sequential {
         for (layer, tensors) in state.slots.enumerated() {
             for (index, slots) in tensors.enumerated() {
                 for (slot, values) in slots.enumerated() {
-                    if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    if let bad = NonFiniteSearch.firstIndex(in: values) {
                         let name = "optimizer.\(parameterName(layer: layer, index: index)).\(Self.slotNames[slot])"
                         throw GlassboxError.nonFinite((context.map { "\($0): " } ?? "")
                             + "optimizer state \(name) holds \(values[bad]) at element \(bad)")

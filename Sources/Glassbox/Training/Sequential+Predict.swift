@@ -125,7 +125,7 @@ public final class InferenceSession {
             let outputs = try network.forward(stack, training: false, seed: 0).outputs
             let batch = try backend.download(try network.predictions(stack, output: outputs.last!))
             // Finite weights can still overflow float32 on the way: never hand back NaN as an answer.
-            if let bad = batch.firstIndex(where: { !$0.isFinite }) {
+            if let bad = NonFiniteSearch.firstIndex(in: batch) {
                 throw GlassboxError.nonFinite("the model's output for sample \(first + bad / model.outputCount) is \(batch[bad]) "
                     + "(output \(bad % model.outputCount)): its arithmetic overflows float32 with these weights and this input")
             }
