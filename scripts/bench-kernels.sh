@@ -11,11 +11,13 @@ swift build -c release --product glassbox
 peer=$(mktemp)
 tuned=$(mktemp -d)
 trap 'rm -rf "$peer" "$tuned"' EXIT
-python3 bench/numpy_gemm.py > "$peer"
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (uncommitted changes)')"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
 echo "== default kernel parameters"
+# numpy right before each glassbox run, so that both see the host in the same state.
+python3 bench/numpy_gemm.py > "$peer"
 GLASSBOX_TUNING_CACHE=none .build/release/glassbox bench kernels --peer "$peer" "$@"
 echo "== glassbox tune, then the tuned parameters"
 GLASSBOX_TUNING_CACHE="$tuned/tuning.json" .build/release/glassbox tune
+python3 bench/numpy_gemm.py > "$peer"
 GLASSBOX_TUNING_CACHE="$tuned/tuning.json" .build/release/glassbox bench kernels --peer "$peer" "$@"

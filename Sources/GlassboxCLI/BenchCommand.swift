@@ -83,6 +83,7 @@ struct KernelBenchCommand: ParsableCommand {
             }
             let benchmark = KernelBenchmark(backend: backend, repeats: name == "reference" ? 1 : repeats)
             rows += try benchmark.runAll { FileHandle.standardError.write(Data("  \($0)\n".utf8)) }
+            printProfile(backend)
         }
         if format == "json" {
             let objects = rows.map { row -> [String: Any] in

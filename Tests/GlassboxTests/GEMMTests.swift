@@ -11,8 +11,11 @@ final class GEMMTests: XCTestCase {
         // Sizes that are multiples of no tile (4 rows, 16 columns, 16x16 tiles) next to ones that are.
         // (300, 10, 128) and (257, 3, 40): fewer than 16 columns over a long k and many rows take
         // the transposed dot-product path on CPU devices; (1, 3, 40) and (3, 45, 31): fewer rows
-        // than a work-item's block; (70, 37, 45) and (64, 160, 48) with B transposed: a short k
-        // over many rows transposes B (in 16 x 16 tiles, cut by the edge in the first) on CPU devices.
+        // than a work-item's block; with B transposed, a short k over many rows takes
+        // gemm_panel_nt on CPU devices (its private panel of B transposed 16 x 16 in registers,
+        // k tails of 3, 5 and 4: (64, 16, 3), (259, 128, 37), (263, 96, 20); 259 and 263 rows span
+        // five of its 64-row work-items), or where 16 columns do not divide n, transposes B in
+        // global memory (70, 37, 45) (tiles cut by the edge).
         // From 256 rows the large tile: (259, 128, 37) all 8 column vectors, rows ragged by 1 of 3;
         // (263, 96, 20) vectors halved to 2 (96 is no multiple of 128 or 64); (256, 200, 9) halved
         // to 1, with 8 columns on the scalar edge.

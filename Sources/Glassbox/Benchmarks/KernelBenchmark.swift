@@ -2,8 +2,12 @@ import Foundation
 
 /// Times the GEMM and Conv2D ops at the reference CNN's shapes on one backend.
 ///
-/// Each case runs once untimed (building programs, touching buffers), then `repeats` times; the
-/// fastest run is reported, with the device synchronised before and after each run.
+/// Each case runs once untimed (building programs, touching buffers), then at least `repeats`
+/// times and for at least ``minimumSeconds``; the fastest run is reported, with the device
+/// synchronised before and after each run. The time floor spreads the runs of a sub-millisecond
+/// case over a quarter of a second, so that a moment of contention on a shared host (which can
+/// slow twenty back-to-back runs of 0.3 ms alike) does not decide its figure; `bench/numpy_gemm.py`
+/// measures the peer the same way.
 public struct KernelBenchmark {
     /// One measured case.
     public struct Result {
@@ -16,6 +20,8 @@ public struct KernelBenchmark {
 
     public let backend: any Backend
     public let repeats: Int
+    /// The least time spent in a case's timed runs, in seconds.
+    public static let minimumSeconds = 0.25
 
     public init(backend: any Backend, repeats: Int) {
         self.backend = backend
@@ -36,12 +42,15 @@ public struct KernelBenchmark {
             progress("\(backend.name): \(name)")
             try body()
             try backend.synchronize()
-            var best = Double.infinity
-            for _ in 0..<repeats {
+            var best = Double.infinity, spent = 0.0, runs = 0
+            while runs < repeats || (repeats > 1 && spent < Self.minimumSeconds) {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try body()
                 try backend.synchronize()
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                best = min(best, seconds)
+                spent += seconds
+                runs += 1
             }
             results.append(Result(name: name, backend: backend.name, seconds: best, flops: flops))
         }
@@ -49,14 +58,17 @@ public struct KernelBenchmark {
             progress("\(backend.name): \(first) | \(second)")
             try a(); try b()
             try backend.synchronize()
-            var best = [Double.infinity, .infinity]
-            for _ in 0..<max(repeats, 3) * 3 {
+            var best = [Double.infinity, .infinity], spent = 0.0, rounds = 0
+            while rounds < max(repeats, 3) * 3 || (repeats > 1 && spent < 2 * Self.minimumSeconds) {
                 for index in 0..<2 {
                     let start = DispatchTime.now().uptimeNanoseconds
                     if index == 0 { try a() } else { try b() }
                     try backend.synchronize()
-                    best[index] = min(best[index], Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    best[index] = min(best[index], seconds)
+                    spent += seconds
                 }
+                rounds += 1
             }
             results.append(Result(name: first, backend: backend.name, seconds: best[0], flops: flops))
             results.append(Result(name: second, backend: backend.name, seconds: best[1], flops: flops))

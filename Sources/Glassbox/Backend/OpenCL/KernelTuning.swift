@@ -32,6 +32,12 @@ public struct KernelTuning: Hashable, Sendable, Codable {
     /// `gemm_blocked_nt`'s dot products (CPU variant).
     public static let shortInnerDimension = 512
     public static let shortInnerMinimumRows = 16
+    /// Floats of `gemm_panel_nt`'s private panel of B (`PANEL_FLOATS`, 32 KiB: an L1 data cache):
+    /// such a product runs there, with no transposed copy of B, when k times its tile's columns fit.
+    public static let panelFloats = 8192
+    /// Rows of A per work-item of `gemm_panel_nt` (rounded up to its tile's rows): each reuses the
+    /// transposed panel of B that many times.
+    public static let panelRows = 64
     /// float16 column vectors per work-item in `gemm_blocked` (`GEMM_VECTORS`) for products of
     /// fewer than ``largeRows`` rows, and for larger ones; a launch halves the count until 16 times
     /// it divides the product's columns, so no column block is left to the scalar edge path. With
@@ -104,7 +110,7 @@ public struct KernelTuning: Hashable, Sendable, Codable {
         switch file {
         case "gemm":
             // GEMM_ROWS and GEMM_VECTORS come with each gemm_blocked launch (one program per tile in use).
-            return "-D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile)"
+            return "-D NT_ROWS=\(ntRows) -D NT_COLUMNS=\(ntColumns) -D GEMM_TILE=\(gemmTile) -D PANEL_FLOATS=\(KernelTuning.panelFloats)"
         case "conv2d":
             return "-D CONV_PIXELS=\(convPixels) -D CONV_REDUCE_CHUNK=\(convReduceChunk) -D CONV_GRAD_ROWS=\(convGradRows) -D CONV_INPUT_PIXELS=\(convInputPixels)"
         case "perturb":

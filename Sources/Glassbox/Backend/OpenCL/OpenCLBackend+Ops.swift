@@ -79,6 +79,18 @@ extension OpenCLBackend {
         // images), B is transposed for gemm_blocked.
         let (rows, vectors) = blockedTile(m: m, n: n)
         let shortDotProducts = k <= KernelTuning.shortInnerDimension && n >= 16 * vectors && m >= KernelTuning.shortInnerMinimumRows
+        if variant == .cpu && transposeB && !transposeA && shortDotProducts {
+            // B's panels transposed inside the kernel, no transposed copy of B in global memory.
+            let tile = blockedTile(m: min(m, KernelTuning.largeRows - 1), n: n)
+            if n % (16 * tile.vectors) == 0 && k * 16 * tile.vectors <= KernelTuning.panelFloats {
+                let rowsPerItem = tile.rows * ((KernelTuning.panelRows + tile.rows - 1) / tile.rows)
+                try launch("gemm_panel_nt", file: "gemm", defines: [("GEMM_ROWS", tile.rows), ("GEMM_VECTORS", tile.vectors)],
+                           global: [n / (16 * tile.vectors), (m + rowsPerItem - 1) / rowsPerItem], local: [1, 1],
+                           [.int(m), .int(n), .int(k), .buffer(try buffer(a, "gemm")), .int(k), .buffer(try buffer(b, "gemm")), .int(k),
+                            .buffer(try buffer(c, "gemm")), .int(n)] + epilogueArguments + [.int(rowsPerItem)])
+                return
+            }
+        }
         if variant == .cpu && ((transposeB && !transposeA && !shortDotProducts) || narrow) {
             // Rows of A and of the stored B are both contiguous in k: dot products, no transpose.
             var bRows = try buffer(b, "gemm")
