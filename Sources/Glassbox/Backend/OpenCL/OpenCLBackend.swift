@@ -22,6 +22,10 @@ public final class OpenCLBackend: Backend {
     public private(set) var tuning: KernelTuning
     public private(set) var tuningSource: TuningSource
     private var programs: [String: Program] = [:]
+    /// Seconds and count of kernel-file program builds, from a binary (true) or from source.
+    private(set) var programBuilds: [Bool: (seconds: Double, count: Int)] = [:]
+    /// Binaries of kernel-file programs built by earlier processes (tests point it elsewhere).
+    var programCache = ProgramBinaryCache.fromEnvironment()
     private var kernels: [String: Kernel] = [:]
     private var scratchBuffers: [String: Buffer] = [:]
     /// With `GLASSBOX_PROFILE=1`, every launch waits for its kernel and its time is added here
@@ -109,12 +113,33 @@ public final class OpenCLBackend: Backend {
             guard let source = KernelSource.all[file] else {
                 throw GlassboxError.invalidArgument(operation: "kernel \(name)", reason: "no kernel file \(file).cl is embedded")
             }
-            program = try Program(context: context, source: source, options: options, name: "\(file).cl")
+            program = try buildProgram(source: source, options: options, name: "\(file).cl")
             programs[key] = program
         }
         let kernel = try Kernel(program: program, name: name)
         kernels[name + "@" + key] = kernel
         return kernel
+    }
+
+    /// Builds a kernel file's program from its binary in ``programCache`` when there is a good one,
+    /// else from source (storing the binary for the next process).
+    private func buildProgram(source: String, options: String, name: String) throws -> Program {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let key = ProgramBinaryCache.key(device: device, source: source, options: options)
+        var fromBinary = false
+        defer {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let old = programBuilds[fromBinary] ?? (0, 0)
+            programBuilds[fromBinary] = (old.seconds + seconds, old.count + 1)
+        }
+        if let binary = programCache.load(key: key),
+           let program = try? Program(context: context, binary: binary, options: options, name: name) {
+            fromBinary = true
+            return program
+        }
+        let program = try Program(context: context, source: source, options: options, name: name)
+        if let binary = program.binary() { programCache.store(key: key, binary: binary) }
+        return program
     }
 
     /// Queues one launch. `global` is rounded up to a multiple of `local`; kernels ignore the
@@ -159,10 +184,15 @@ public final class OpenCLBackend: Backend {
     public func profileReport() -> String? {
         guard let profile else { return nil }
         let total = profile.values.reduce(0) { $0 + $1.seconds }
-        return profile.sorted { $0.value.seconds > $1.value.seconds }.map { name, entry in
+        let kernels = profile.sorted { $0.value.seconds > $1.value.seconds }.map { name, entry in
             String(format: "%-34@ %9.3f ms %7d launches %8.1f us/launch %5.1f%%", name as NSString, entry.seconds * 1e3,
                    entry.launches, entry.seconds / Double(entry.launches) * 1e6, entry.seconds / total * 100)
-        }.joined(separator: "\n")
+        }
+        let builds = [(false, "from source"), (true, "from cached binaries")].compactMap { fromBinary, how -> String? in
+            guard let entry = programBuilds[fromBinary] else { return nil }
+            return String(format: "program builds %@: %d, %.1f ms", how, entry.count, entry.seconds * 1e3)
+        }
+        return (kernels + builds).joined(separator: "\n")
     }
 
     /// Kernel launches so far when `GLASSBOX_PROFILE=1` was set (all kernels); nil otherwise.

@@ -28,7 +28,44 @@ final class Program {
         self.context = context
     }
 
+    /// Loads a binary that ``binary()`` returned for the same device and options.
+    /// - Throws: ``OpenCLError`` when the driver rejects the binary or its build fails.
+    init(context: Context, binary: [UInt8], options: String, name: String) throws {
+        var status: cl_int = 0
+        var binaryStatus: cl_int = 0
+        var deviceID: cl_device_id? = context.device.id
+        var length = binary.count
+        let program: cl_program? = binary.withUnsafeBufferPointer { bytes in
+            var pointer: UnsafePointer<UInt8>? = bytes.baseAddress
+            return clCreateProgramWithBinary(context.handle, 1, &deviceID, &length, &pointer, &binaryStatus, &status)
+        }
+        guard let program, status == CL_SUCCESS, binaryStatus == CL_SUCCESS else {
+            if let program { clReleaseProgram(program) }
+            throw OpenCLError(status: status == CL_SUCCESS ? binaryStatus : status, call: "clCreateProgramWithBinary(\(name))")
+        }
+        let buildStatus = OpenCLFaultInjection.status(clBuildProgram(program, 1, &deviceID, options, nil, nil)) { "clBuildProgram" }
+        guard buildStatus == CL_SUCCESS else {
+            clReleaseProgram(program)
+            throw OpenCLError(status: buildStatus, call: "clBuildProgram(\(name) from its binary, options: \(options))")
+        }
+        self.handle = program
+        self.context = context
+    }
+
     deinit { clReleaseProgram(handle) }
+
+    /// The built program's binary for the context's device, or nil when the driver gives none.
+    func binary() -> [UInt8]? {
+        var size = 0
+        guard clGetProgramInfo(handle, cl_program_info(CL_PROGRAM_BINARY_SIZES), MemoryLayout<Int>.size, &size, nil) == CL_SUCCESS,
+              size > 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let status = bytes.withUnsafeMutableBufferPointer { buffer -> cl_int in
+            var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+            return clGetProgramInfo(handle, cl_program_info(CL_PROGRAM_BINARIES), MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, &pointer, nil)
+        }
+        return status == CL_SUCCESS ? bytes : nil
+    }
 
     private static func buildLog(_ program: cl_program, _ device: cl_device_id) -> String {
         var size = 0
