@@ -38,7 +38,7 @@ struct ProgramBinaryCache {
     static func key(device: Device, source: String, options: String) -> String {
         let sourceBytes = Array(source.utf8)
         return [device.name, device.driverVersion, device.platformVersion, options,
-                "source \(sourceBytes.count) bytes \(hex(digest(sourceBytes)))"]
+                "source \(sourceBytes.count) bytes \(hex(FNV1a.digest(sourceBytes)))"]
             .map { $0.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "/") }
             .joined(separator: "|")
     }
@@ -55,7 +55,7 @@ struct ProgramBinaryCache {
             start = end + 1
         }
         let binary = Array(bytes[start...])
-        guard lines[0] == Self.format, lines[1] == key, !binary.isEmpty, lines[2] == Self.hex(Self.digest(binary)) else { return nil }
+        guard lines[0] == Self.format, lines[1] == key, !binary.isEmpty, lines[2] == Self.hex(FNV1a.digest(binary)) else { return nil }
         return binary
     }
 
@@ -64,7 +64,7 @@ struct ProgramBinaryCache {
         guard let folder, let url = url(for: key), !binary.isEmpty else { return }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            var data = Data((Self.format + "\n" + key + "\n" + Self.hex(Self.digest(binary)) + "\n").utf8)
+            var data = Data((Self.format + "\n" + key + "\n" + Self.hex(FNV1a.digest(binary)) + "\n").utf8)
             data.append(contentsOf: binary)
             try AtomicFile.write(data, to: url)
             try prune(keeping: url)
@@ -74,7 +74,7 @@ struct ProgramBinaryCache {
     }
 
     private func url(for key: String) -> URL? {
-        folder?.appendingPathComponent(Self.hex(Self.digest(Array(key.utf8))) + ".bin")
+        folder?.appendingPathComponent(Self.hex(FNV1a.digest(key.utf8)) + ".bin")
     }
 
     /// Removes the least recently written files beyond ``maximumFiles``, never `kept`.
@@ -87,13 +87,6 @@ struct ProgramBinaryCache {
         for (file, _) in dated.sorted(by: { $0.1 < $1.1 }).prefix(files.count - Self.maximumFiles) where file.lastPathComponent != kept.lastPathComponent {
             try? FileManager.default.removeItem(at: file)
         }
-    }
-
-    /// 64-bit FNV-1a.
-    static func digest(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
     }
 
     private static func hex(_ value: UInt64) -> String {

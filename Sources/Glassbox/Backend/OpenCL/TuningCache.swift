@@ -48,11 +48,9 @@ public struct TuningCache: Codable, Equatable, Sendable {
 
     /// Glassbox's version and a 64-bit FNV-1a digest of every kernel source, e.g. `0.15+kernels-1f2e...`.
     public static let kernelsVersion: String = {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = FNV1a.offsetBasis
         for (name, source) in KernelSource.all.sorted(by: { $0.key < $1.key }) {
-            for byte in (name + "\u{0}" + source + "\u{0}").utf8 {
-                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-            }
+            hash = FNV1a.digest((name + "\u{0}" + source + "\u{0}").utf8, continuing: hash)
         }
         return "\(GlassboxVersion.current)+kernels-" + String(hash, radix: 16)
     }()
