@@ -2,10 +2,9 @@ import Foundation
 
 /// Built programs' binaries on disk, so that a later process loads a program rather than
 /// compiling it. PoCL 3.1 preprocesses the whole source (about 1 MB with its OpenCL headers) on
-/// every `clBuildProgram` from source, even when its own kernel cache then hits: about 28 ms per
-/// program on the standard machine, against about 3 ms from the program's binary. A process that
-/// builds a handful of programs (every `gemm_blocked` register tile is one) saves a tenth of a
-/// second or more.
+/// every `clBuildProgram` from source, even when its own kernel cache then hits: six programs of a
+/// tabular LIME run built in 357-452 ms from source and 36-48 ms from their binaries (standard
+/// machine, busy; `GLASSBOX_PROFILE=1`). Every `gemm_blocked` register tile is a program.
 ///
 /// One file per program, named by a digest of its key, holding a header line naming the format,
 /// the whole key (device, driver, platform, build options, and the length and digest of the
